@@ -1,0 +1,54 @@
+# kgrag: `make run` starts the app, `make test` checks everything. Both install what they need.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.kgrag-installed
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+# Models come from PyPI packages only; nothing may reach a model hub.
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: install models index run test lint format bench browser-deps clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "kgrag needs Python 3.11+"'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	@echo "Installing kgrag and its dependencies (llama-cpp-python compiles once, ~5 min)…"
+	$(BIN)/python -m pip install --progress-bar on -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) models
+
+models: $(STAMP)
+	$(BIN)/kgrag models --install
+
+index: install
+	$(BIN)/kgrag index
+
+run: index
+	$(BIN)/kgrag serve
+
+lint: $(STAMP)
+	$(BIN)/ruff check kg rag ui tests bench
+	$(BIN)/ruff format --check kg rag ui tests bench
+	$(BIN)/mypy kg rag ui
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix kg rag ui tests bench
+	$(BIN)/ruff format kg rag ui tests bench
+
+browser-deps:
+	@test -x /usr/bin/chromium || { echo "Installing Debian's chromium for the browser tests…"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; }
+
+test: install lint browser-deps
+	$(BIN)/python -m pytest
+
+bench: install
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache test-artifacts *.egg-info

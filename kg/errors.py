@@ -1,0 +1,49 @@
+"""Typed errors raised by the kgrag library. Each message says what to do.
+
+Only the CLI and the app turn these into user-facing messages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+
+class KgragError(Exception):
+    """Base class of every error kgrag raises on purpose."""
+
+
+class CorpusError(KgragError):
+    """A paper list could not be read or parsed."""
+
+    def __init__(self, path: Path | str, line: int | None, message: str) -> None:
+        self.path = Path(path)
+        self.line = line
+        self.detail = message
+        where = f"{self.path}:{line}" if line is not None else str(self.path)
+        super().__init__(f"{where}: {message}")
+
+
+class UnknownNameError(KgragError):
+    """No work, paper, organisation or category goes by this name."""
+
+    def __init__(self, name: str, suggestions: Sequence[str] = ()) -> None:
+        self.name = name
+        self.suggestions = tuple(suggestions)
+        hint = f" Did you mean: {', '.join(self.suggestions)}?" if self.suggestions else ""
+        super().__init__(f"unknown name {name!r}.{hint} Try `kgrag papers` to list the corpus.")
+
+
+class AmbiguousNameError(KgragError):
+    """A name matches several things; the caller must pick one."""
+
+    def __init__(self, name: str, candidates: Sequence[str]) -> None:
+        self.name = name
+        self.candidates = tuple(candidates)
+        super().__init__(
+            f"{name!r} is ambiguous: it could be {', '.join(self.candidates)}. Use a fuller name."
+        )
+
+
+class ExportError(KgragError):
+    """An export could not be written; any earlier file at the path is left intact."""
