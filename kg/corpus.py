@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kg.errors import CorpusError
+from kg.paths import user_corpus_path
 from kg.tables import DATA_DIR, CategoryTable, OrgTable, load_category_table, load_org_table
 
 __all__ = [
@@ -101,9 +102,12 @@ class _Draft:
 
 
 def default_corpus_path() -> Path:
-    """`KGRAG_CORPUS` if set, else the shipped list."""
+    """`KGRAG_CORPUS` if set, else the user's copy (once they added papers), else the shipped list."""
     env = os.environ.get("KGRAG_CORPUS")
-    return Path(env).expanduser() if env else SHIPPED_CORPUS
+    if env:
+        return Path(env).expanduser()
+    user_copy = user_corpus_path()
+    return user_copy if user_copy.is_file() else SHIPPED_CORPUS
 
 
 def load_corpus(

@@ -1,0 +1,21 @@
+"""Where kgrag keeps the user's own files (read when a command runs, never at import)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def user_data_dir() -> Path:
+    """`KGRAG_DATA_DIR`, else the platform's user data folder for kgrag."""
+    env = os.environ.get("KGRAG_DATA_DIR")
+    if env:
+        return Path(env).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("kgrag", appauthor=False))
+
+
+def user_corpus_path() -> Path:
+    """The user's own copy of the paper list, made when they first add papers."""
+    return user_data_dir() / "corpus.txt"
