@@ -64,6 +64,8 @@ class Paper:
     org_line: int = 0
     influence_line: int = 0
     abstract_line: int = 0
+    abstract_spans: tuple[tuple[int, int], ...] = ()
+    """(offset in `abstract`, source line) for each source line the abstract is made of."""
 
     @property
     def short_name(self) -> str:
@@ -99,6 +101,7 @@ class _Draft:
     values: dict[str, str] = field(default_factory=dict)
     lines: dict[str, int] = field(default_factory=dict)
     abstract_open: bool = False
+    abstract_spans: list[tuple[int, int]] = field(default_factory=list)
 
 
 def default_corpus_path() -> Path:
@@ -199,9 +202,15 @@ class _Parser:
             self._start(number, line)
         elif self.draft and self.draft.abstract_open and _continues(line, previous_blank):
             sep = "\n" if previous_blank else " "
-            self.draft.values["abstract"] = (self.draft.values["abstract"] + sep + line).strip()
+            joined = (self.draft.values["abstract"] + sep + line).strip()
+            self.draft.values["abstract"] = joined
+            self.draft.abstract_spans.append((len(joined) - len(line), number))
         else:
-            reason = "before the first paper" if not self.papers and not self.draft else "not part of a paper entry"
+            reason = (
+                "before the first paper"
+                if not self.papers and not self.draft
+                else "not part of a paper entry"
+            )
             self.ignored.append(IgnoredLine(number, line, reason))
             if self.draft:
                 self.draft.abstract_open = False
@@ -222,6 +231,8 @@ class _Parser:
         self.draft.values[key] = value.strip()
         self.draft.lines[key] = number
         self.draft.abstract_open = key == "abstract"
+        if key == "abstract":
+            self.draft.abstract_spans.append((0, number))
 
     def _close(self) -> None:
         draft, self.draft = self.draft, None
@@ -254,6 +265,7 @@ class _Parser:
                 org_line=draft.lines["organizations"],
                 influence_line=draft.lines["influence"],
                 abstract_line=draft.lines.get("abstract", 0),
+                abstract_spans=tuple(draft.abstract_spans),
             )
         )
 

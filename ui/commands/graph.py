@@ -1,9 +1,186 @@
-"""`kgrag` commands: graph (to be filled in)."""
+"""`kgrag` graph commands: stats, papers, lineage, check, export (no model is loaded)."""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from collections import Counter
+from typing import Any
+
+from ui.commands.common import add_corpus_option, add_json_option, corpus_from, print_json
 
 
 def register(commands: argparse._SubParsersAction, evals: argparse._SubParsersAction) -> None:
     """Add this module's commands to the parser."""
+    stats = commands.add_parser("stats", help="count the graph's nodes and edges by kind")
+    _common(stats, run_stats)
+
+    papers = commands.add_parser("papers", help="list papers, filtered by organisation, "
+                                 "category or date")  # fmt: skip
+    papers.add_argument("--org", help="organisation, any alias (谷歌 = Google)")
+    papers.add_argument("--category", help="category, Chinese or English (多模态, multimodal)")
+    papers.add_argument("--month", metavar="YYYY-MM", help="published in this month")
+    papers.add_argument("--since", metavar="YYYY-MM", help="published in or after this month")
+    papers.add_argument("--until", metavar="YYYY-MM", help="published in or before this month")
+    _common(papers, run_papers)
+
+    lineage = commands.add_parser("lineage", help="what a work builds on and what builds on it")
+    lineage.add_argument("name", metavar="NAME", help="paper or work name (llama2, 美杜莎, …)")
+    _common(lineage, run_lineage)
+
+    check = commands.add_parser("check", help="validate a paper list and the graph built from it")
+    _common(check, run_check)
+
+    export = commands.add_parser("export", help="write the graph as GraphML, GEXF or JSON")
+    export.add_argument("--format", required=True, choices=("graphml", "gexf", "json"))
+    export.add_argument("--root", metavar="NAME", help="only this work's lineage subgraph")
+    export.add_argument("-o", "--output", required=True, metavar="PATH", help="file to write")
+    add_corpus_option(export)
+    export.set_defaults(handler=run_export)
+
+
+def _common(parser: argparse.ArgumentParser, handler: Any) -> None:
+    add_corpus_option(parser)
+    add_json_option(parser)
+    parser.set_defaults(handler=handler)
+
+
+def _graph(args: argparse.Namespace) -> Any:
+    from kg.graph import build_graph
+
+    return build_graph(corpus_from(args))
+
+
+def run_stats(args: argparse.Namespace) -> int:
+    kg = _graph(args)
+    nodes = Counter(d["kind"] for _, d in kg.graph.nodes(data=True))
+    edges = Counter(k for _, _, k in kg.graph.edges(keys=True))
+    lineage = [d for _, _, k, d in kg.graph.edges(keys=True, data=True) if k == "builds_on"]
+    stats: dict[str, Any] = {
+        "corpus": str(kg.corpus.path),
+        "papers": len(kg.corpus.papers),
+        "nodes": dict(sorted(nodes.items())),
+        "edges": dict(sorted(edges.items())),
+        "lineage_methods": dict(sorted(Counter(d["method"] for d in lineage).items())),
+        "lineage_relations": dict(sorted(Counter(d["relation"] for d in lineage).items())),
+    }
+    if args.json:
+        print_json(stats)
+        return 0
+    print(f"corpus: {stats['corpus']} ({stats['papers']} papers)")
+    for title in ("nodes", "edges", "lineage_methods", "lineage_relations"):
+        counts = stats[title]
+        print(f"{title.replace('_', ' ')}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    return 0
+
+
+def run_papers(args: argparse.Namespace) -> int:
+    from kg.queries import papers_by
+
+    kg = _graph(args)
+    papers = papers_by(kg, org=args.org, category=args.category, month=args.month,
+                       since=args.since, until=args.until)  # fmt: skip
+    if args.json:
+        print_json([_paper_json(p) for p in papers])
+        return 0
+    for p in papers:
+        print(f"{p.date}  {p.id:<40}  {', '.join(p.organizations):<28}  {p.title}")
+    print(f"{len(papers)} paper(s)", file=sys.stderr)
+    return 0
+
+
+def _paper_json(paper: Any) -> dict[str, Any]:
+    return {
+        "id": paper.id,
+        "title": paper.title,
+        "date": paper.date,
+        "organizations": list(paper.organizations),
+        "category": paper.category,
+        "influence": paper.influence,
+    }
+
+
+def run_lineage(args: argparse.Namespace) -> int:
+    from kg.queries import lineage
+
+    kg = _graph(args)
+    family = lineage(kg, args.name)
+    if args.json:
+        print_json(lineage_json(kg, family))
+        return 0
+    print(_node_text(kg, family.root))
+    for title, nodes in (("builds on", family.ancestors), ("built on by", family.descendants)):
+        print(f"{title}: " + (", ".join(_node_text(kg, n) for n in nodes) or "nothing known"))
+    for e in family.edges:
+        where = f"line {e.line}" if e.line else "data/lineage.json"
+        print(f"  {e.source.label} —{e.relation}→ {e.target.label}  [{e.method}, {where}]")
+        print(f"      “{e.evidence}”")
+    return 0
+
+
+def lineage_json(kg: Any, family: Any) -> dict[str, Any]:
+    """The `kgrag lineage --json` shape."""
+    return {
+        "root": _node_json(kg, family.root),
+        "ancestors": [_node_json(kg, n) for n in family.ancestors],
+        "descendants": [_node_json(kg, n) for n in family.descendants],
+        "edges": [
+            {
+                "source": e.source.id,
+                "target": e.target.id,
+                "relation": e.relation,
+                "evidence": e.evidence,
+                "method": e.method,
+                "paper": e.paper,
+                "line": e.line,
+            }
+            for e in family.edges
+        ],
+    }
+
+
+def _node_json(kg: Any, node: Any) -> dict[str, Any]:
+    data = {"id": node.id, "kind": node.kind, "name": node.label, "date": node.date}
+    if node.kind == "paper":
+        data["title"] = kg.graph.nodes[node.id]["title"]
+        data["paper_id"] = node.paper_id
+    return data
+
+
+def _node_text(kg: Any, node: Any) -> str:
+    return f"{node.label} ({node.kind}, {node.date or 'date unknown'})"
+
+
+def run_check(args: argparse.Namespace) -> int:
+    from kg.check import check_path
+    from kg.corpus import default_corpus_path
+
+    report = check_path(args.corpus or default_corpus_path())
+    if args.json:
+        print_json({
+            "source": report.source,
+            "papers": report.papers,
+            "ok": report.ok,
+            "errors": [_problem_json(p) for p in report.errors],
+            "warnings": [_problem_json(p) for p in report.warnings],
+        })  # fmt: skip
+    else:
+        for p in report.problems:
+            where = f"{report.source}:{p.line}" if p.line else report.source
+            print(f"{where}: {p.severity}: {p.message} [{p.code}]")
+        print(f"{report.papers} papers, {len(report.errors)} error(s), "
+              f"{len(report.warnings)} warning(s)")  # fmt: skip
+    return 0 if report.ok else 1
+
+
+def _problem_json(problem: Any) -> dict[str, Any]:
+    return {"code": problem.code, "line": problem.line, "message": problem.message}
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from kg.export import export
+
+    kg = _graph(args)
+    path = export(kg, args.format, args.output, root=args.root)
+    print(f"wrote {path}", file=sys.stderr)
+    return 0

@@ -1,0 +1,259 @@
+"""`kgrag check`: validate a paper list and the graph built from it.
+
+Errors (exit non-zero): the list cannot be parsed, duplicate titles, a lineage edge whose
+child is dated before its parent, a curated lineage fact naming an unknown work.
+Warnings: organisations not in the alias table, ignored lines, papers without an abstract,
+abstracts that never name their paper, dates outside the list's stated year, a versioned
+successor credited to another organisation than its predecessor, likely misspelt names.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from kg.corpus import Corpus, load_corpus
+from kg.errors import CorpusError
+from kg.graph import KnowledgeGraph, build_graph
+from kg.lexicon import Lexicon, load_lexicon
+from kg.names import compact, find_mentions
+
+__all__ = ["Problem", "Report", "check", "check_path"]
+
+_YEAR = re.compile(r"(?<!\d)(19|20)\d{2}(?!\d)")
+_WORD = re.compile(r"[A-Za-z][A-Za-z\-]{4,}")
+
+
+@dataclass(frozen=True)
+class Problem:
+    severity: str  # "error" | "warning"
+    code: str
+    message: str
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class Report:
+    source: str
+    papers: int
+    problems: tuple[Problem, ...]
+
+    @property
+    def errors(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity == "error")
+
+    @property
+    def warnings(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity == "warning")
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def check_path(path: Path | str) -> Report:
+    """Parse and check the paper list at `path`; a parse failure is reported, not raised."""
+    try:
+        corpus = load_corpus(path)
+    except CorpusError as exc:
+        return Report(str(path), 0, (Problem("error", "parse", exc.detail, exc.line),))
+    return check(corpus, build_graph(corpus))
+
+
+def check(corpus: Corpus, kg: KnowledgeGraph, lexicon: Lexicon | None = None) -> Report:
+    """Every problem found in `corpus` and its graph `kg`, errors first, then by line."""
+    lexicon = lexicon or load_lexicon()
+    problems = [
+        *_duplicate_titles(corpus),
+        *_lineage_dates(kg),
+        *_undefined_works(kg, lexicon),
+        *_undated_parents(kg),
+        *_unknown_orgs(corpus),
+        *_ignored_lines(corpus),
+        *_abstracts(corpus, kg),
+        *_years(corpus),
+        *_successor_orgs(kg),
+        *_misspellings(corpus, kg),
+    ]
+    order = {"error": 0, "warning": 1}
+    problems.sort(key=lambda p: (order[p.severity], p.line or 0, p.code))
+    return Report(str(corpus.path), len(corpus.papers), tuple(problems))
+
+
+def _duplicate_titles(corpus: Corpus) -> list[Problem]:
+    seen: dict[str, int] = {}
+    found = []
+    for paper in corpus.papers:
+        key = compact(paper.title)
+        if key in seen:
+            found.append(Problem("error", "duplicate-title",
+                                 f"{paper.title!r} already appears at line {seen[key]}.", paper.line))  # fmt: skip
+        else:
+            seen[key] = paper.line
+    return found
+
+
+def _lineage_dates(kg: KnowledgeGraph) -> list[Problem]:
+    found = []
+    for child, parent, key, data in kg.graph.edges(keys=True, data=True):
+        if key != "builds_on":
+            continue
+        c, p = kg.node(child), kg.node(parent)
+        if c.date and p.date and c.date < p.date:
+            found.append(Problem(
+                "error", "lineage-date",
+                f"{c.label} ({c.date}) is said to build on {p.label} ({p.date}), which is dated "
+                f"later ({data.get('method')}: {str(data.get('evidence', ''))[:80]}).",
+                int(data.get("line") or 0) or None,
+            ))  # fmt: skip
+    return found
+
+
+def _undefined_works(kg: KnowledgeGraph, lexicon: Lexicon) -> list[Problem]:
+    from kg.lineage import unresolved_curated
+
+    return [
+        Problem(
+            "error",
+            "undefined-work",
+            f"data/lineage.json names {name!r}, which {why}; add it to data/works.json.",
+        )  # fmt: skip
+        for name, why in unresolved_curated(kg, lexicon)
+    ]
+
+
+def _undated_parents(kg: KnowledgeGraph) -> list[Problem]:
+    parents = sorted({v for _, v, k in kg.graph.edges(keys=True) if k == "builds_on"})
+    return [
+        Problem(
+            "warning",
+            "undated-work",
+            f"{kg.node(v).label} is a lineage parent without a date, so lineage dates "
+            "cannot be checked; add its date to data/works.json.",
+        )  # fmt: skip
+        for v in parents
+        if not kg.node(v).date
+    ]
+
+
+def _unknown_orgs(corpus: Corpus) -> list[Problem]:
+    return [
+        Problem(
+            "warning",
+            "unknown-organization",
+            f"organisation {name!r} is not in data/organizations.json; add it as an alias "
+            "so it groups with its other spellings.",
+            line,
+        )  # fmt: skip
+        for line, name in corpus.unknown_organizations
+    ]
+
+
+def _ignored_lines(corpus: Corpus) -> list[Problem]:
+    return [
+        Problem(
+            "warning", "ignored-line", f"ignored ({item.reason}): {item.text[:60]!r}", item.line
+        )
+        for item in corpus.ignored
+    ]
+
+
+def _abstracts(corpus: Corpus, kg: KnowledgeGraph) -> list[Problem]:
+    found = []
+    for paper in corpus.papers:
+        if not paper.abstract:
+            found.append(Problem("warning", "no-abstract",
+                                 f"{paper.short_name!r} has no 摘要 (abstract); only its title "
+                                 "and influence note can be searched.", paper.line))  # fmt: skip
+            continue
+        if paper.short_name == paper.title:
+            continue  # no distinct name to look for
+        named = {m.node.id for m in find_mentions(kg, paper.abstract, kinds=("paper",))}
+        if f"paper:{paper.id}" not in named:
+            found.append(Problem("warning", "abstract-unnamed",
+                                 f"the abstract of {paper.short_name!r} never names it; check it "
+                                 "belongs to this paper.", paper.abstract_line))  # fmt: skip
+    return found
+
+
+def _years(corpus: Corpus) -> list[Problem]:
+    preamble = " ".join(i.text for i in corpus.ignored if i.reason == "before the first paper")
+    stated = _YEAR.search(preamble)
+    if not stated:
+        return []
+    year = stated.group(0)
+    return [
+        Problem(
+            "warning",
+            "date-outside-year",
+            f"{p.short_name!r} is dated {p.date}, outside the list's stated year {year}.",
+            p.line,
+        )  # fmt: skip
+        for p in corpus.papers
+        if not p.date.startswith(year)
+    ]
+
+
+def _successor_orgs(kg: KnowledgeGraph) -> list[Problem]:
+    """A versioned successor normally comes from its predecessor's organisation."""
+    found = []
+    for child, parent, key, data in kg.graph.edges(keys=True, data=True):
+        if key != "builds_on" or data.get("relation") != "successor":
+            continue
+        mine = _orgs_of(kg, child)
+        theirs = _orgs_of(kg, parent)
+        if mine and theirs and not mine & theirs:
+            c, p = kg.node(child), kg.node(parent)
+            found.append(Problem("warning", "successor-organization",
+                                 f"{c.label} is credited to {', '.join(sorted(mine))} but its "
+                                 f"predecessor {p.label} to {', '.join(sorted(theirs))}; check "
+                                 "the 发表单位.", kg.graph.nodes[child].get("line")))  # fmt: skip
+    return found
+
+
+def _orgs_of(kg: KnowledgeGraph, node_id: str) -> set[str]:
+    data = kg.graph.nodes[node_id]
+    if data.get("kind") == "work":
+        org = data.get("organization") or ""
+        return {org} if org else set()
+    orgs = {v for _, v, k in kg.graph.out_edges(node_id, keys=True) if k == "published_by"}
+    # A lab and its parent count as the same organisation.
+    parents = {p for o in orgs for _, p, k in kg.graph.out_edges(o, keys=True) if k == "part_of"}
+    return {o.removeprefix("org:") for o in orgs | parents}
+
+
+def _misspellings(corpus: Corpus, kg: KnowledgeGraph) -> list[Problem]:
+    """Latin words one swap or one letter away from a known name (e.g. 'Genimi')."""
+    known = {
+        compact(alias): kg.node(node_id).label
+        for alias, node_id in kg.names.aliases
+        if len(compact(alias)) >= 5
+    }
+    found = []
+    for paper in corpus.papers:
+        for text, line in (
+            (paper.influence, paper.influence_line),
+            (paper.abstract, paper.abstract_line),
+        ):
+            for word in set(_WORD.findall(text)):
+                near = _near_name(compact(word), known)
+                if near:
+                    found.append(Problem("warning", "misspelling",
+                                         f"{word!r} looks like a misspelling of {near!r}.", line))  # fmt: skip
+    return found
+
+
+def _near_name(word: str, known: dict[str, str]) -> str | None:
+    if len(word) < 5 or word in known:
+        return None
+    for key, alias in known.items():
+        if len(key) == len(word) and sorted(key) == sorted(word) and _differences(key, word) == 2:
+            return alias
+        if len(key) == len(word) and key[0] == word[0] and _differences(key, word) == 1:
+            return alias
+    return None
+
+
+def _differences(a: str, b: str) -> int:
+    return sum(x != y for x, y in zip(a, b, strict=True))

@@ -1,0 +1,146 @@
+"""Export the knowledge graph (or one work's lineage) as GraphML, GEXF or node-link JSON.
+
+Exports hold scalar typed attributes only (lists joined, no missing values): every node and
+edge has `label` and `kind`; lineage edges have `relation`, `evidence` and `method`. Files
+are written atomically: a failed export leaves any earlier file at the path intact.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from kg.errors import ExportError
+from kg.graph import KnowledgeGraph
+from kg.queries import lineage
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+__all__ = ["FORMATS", "export", "export_graph"]
+
+FORMATS = ("graphml", "gexf", "json")
+JSON_FORMAT = "kgrag-graph v1"
+
+
+def export(kg: KnowledgeGraph, fmt: str, path: Path | str, root: str | None = None) -> Path:
+    """Write the graph (or the lineage subgraph of `root`) to `path` in `fmt`; return the path."""
+    if fmt not in FORMATS:
+        raise ExportError(f"unknown export format {fmt!r}: choose one of {', '.join(FORMATS)}.")
+    graph = export_graph(kg, root)
+    writers: dict[str, Callable[[nx.MultiDiGraph, IO[bytes]], None]] = {
+        "graphml": _write_graphml,
+        "gexf": _write_gexf,
+        "json": _write_json,
+    }
+    target = Path(path)
+    _atomic_write(target, lambda handle: writers[fmt](graph, handle))
+    return target
+
+
+def export_graph(kg: KnowledgeGraph, root: str | None = None) -> nx.MultiDiGraph:
+    """A copy of the graph ready for export: unique edge ids, every attribute a filled scalar."""
+    import networkx as nx
+
+    source = kg.graph
+    if root is not None:
+        family = lineage(kg, root)
+        keep = {
+            family.root.id,
+            *(n.id for n in family.ancestors),
+            *(n.id for n in family.descendants),
+        }
+        edges = [(e.source.id, e.target.id, "builds_on") for e in family.edges]
+    else:
+        keep = set(source.nodes)
+        edges = list(source.edges(keys=True))
+    out = nx.MultiDiGraph()
+    out.graph.update({k: _scalar(v) for k, v in source.graph.items()})
+    if root is not None:
+        out.graph["root"] = root
+    node_keys = _attribute_defaults(source.nodes[n] for n in keep)
+    for node in sorted(keep):
+        out.add_node(node, **_filled(source.nodes[node], node_keys))
+    edge_keys = _attribute_defaults(source.edges[u, v, k] for u, v, k in edges)
+    for index, (u, v, k) in enumerate(sorted(edges)):
+        out.add_edge(u, v, key=f"e{index}", **_filled(source.edges[u, v, k], edge_keys))
+    return out
+
+
+def _attribute_defaults(items: Any) -> dict[str, Any]:
+    """The union of attribute names with a typed empty default for each."""
+    defaults: dict[str, Any] = {}
+    for data in items:
+        for key, value in data.items():
+            value = _scalar(value)
+            defaults.setdefault(key, type(value)())
+    return defaults
+
+
+def _filled(data: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
+    filled = dict(defaults)
+    filled.update({k: _scalar(v) for k, v in data.items()})
+    return filled
+
+
+def _scalar(value: Any) -> str | int | float | bool:
+    if isinstance(value, bool | int | float | str):
+        return value
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple | set | frozenset):
+        return "; ".join(str(v) for v in value)
+    return str(value)
+
+
+def _write_graphml(graph: nx.MultiDiGraph, handle: IO[bytes]) -> None:
+    import networkx as nx
+
+    nx.write_graphml(graph, handle, encoding="utf-8", prettyprint=True)
+
+
+def _write_gexf(graph: nx.MultiDiGraph, handle: IO[bytes]) -> None:
+    import networkx as nx
+
+    nx.write_gexf(graph, handle, encoding="utf-8", prettyprint=True)
+
+
+def _write_json(graph: nx.MultiDiGraph, handle: IO[bytes]) -> None:
+    import networkx as nx
+
+    data = nx.node_link_data(graph, edges="edges")
+    data["graph"]["format"] = JSON_FORMAT
+    handle.write(json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8"))
+
+
+def _atomic_write(target: Path, write: Callable[[IO[bytes]], None]) -> None:
+    folder = target.parent
+    if target.is_dir():
+        raise ExportError(f"{target} is a folder; give a file path with -o.")
+    if not folder.is_dir():
+        raise ExportError(
+            f"cannot write {target}: folder {folder} does not exist. Create it first."
+        )
+    try:
+        fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise ExportError(f"cannot write to {folder}: {exc.strerror or exc}. "
+                          "Choose a folder you can write to.") from exc  # fmt: skip
+    temp = Path(temp_name)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, target)
+    except OSError as exc:
+        temp.unlink(missing_ok=True)
+        raise ExportError(f"cannot write {target}: {exc.strerror or exc}. "
+                          "Any earlier file there is unchanged.") from exc  # fmt: skip
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise

@@ -1,0 +1,232 @@
+"""Build the knowledge graph (a `networkx.MultiDiGraph`) from a corpus, deterministically.
+
+Node ids: `paper:<paper id>`, `org:<canonical name>`, `category:<key>`, `technique:<id>`,
+`work:<slug>`. Every node has `kind` and `label` (and `date` where known). Edge keys are
+their kinds: `published_by`, `in_category`, `uses_technique`, `builds_on` (lineage, with a
+`relation`), `compared_against` (not lineage) and `part_of`. Every edge a paper gives rise to
+carries `evidence`, `paper`, `line` and `method`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kg.corpus import Corpus, Paper, load_corpus, slugify
+from kg.lexicon import Lexicon, Work, load_lexicon
+from kg.names import NameIndex, compact, find_mentions
+from kg.records import Node
+from kg.tables import CategoryTable, OrgTable, load_category_table, load_org_table
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+__all__ = ["KnowledgeGraph", "build_graph", "load_graph", "node_id_for_paper"]
+
+EDGE_LABELS = {
+    "published_by": "published by",
+    "in_category": "in category",
+    "uses_technique": "uses technique",
+    "builds_on": "builds on",
+    "compared_against": "compared against",
+    "part_of": "part of",
+}
+
+
+@dataclass(frozen=True, eq=False)
+class KnowledgeGraph:
+    """The graph, the corpus it was built from, and the name index over its nodes."""
+
+    graph: nx.MultiDiGraph
+    corpus: Corpus
+    names: NameIndex
+
+    def node(self, node_id: str) -> Node:
+        return self.names.nodes[node_id]
+
+    def paper(self, paper_id: str) -> Paper:
+        return self.corpus.by_id()[paper_id]
+
+
+def node_id_for_paper(paper_id: str) -> str:
+    return f"paper:{paper_id}"
+
+
+def load_graph(path: Path | str | None = None) -> KnowledgeGraph:
+    """The graph of the list at `path` (default: the shipped list), shared while the file is
+    unchanged: treat it as read-only."""
+    from kg.corpus import SHIPPED_CORPUS
+
+    target = Path(path if path is not None else SHIPPED_CORPUS).resolve()
+    try:
+        stat = target.stat()
+    except OSError:
+        return build_graph(load_corpus(target))  # load_corpus raises the clear error
+    return _cached_graph(target, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=4)
+def _cached_graph(path: Path, mtime_ns: int, size: int) -> KnowledgeGraph:
+    return build_graph(load_corpus(path))
+
+
+def build_graph(
+    corpus: Corpus,
+    lexicon: Lexicon | None = None,
+    orgs: OrgTable | None = None,
+    categories: CategoryTable | None = None,
+) -> KnowledgeGraph:
+    """The knowledge graph of `corpus`; no LLM, same input → same graph."""
+    import networkx as nx
+
+    lexicon = lexicon or load_lexicon()
+    orgs = orgs or load_org_table()
+    categories = categories or load_category_table()
+    graph = nx.MultiDiGraph(name="kgrag", corpus=str(corpus.path), sha256=corpus.sha256)
+    builder = _Builder(graph, corpus, lexicon, orgs, categories)
+    builder.add_nodes()
+    kg = KnowledgeGraph(graph, corpus, NameIndex(builder.nodes, tuple(builder.aliases)))
+    builder.add_field_edges()
+    builder.add_technique_edges(kg)
+    _add_lineage(kg, lexicon)
+    return kg
+
+
+def _add_lineage(kg: KnowledgeGraph, lexicon: Lexicon) -> None:
+    from kg.lineage import derive_edges
+
+    for edge in derive_edges(kg, lexicon):
+        attrs: dict[str, Any] = {
+            "kind": edge.kind,
+            "label": edge.relation.replace("_", " ") if edge.relation else EDGE_LABELS[edge.kind],
+            "evidence": edge.evidence,
+            "paper": edge.paper,
+            "line": edge.line,
+            "method": edge.method,
+        }
+        if edge.kind == "builds_on":
+            attrs["relation"] = edge.relation
+            attrs["methods"] = ",".join(edge.methods)
+        kg.graph.add_edge(edge.child, edge.parent, key=edge.kind, **attrs)
+
+
+class _Builder:
+    def __init__(
+        self,
+        graph: nx.MultiDiGraph,
+        corpus: Corpus,
+        lexicon: Lexicon,
+        orgs: OrgTable,
+        categories: CategoryTable,
+    ) -> None:
+        self.graph = graph
+        self.corpus = corpus
+        self.lexicon = lexicon
+        self.orgs = orgs
+        self.categories = categories
+        self.nodes: dict[str, Node] = {}
+        self.aliases: list[tuple[str, str]] = []
+        self.paper_keys: dict[str, str] = {}
+
+    def add_nodes(self) -> None:
+        for paper in self.corpus.papers:
+            self._add_paper(paper)
+        self.paper_keys = {
+            compact(a): node for a, node in self.aliases if node.startswith("paper:")
+        }
+        for cat in self.categories.categories:
+            self._add(f"category:{cat.key}", "category", cat.label_en, None,
+                      (cat.key, cat.label_zh, cat.label_en, *cat.aliases),
+                      label_zh=cat.label_zh)  # fmt: skip
+        for tech in self.lexicon.techniques:
+            self._add(f"technique:{tech.id}", "technique", tech.name, None,
+                      (tech.id, tech.name, tech.name_zh, *tech.aliases), name_zh=tech.name_zh)  # fmt: skip
+        for org in sorted({o for p in self.corpus.papers for o in p.organizations}):
+            self._add_org(org)
+        for work in self.lexicon.works:
+            self._add_work(work)
+
+    def add_field_edges(self) -> None:
+        for paper in self.corpus.papers:
+            pid = node_id_for_paper(paper.id)
+            for org in paper.organizations:
+                self._edge(pid, f"org:{org}", "published_by", paper.organizations_raw, paper,
+                           paper.org_line, "field")  # fmt: skip
+            self._edge(pid, f"category:{paper.category}", "in_category", paper.category_label,
+                       paper, paper.line, "field")  # fmt: skip
+        for org in list(self.graph.nodes):
+            parent = self.graph.nodes[org].get("part_of")
+            if parent:
+                self.graph.add_edge(org, f"org:{parent}", key="part_of", kind="part_of",
+                                    label="part of", method="curated", evidence="organizations.json",
+                                    paper="", line=0)  # fmt: skip
+
+    def add_technique_edges(self, kg: KnowledgeGraph) -> None:
+        from kg.lineage import paper_sentences
+
+        for paper in self.corpus.papers:
+            pid = node_id_for_paper(paper.id)
+            for sentence in paper_sentences(paper):
+                for mention in find_mentions(kg, sentence.text, kinds=("technique",)):
+                    if self.graph.has_edge(pid, mention.node.id, key="uses_technique"):
+                        continue
+                    self._edge(pid, mention.node.id, "uses_technique", sentence.text, paper,
+                               sentence.line, "lexicon")  # fmt: skip
+
+    def _edge(self, source: str, target: str, kind: str, evidence: str, paper: Paper,
+              line: int, method: str) -> None:  # fmt: skip
+        self.graph.add_edge(source, target, key=kind, kind=kind, label=EDGE_LABELS[kind],
+                            evidence=evidence, paper=paper.id, line=line, method=method)  # fmt: skip
+
+    def _add_paper(self, paper: Paper) -> None:
+        names = (
+            paper.title,
+            paper.short_name,
+            paper.id,
+            *self.lexicon.aliases_for_title(paper.title),
+        )
+        self._add(
+            node_id_for_paper(paper.id), "paper", paper.short_name, paper.date, names,
+            paper_id=paper.id, title=paper.title, category=paper.category,
+            organizations="; ".join(paper.organizations), influence=paper.influence,
+            abstract=paper.abstract, source=paper.source, line=paper.line,
+        )  # fmt: skip
+
+    def _add_org(self, name: str) -> None:
+        node_id = f"org:{name}"
+        if node_id in self.nodes:
+            return
+        org = self.orgs.get(name)
+        aliases = (name, *(org.aliases if org else ()))
+        parent = org.part_of if org else None
+        self._add(node_id, "organization", name, None, aliases, part_of=parent or "",
+                  in_alias_table=org is not None)  # fmt: skip
+        if parent:
+            self._add_org(parent)
+
+    def _add_work(self, work: Work) -> None:
+        keys = {compact(n) for n in (work.name, *work.aliases)}
+        paper_id = self._paper_with_name(keys)
+        if paper_id is not None:  # the corpus has this work: its names join the paper's
+            self.aliases.extend((a, paper_id) for a in (work.name, *work.aliases))
+            return
+        self._add(
+            f"work:{slugify(work.name)}", "work", work.name, work.date or None,
+            (work.name, *work.aliases), organization=work.organization, work_type=work.type,
+            generic=work.generic,
+        )  # fmt: skip
+
+    def _paper_with_name(self, keys: set[str]) -> str | None:
+        return next((self.paper_keys[k] for k in sorted(keys) if k in self.paper_keys), None)
+
+    def _add(self, node_id: str, kind: str, label: str, date: str | None,
+             names: tuple[str, ...], **attrs: Any) -> None:  # fmt: skip
+        paper_id = attrs.get("paper_id")
+        self.nodes[node_id] = Node(node_id, kind, label, date, paper_id)
+        data = {"kind": kind, "label": label, **attrs}
+        if date:
+            data["date"] = date
+        self.graph.add_node(node_id, **data)
+        self.aliases.extend((n, node_id) for n in dict.fromkeys(names) if n)

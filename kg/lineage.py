@@ -1,0 +1,289 @@
+"""Lineage rules: which paper builds on which model or method, and the evidence for it.
+
+Three sources, each edge tagged with its `method`:
+- `rule`: a cue in the text around a known name (基于 X, 以 X 为基础, 对 X 进行微调,
+  与 X 一样的架构, based on X, fine-tuned from X, same architecture as X, "X [5]" for a cited
+  earlier version). Comparisons (与 X 相比, 优于 X, outperforms X) give `compared_against`,
+  which is not lineage.
+- `name`: versioned names (Llama 2 → LLaMA, FlashAttention-2 → FlashAttention, LLaVA-1.5 → LLaVA).
+- `curated`: `data/lineage.json`, for facts the text does not state (with a source note).
+
+Targets must be known names (corpus papers and the works lexicon), so a paper's own new
+artefacts are never made its parents.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from kg.corpus import Paper
+from kg.lexicon import Lexicon
+from kg.names import compact, find_mentions
+
+if TYPE_CHECKING:
+    from kg.graph import KnowledgeGraph
+
+__all__ = ["DerivedEdge", "Sentence", "derive_edges", "paper_sentences", "unresolved_curated"]
+
+_METHOD_RANK = {"rule": 0, "name": 1, "curated": 2}
+_LINEAGE_KINDS = ("paper", "work")
+_COMPARE_KINDS = ("paper", "work", "technique")
+_SENTENCE_END = re.compile(r"[。！？!?；;]+|(?<=[a-z0-9)\]])\.(?=\s+[A-Z])|\n+")
+# A single-digit version ("Llama 2", "LLaVA-1.5"); "ResNet-50" or "FLM-101B" name a size.
+_VERSIONED = re.compile(
+    r"^(?P<stem>.*[a-z].*?)[\s\-_]*v?(?<![\d.])(?P<ver>\d(?:\.\d+)?)$", re.IGNORECASE
+)
+_CITATION = re.compile(r"^\s*[\[［]\s*\d+(?:\s*[,，\-–]\s*\d+)*\s*[\]］]")
+_GAP = r"[^，。,;；:：]{0,10}"
+
+# (relation, pattern the text before the name ends with, pattern the text after it starts with)
+_CUES: tuple[tuple[str, str, str], ...] = (
+    ("fine_tuned_from", r"对\s*$", r"^\s*(?:模型)?\s*进行了?\s*\S{0,4}?微调"),
+    ("fine_tuned_from", r"在\s*$", r"^\s*(?:模型)?\s*(?:之上|上)\s*(?:进行)?了?微调"),
+    ("fine_tuned_from", r"微调自\s*$", r""),
+    (
+        "fine_tuned_from",
+        r"从\s*$",
+        r"^\s*(?:模型)?\s*(?:开始)?\s*(?:进行)?(?:微调|继续训练|继续预训练)",
+    ),
+    ("fine_tuned_from", r"fine-?tun(?:ed|ing|e)\s+(?:from|on\s+top\s+of)\s+(?:the\s+)?$", r""),
+    (
+        "fine_tuned_from",
+        r"(?:initiali[sz]ed|continued?\s+pre-?training)\s+(?:from|of|on)\s+(?:the\s+)?$",
+        r"",
+    ),
+    (
+        "same_architecture",
+        r"(?:与|和|跟|同)\s*$",
+        r"^\s*(?:模型)?\s*(?:一样|相同|同样|一致|类似)的?\s*(?:模型)?\s*(?:架构|结构|体系结构)",
+    ),
+    ("same_architecture", r"(?:采用|沿用|使用)了?\s*$", r"^\s*的?\s*(?:模型)?\s*(?:架构|结构)"),
+    ("same_architecture", r"same\s+(?:model\s+)?architecture\s+as\s+(?:the\s+)?$", r""),
+    ("same_architecture", r"(?:uses?|adopts?|follows?)\s+the\s+$", r"^\s+architecture"),
+    ("extends", r"(?<!优于)(?<!比)基于[^，。,;；、\s]{0,4}\s*$", r""),
+    ("extends", r"在\s*$", r"^\s*(?:模型)?\s*的\s*(?:基础上|基础之上)"),
+    (
+        "extends",
+        r"(?:使用|采用|利用|选用)了?\s*$",
+        r"^\s*(?:模型)?\s*(?:作为|为)\s*\S{0,6}?(?:骨干|主干|基座|基础模型|底座)",
+    ),
+    (
+        "extends",
+        r"(?:uses?|using|adopts?|takes?)\s+(?:the\s+)?$",
+        r"^\s+as\s+(?:the|its|our|a)\s+(?:\S+\s+)?(?:backbone|base\s+model|foundation|starting\s+point)",
+    ),
+    ("extends", r"以\s*$", r"^\s*(?:模型)?\s*(?:为|作为)\s*(?:基础|基座|骨干|主干|底座)"),
+    (
+        "extends",
+        r"(?:建立|构建|搭建)(?:在|于)" + _GAP + "$",
+        r"^\s*的?\s*(?:基础上|基础之上|之上|上)",
+    ),
+    ("extends", r"对\s*$", r"^\s*(?:模型)?\s*进行了?\s*\S{0,4}?(?:修改|扩展|改进|改造|扩充)"),
+    (
+        "extends",
+        r"(?:based|built|builds|building|build)\s+(?:up)?on\s+(?:top\s+of\s+)?(?:the\s+)?$",
+        r"",
+    ),
+    (
+        "extends",
+        r"(?:extends|extending|extension\s+of|modifications?\s+to|modifying)\s+(?:the\s+)?$",
+        r"",
+    ),
+)
+_COMPARE_CUE = (
+    r"(?:优于|超越了?|超过了?|胜过|击败了?|不逊色于|逊于|不如|比|相比于|相较于|对比|媲美|"
+    r"outperform(?:s|ed|ing)?|surpass(?:es|ed|ing)?|compared\s+(?:to|with)|than|versus|vs\.?)"
+)
+_FRAME_CUE = r"(?:相比|相较|对比|相媲美|媲美|相当|不相上下|持平)"
+_ENGLISH_AFTER = re.compile(
+    r"^\s*(?:is|are|was)?\s*(?:outperformed|surpassed|beaten)", re.IGNORECASE
+)
+
+
+def _compares(before: str, after: str, tight: bool) -> bool:
+    """A comparison names X right after a cue (优于 X, outperforms X, or a list after the cue),
+    or frames it (与 X 相比, 与 X 相当). `tight`: no words between cue and X (for techniques)."""
+    gap = r"\s{0,2}" if tight else r"[^，。,;；:：]{0,40}"
+    if re.search(_COMPARE_CUE + gap + "$", before, re.IGNORECASE):
+        return True
+    if _ENGLISH_AFTER.search(after):
+        return True
+    framed = re.search(r"(?:与|和|跟|同)" + gap + "$", before)
+    return bool(framed and re.search("^" + gap + _FRAME_CUE, after))
+
+
+@dataclass(frozen=True)
+class Sentence:
+    text: str
+    line: int
+
+
+@dataclass(frozen=True)
+class DerivedEdge:
+    """An edge found by a rule, a name or the curated file: `child` builds on / compares `parent`."""
+
+    child: str
+    parent: str
+    kind: str
+    relation: str
+    evidence: str
+    paper: str
+    line: int
+    method: str
+    methods: tuple[str, ...] = ()
+
+
+def paper_sentences(paper: Paper) -> Iterator[Sentence]:
+    """The title, influence note and abstract sentences of a paper, each with its source line."""
+    yield Sentence(paper.title, paper.line)
+    yield from _split(paper.influence, ((0, paper.influence_line),))
+    yield from _split(paper.abstract, paper.abstract_spans or ((0, paper.abstract_line),))
+
+
+def derive_edges(kg: KnowledgeGraph, lexicon: Lexicon) -> list[DerivedEdge]:
+    """Lineage (`builds_on`) and `compared_against` edges for every paper, merged per pair."""
+    found: list[DerivedEdge] = []
+    for paper in kg.corpus.papers:
+        found.extend(_text_edges(kg, paper))
+        found.extend(_name_edges(kg, paper))
+    found.extend(_curated_edges(kg, lexicon))
+    return _merge(found)
+
+
+def unresolved_curated(kg: KnowledgeGraph, lexicon: Lexicon) -> list[tuple[str, str]]:
+    """Curated (parent name, why) pairs whose parent names no known paper or work.
+
+    A fact whose child is not in this corpus or the works lexicon does not apply, so it is skipped.
+    """
+    problems = []
+    for fact in lexicon.curated:
+        if len(kg.names.lookup(fact.child, _LINEAGE_KINDS)) != 1:
+            continue
+        found = kg.names.lookup(fact.parent, _LINEAGE_KINDS)
+        if len(found) != 1:
+            why = "is ambiguous" if found else "is not a corpus paper or a works.json entry"
+            problems.append((fact.parent, why))
+    return problems
+
+
+def _text_edges(kg: KnowledgeGraph, paper: Paper) -> Iterator[DerivedEdge]:
+    self_id = f"paper:{paper.id}"
+    stem_parent = _versioned_parent(kg, paper)
+    for sentence in paper_sentences(paper):
+        for mention in find_mentions(kg, sentence.text, kinds=_COMPARE_KINDS):
+            target = mention.node.id
+            if target == self_id:
+                continue
+            before, after = sentence.text[: mention.start], sentence.text[mention.end :]
+            relation = None
+            if mention.node.kind in _LINEAGE_KINDS and not kg.graph.nodes[target].get("generic"):
+                relation = _cue(before, after)
+                if relation is None and target == stem_parent and _CITATION.match(after):
+                    relation = "successor"  # "FlashAttention [5]" cited by FlashAttention-2
+            if relation:
+                yield DerivedEdge(self_id, target, "builds_on", relation, sentence.text,
+                                  paper.id, sentence.line, "rule")  # fmt: skip
+            elif _compares(before, after, tight=mention.node.kind == "technique"):
+                yield DerivedEdge(self_id, target, "compared_against", "", sentence.text,
+                                  paper.id, sentence.line, "rule")  # fmt: skip
+
+
+def _cue(before: str, after: str) -> str | None:
+    for relation, before_pattern, after_pattern in _CUES:
+        if before_pattern and not re.search(before_pattern, before, re.IGNORECASE):
+            continue
+        if after_pattern and not re.search(after_pattern, after, re.IGNORECASE):
+            continue
+        return relation
+    return None
+
+
+def _name_edges(kg: KnowledgeGraph, paper: Paper) -> Iterator[DerivedEdge]:
+    parent = _versioned_parent(kg, paper)
+    if parent is not None:
+        yield DerivedEdge(f"paper:{paper.id}", parent, "builds_on", "successor", paper.title,
+                          paper.id, paper.line, "name")  # fmt: skip
+
+
+def _versioned_parent(kg: KnowledgeGraph, paper: Paper) -> str | None:
+    """The earlier version a versioned name points to (Llama 2 → LLaMA), if it is known."""
+    self_id = f"paper:{paper.id}"
+    names = [alias for alias, node_id in kg.names.aliases if node_id == self_id]
+    for name in names:
+        match = _VERSIONED.match(name.strip())
+        if not match:
+            continue
+        stem, version = match.group("stem").strip(" -_"), float(match.group("ver"))
+        for earlier in _earlier_versions(version):
+            ids = kg.names.by_key.get(compact(stem + earlier), ())
+            nodes = [kg.node(i) for i in ids if i != self_id]
+            nodes = [n for n in nodes if n.kind in _LINEAGE_KINDS]
+            if len(nodes) == 1:
+                return nodes[0].id
+    return None
+
+
+def _earlier_versions(version: float) -> list[str]:
+    if version <= 1:
+        return []
+    below = int(version) - 1 if version.is_integer() else int(version)
+    return [str(v) for v in range(below, 0, -1)] + [""]
+
+
+def _curated_edges(kg: KnowledgeGraph, lexicon: Lexicon) -> Iterator[DerivedEdge]:
+    for fact in lexicon.curated:
+        child = kg.names.lookup(fact.child, _LINEAGE_KINDS)
+        parent = kg.names.lookup(fact.parent, _LINEAGE_KINDS)
+        if len(child) != 1 or len(parent) != 1:
+            continue  # reported by `kgrag check`
+        paper = child[0].paper_id or ""
+        yield DerivedEdge(child[0].id, parent[0].id, "builds_on", fact.relation, fact.source,
+                          paper, 0, "curated")  # fmt: skip
+
+
+def _merge(edges: list[DerivedEdge]) -> list[DerivedEdge]:
+    """One edge per (child, parent, kind): the best method's evidence, all methods listed."""
+    groups: dict[tuple[str, str, str], list[DerivedEdge]] = {}
+    for edge in edges:
+        groups.setdefault((edge.child, edge.parent, edge.kind), []).append(edge)
+    merged = []
+    for group in groups.values():
+        best = min(group, key=lambda e: _METHOD_RANK[e.method])
+        methods = tuple(sorted({e.method for e in group}, key=_METHOD_RANK.__getitem__))
+        merged.append(
+            DerivedEdge(
+                best.child,
+                best.parent,
+                best.kind,
+                best.relation,
+                best.evidence,
+                best.paper,
+                best.line,
+                best.method,
+                methods,
+            )  # fmt: skip
+        )
+    return merged
+
+
+def _split(text: str, spans: tuple[tuple[int, int], ...]) -> Iterator[Sentence]:
+    start = 0
+    for match in [*_SENTENCE_END.finditer(text), None]:
+        end = match.end() if match else len(text)
+        piece = text[start:end].strip()
+        if piece:
+            yield Sentence(
+                piece, _line_at(spans, start + len(text[start:end]) - len(text[start:end].lstrip()))
+            )
+        start = end
+
+
+def _line_at(spans: tuple[tuple[int, int], ...], offset: int) -> int:
+    line = spans[0][1] if spans else 0
+    for span_offset, span_line in spans:
+        if span_offset <= offset:
+            line = span_line
+    return line

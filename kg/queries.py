@@ -1,0 +1,446 @@
+"""Graph queries: one function per operation, each returning typed records.
+
+Names are resolved with `kg.names.resolve` (bilingual, forgiving; ambiguity raises).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from kg.corpus import Paper
+from kg.errors import KgragError
+from kg.graph import KnowledgeGraph
+from kg.names import resolve
+from kg.records import Lineage, LineageEdge, Node
+
+__all__ = [
+    "GROUP_FIELDS",
+    "GroupSummary",
+    "Lineage",
+    "LineageEdge",
+    "Node",
+    "TechniqueUse",
+    "ancestors",
+    "count_by",
+    "descendants",
+    "earliest",
+    "latest",
+    "lineage",
+    "lineage_edges",
+    "neighbours_for_expansion",
+    "normalize_month",
+    "papers_by",
+    "papers_with_technique",
+    "path_between",
+    "summarize_by",
+    "techniques_of",
+]
+
+GROUP_FIELDS = ("organization", "category", "month", "year", "technique")
+# A technique used by more than this share of the corpus is too common to relate two papers.
+_RARE_TECHNIQUE_SHARE = 0.25
+
+NameOrNode = str | Node
+WORK_KINDS = ("paper", "work")  # what lineage queries resolve names to
+
+
+@dataclass(frozen=True)
+class TechniqueUse:
+    """`paper` uses `technique`, as `evidence` (a sentence at source `line`) shows."""
+
+    paper: Paper
+    technique: Node
+    evidence: str
+    line: int
+
+
+@dataclass(frozen=True)
+class GroupSummary:
+    group: str
+    count: int
+    earliest: tuple[Paper, ...]
+    latest: tuple[Paper, ...]
+
+
+def ancestors(kg: KnowledgeGraph, name: NameOrNode) -> list[Node]:
+    """What `name` builds on, directly or not, nearest first.
+
+    Example:
+        >>> from kg.graph import load_graph
+        >>> kg = load_graph()
+        >>> [n.label for n in ancestors(kg, "Code Llama")]
+        ['Llama 2', 'LLaMA']
+    """
+    return _walk(kg, _node(kg, name, WORK_KINDS), upward=True)
+
+
+def descendants(kg: KnowledgeGraph, name: NameOrNode) -> list[Node]:
+    """What builds on `name`, directly or not, nearest first.
+
+    Example:
+        >>> from kg.graph import load_graph
+        >>> kg = load_graph()
+        >>> [n.label for n in descendants(kg, "Llama 2")]
+        ['Code Llama']
+    """
+    return _walk(kg, _node(kg, name, WORK_KINDS), upward=False)
+
+
+def lineage(kg: KnowledgeGraph, name: NameOrNode) -> Lineage:
+    """The lineage family of `name`: its ancestors, descendants and the edges among them.
+
+    Example:
+        >>> from kg.graph import load_graph
+        >>> kg = load_graph()
+        >>> family = lineage(kg, "llama2")
+        >>> [(e.source.label, e.relation, e.target.label) for e in family.edges]
+        [('Llama 2', 'successor', 'LLaMA'), ('Code Llama', 'extends', 'Llama 2')]
+    """
+    root = _node(kg, name, WORK_KINDS)
+    up, down = _walk(kg, root, upward=True), _walk(kg, root, upward=False)
+    family = {root.id, *(n.id for n in up), *(n.id for n in down)}
+    edges = [e for e in lineage_edges(kg) if e.source.id in family and e.target.id in family]
+    # Only edges on a path through the root: a sibling's other parents are not this lineage.
+    ups, downs = {root.id, *(n.id for n in up)}, {root.id, *(n.id for n in down)}
+    edges = [
+        e for e in edges if {e.source.id, e.target.id} <= ups or {e.source.id, e.target.id} <= downs
+    ]
+    return Lineage(root, tuple(up), tuple(down), tuple(edges))
+
+
+def lineage_edges(kg: KnowledgeGraph) -> list[LineageEdge]:
+    """Every `builds_on` edge, in a stable order (by the child's date, then parent).
+
+    Example:
+        >>> from kg.graph import load_graph
+        >>> kg = load_graph()
+        >>> any(e.source.label == "Mixtral of Experts" and e.relation == "same_architecture"
+        ...     for e in lineage_edges(kg))
+        True
+    """
+    edges = [
+        _lineage_edge(kg, u, v, data)
+        for u, v, key, data in kg.graph.edges(keys=True, data=True)
+        if key == "builds_on"
+    ]
+    return sorted(edges, key=lambda e: (e.source.date or "", e.source.id, e.target.id))
+
+
+def path_between(kg: KnowledgeGraph, a: NameOrNode, b: NameOrNode) -> list[LineageEdge]:
+    """The lineage edges linking `a` and `b` (either direction), or [] when unrelated.
+
+    Example:
+        >>> from kg.graph import load_graph
+        >>> kg = load_graph()
+        >>> [(e.source.label, e.target.label) for e in path_between(kg, "LLaMA", "Code Llama")]
+        [('Llama 2', 'LLaMA'), ('Code Llama', 'Llama 2')]
+    """
+    import networkx as nx
+
+    start, end = _node(kg, a, WORK_KINDS), _node(kg, b, WORK_KINDS)
+    lineage_graph = nx.Graph()
+    for edge in lineage_edges(kg):
+        lineage_graph.add_edge(edge.source.id, edge.target.id, edge=edge)
+    try:
+        ids = nx.shortest_path(lineage_graph, start.id, end.id)
+    except (nx.NetworkXNoPath, nx.NodeNotFound):
+        return []
+    return [lineage_graph.edges[x, y]["edge"] for x, y in zip(ids, ids[1:], strict=False)]
+
+
+def papers_by(
+    kg: KnowledgeGraph,
+    org: str | None = None,
+    category: str | None = None,
+    month: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    include_parts: bool = False,
+) -> list[Paper]:
+    """Papers matching every given filter, by date. `org`/`category` take any alias;
+    `month`, `since`, `until` are `YYYY-MM` (inclusive; `since`/`until` also take `YYYY`).
+    `include_parts` also counts an organisation's labs (Google DeepMind for Google).
+
+    Example:
+        >>> from kg.graph import load_graph
+        >>> kg = load_graph()
+        >>> [p.id for p in papers_by(kg, org="谷歌")] == [p.id for p in papers_by(kg, org="Google")]
+        True
+        >>> [p.id for p in papers_by(kg, org="Meta", until="2023-07")]
+        ['llama', 'llama-2']
+    """
+    papers = list(kg.corpus.papers)
+    if org is not None:
+        orgs = _org_names(kg, org, include_parts)
+        papers = [p for p in papers if orgs & set(p.organizations)]
+    if category is not None:
+        key = _node(kg, category, ("category",)).id.removeprefix("category:")
+        papers = [p for p in papers if p.category == key]
+    if month is not None:
+        wanted = normalize_month(month)
+        papers = [p for p in papers if p.date == wanted]
+    if since is not None:
+        low = normalize_month(since, start=True)
+        papers = [p for p in papers if p.date >= low]
+    if until is not None:
+        high = normalize_month(until, start=False)
+        papers = [p for p in papers if p.date <= high]
+    return _by_date(papers)
+
+
+def count_by(
+    kg: KnowledgeGraph, field: str, papers: Iterable[Paper] | None = None
+) -> list[tuple[str, int]]:
+    """(group, number of papers) for `field` in GROUP_FIELDS, most papers first.
+
+    Example:
+        >>> from kg.graph import load_graph
+        >>> kg = load_graph()
+        >>> count_by(kg, "category")[0]
+        ('foundation', 9)
+    """
+    return [(s.group, s.count) for s in summarize_by(kg, field, papers)]
+
+
+def summarize_by(
+    kg: KnowledgeGraph, field: str, papers: Iterable[Paper] | None = None
+) -> list[GroupSummary]:
+    """Per group of `field`: the count and the earliest and latest papers, most papers first.
+
+    Example:
+        >>> from kg.graph import load_graph
+        >>> kg = load_graph()
+        >>> meta = next(s for s in summarize_by(kg, "organization") if s.group == "Meta")
+        >>> meta.count, [p.id for p in meta.earliest], [p.id for p in meta.latest]
+        (3, ['llama'], ['code-llama'])
+    """
+    key_of = _group_keys(kg, field)
+    groups: dict[str, list[Paper]] = {}
+    for paper in papers if papers is not None else kg.corpus.papers:
+        for key in key_of(paper):
+            groups.setdefault(key, []).append(paper)
+    summaries = [
+        GroupSummary(k, len(v), _extreme(v, min), _extreme(v, max)) for k, v in groups.items()
+    ]
+    return sorted(summaries, key=lambda s: (-s.count, s.group))
+
+
+def earliest(kg: KnowledgeGraph, **filters: str) -> list[Paper]:
+    """The first-dated papers among those `papers_by(kg, **filters)` gives (ties kept).
+
+    Example:
+        >>> from kg.graph import load_graph
+        >>> kg = load_graph()
+        >>> [p.id for p in earliest(kg, category="多模态")]
+        ['blip-2']
+    """
+    return list(_extreme(papers_by(kg, **filters), min))  # type: ignore[arg-type]
+
+
+def latest(kg: KnowledgeGraph, **filters: str) -> list[Paper]:
+    """The last-dated papers among those `papers_by(kg, **filters)` gives (ties kept).
+
+    Example:
+        >>> from kg.graph import load_graph
+        >>> kg = load_graph()
+        >>> [p.id for p in latest(kg, org="Meta")]
+        ['code-llama']
+    """
+    return list(_extreme(papers_by(kg, **filters), max))  # type: ignore[arg-type]
+
+
+def papers_with_technique(kg: KnowledgeGraph, name: NameOrNode) -> list[TechniqueUse]:
+    """Papers whose title, influence note or abstract names the technique, by date.
+
+    Example:
+        >>> from kg.graph import load_graph
+        >>> kg = load_graph()
+        >>> [u.paper.id for u in papers_with_technique(kg, "量化")]
+        ['gptq']
+    """
+    technique = _node(kg, name, ("technique",))
+    uses = [
+        _use(kg, u, technique, data)
+        for u, _, data in kg.graph.in_edges(technique.id, data=True)
+        if data.get("kind") == "uses_technique"
+    ]
+    return sorted(uses, key=lambda u: (u.paper.date, u.paper.line))
+
+
+def techniques_of(kg: KnowledgeGraph, paper: NameOrNode) -> list[TechniqueUse]:
+    """The techniques a paper names, with the sentence naming each.
+
+    Example:
+        >>> from kg.graph import load_graph
+        >>> kg = load_graph()
+        >>> "mixture of experts" in [u.technique.label for u in techniques_of(kg, "Mixtral")]
+        True
+    """
+    node = _node(kg, paper, ("paper",))
+    return [
+        _use(kg, node.id, kg.node(v), data)
+        for _, v, data in kg.graph.out_edges(node.id, data=True)
+        if data.get("kind") == "uses_technique"
+    ]
+
+
+def neighbours_for_expansion(kg: KnowledgeGraph, paper_id: str) -> list[tuple[str, str]]:
+    """Corpus papers related to `paper_id`, with why: lineage first, then comparisons,
+    then papers sharing a rare technique. Each neighbour appears once.
+
+    Example:
+        >>> from kg.graph import load_graph
+        >>> kg = load_graph()
+        >>> neighbours_for_expansion(kg, "code-llama")[0]
+        ('llama-2', 'parent of Code Llama')
+        >>> ('specinfer', 'also uses speculative decoding') in neighbours_for_expansion(kg, "gptq")
+        False
+        >>> ('gptq', 'also uses quantization') in neighbours_for_expansion(kg, "specinfer")
+        False
+    """
+    me = _node(kg, f"paper:{paper_id}")
+    found: dict[str, str] = {}
+    for _, target, data in kg.graph.out_edges(me.id, data=True):
+        _expand_edge(kg, me, target, data["kind"], "parent of", "compared against by", found)
+    for source, _, data in kg.graph.in_edges(me.id, data=True):
+        _expand_edge(kg, me, source, data["kind"], "builds on", "compared against", found)
+    for node in _walk(kg, me, upward=True):
+        _add_neighbour(kg, found, me, node.id, f"ancestor of {me.label}")
+    for node in _walk(kg, me, upward=False):
+        _add_neighbour(kg, found, me, node.id, f"descendant of {me.label}")
+    for parent in _lineage_parents(kg, me.id):
+        for sibling in _lineage_children(kg, parent):
+            _add_neighbour(kg, found, me, sibling, f"also builds on {kg.node(parent).label}")
+    for technique in _rare_techniques(kg, me.id):
+        for user in _technique_users(kg, technique):
+            _add_neighbour(kg, found, me, user, f"also uses {kg.node(technique).label}")
+    return list(found.items())
+
+
+def normalize_month(value: str, start: bool = True) -> str:
+    """`YYYY-MM` from `2023-05`, `2023.5`, `2023/05`, `2023年5月`; a bare year gives its
+    first (`start`) or last month."""
+    import re
+
+    text = value.strip()
+    year_only = re.fullmatch(r"(\d{4})\s*年?", text)
+    if year_only:
+        return f"{year_only.group(1)}-{'01' if start else '12'}"
+    match = re.fullmatch(r"(\d{4})\s*[-./年]\s*(\d{1,2})\s*月?", text)
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        raise KgragError(f"{value!r} is not a month: write YYYY-MM (e.g. 2023-07).")
+    return f"{match.group(1)}-{int(match.group(2)):02d}"
+
+
+def _node(kg: KnowledgeGraph, name: NameOrNode, kinds: tuple[str, ...] | None = None) -> Node:
+    return name if isinstance(name, Node) else resolve(kg, name, kinds)
+
+
+def _walk(kg: KnowledgeGraph, root: Node, upward: bool) -> list[Node]:
+    step = _lineage_parents if upward else _lineage_children
+    seen: dict[str, int] = {}
+    frontier, depth = [root.id], 0
+    while frontier:
+        depth += 1
+        following = []
+        for node_id in frontier:
+            for nxt in step(kg, node_id):
+                if nxt not in seen and nxt != root.id:
+                    seen[nxt] = depth
+                    following.append(nxt)
+        frontier = following
+    return sorted((kg.node(i) for i in seen), key=lambda n: (seen[n.id], n.date or "", n.id))
+
+
+def _lineage_parents(kg: KnowledgeGraph, node_id: str) -> list[str]:
+    return sorted(v for _, v, k in kg.graph.out_edges(node_id, keys=True) if k == "builds_on")
+
+
+def _lineage_children(kg: KnowledgeGraph, node_id: str) -> list[str]:
+    return sorted(u for u, _, k in kg.graph.in_edges(node_id, keys=True) if k == "builds_on")
+
+
+def _lineage_edge(kg: KnowledgeGraph, u: str, v: str, data: dict[str, object]) -> LineageEdge:
+    line = data.get("line", 0)
+    return LineageEdge(
+        kg.node(u), kg.node(v), str(data.get("relation", "")), str(data.get("evidence", "")),
+        str(data.get("method", "")), str(data.get("paper", "")), line if isinstance(line, int) else 0,
+    )  # fmt: skip
+
+
+def _org_names(kg: KnowledgeGraph, org: str, include_parts: bool) -> set[str]:
+    node = _node(kg, org, ("organization",))
+    names = {node.label}
+    if include_parts:
+        names |= {
+            u.removeprefix("org:")
+            for u, _, k in kg.graph.in_edges(node.id, keys=True)
+            if k == "part_of"
+        }
+    return names
+
+
+def _group_keys(kg: KnowledgeGraph, field: str) -> Callable[[Paper], list[str]]:
+    if field == "organization":
+        return lambda p: list(p.organizations)
+    if field == "category":
+        return lambda p: [p.category]
+    if field == "month":
+        return lambda p: [p.date]
+    if field == "year":
+        return lambda p: [p.date[:4]]
+    if field == "technique":
+        return lambda p: [u.technique.label for u in techniques_of(kg, f"paper:{p.id}")]
+    raise KgragError(f"cannot group by {field!r}: choose one of {', '.join(GROUP_FIELDS)}.")
+
+
+def _extreme(papers: list[Paper], pick: Callable[..., str]) -> tuple[Paper, ...]:
+    if not papers:
+        return ()
+    date = pick(p.date for p in papers)
+    return tuple(p for p in _by_date(papers) if p.date == date)
+
+
+def _by_date(papers: Iterable[Paper]) -> list[Paper]:
+    return sorted(papers, key=lambda p: (p.date, p.line))
+
+
+def _use(
+    kg: KnowledgeGraph, paper_node: str, technique: Node, data: dict[str, object]
+) -> TechniqueUse:
+    paper = kg.paper(kg.node(paper_node).paper_id or "")
+    line = data.get("line", 0)
+    return TechniqueUse(
+        paper, technique, str(data.get("evidence", "")), line if isinstance(line, int) else 0
+    )
+
+
+def _expand_edge(
+    kg: KnowledgeGraph, me: Node, other: str, kind: str, lineage_why: str, compare_why: str,
+    found: dict[str, str],
+) -> None:  # fmt: skip
+    if kind == "builds_on":
+        _add_neighbour(kg, found, me, other, f"{lineage_why} {me.label}")
+    elif kind == "compared_against":
+        _add_neighbour(kg, found, me, other, f"{compare_why} {me.label}")
+
+
+def _add_neighbour(
+    kg: KnowledgeGraph, found: dict[str, str], me: Node, other: str, why: str
+) -> None:
+    node = kg.node(other)
+    if node.kind == "paper" and node.id != me.id and node.paper_id and node.paper_id not in found:
+        found[node.paper_id] = why
+
+
+def _technique_users(kg: KnowledgeGraph, technique: str) -> list[str]:
+    users = [u for u, _, k in kg.graph.in_edges(technique, keys=True) if k == "uses_technique"]
+    return sorted(users, key=lambda u: kg.node(u).date or "")
+
+
+def _rare_techniques(kg: KnowledgeGraph, node_id: str) -> list[str]:
+    limit = max(2, int(len(kg.corpus.papers) * _RARE_TECHNIQUE_SHARE))
+    mine = [v for _, v, k in kg.graph.out_edges(node_id, keys=True) if k == "uses_technique"]
+    counted = [(len(_technique_users(kg, t)), t) for t in mine]
+    return [t for n, t in sorted(counted) if 1 < n <= limit]

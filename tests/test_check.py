@@ -1,0 +1,95 @@
+"""`kg.check`: errors that make a list unusable, warnings a curator should look at."""
+
+from __future__ import annotations
+
+from kg.check import check, check_path
+from kg.corpus import SHIPPED_CORPUS, Corpus
+from kg.graph import KnowledgeGraph
+from tests.fixtures.kg import paper_entry
+
+
+def codes(report, severity: str) -> set[str]:
+    return {p.code for p in report.problems if p.severity == severity}
+
+
+def test_the_shipped_list_has_no_errors_and_its_oddities_are_warned(
+    corpus: Corpus, kg: KnowledgeGraph
+) -> None:
+    report = check(corpus, kg)
+    assert report.ok
+    warned = {(p.code, p.line) for p in report.warnings}
+    assert ("no-abstract", 206) in warned  # Lookahead Decoding
+    assert ("abstract-unnamed", 148) in warned  # Gorilla's abstract is another paper's
+    assert ("successor-organization", 250) in warned  # Kosmos-2 credited to Salesforce
+    assert ("date-outside-year", 86) in warned and ("date-outside-year", 224) in warned
+    assert ("misspelling", 266) in warned  # "Genimi"
+    assert ("ignored-line", 280) in warned
+
+
+def test_a_child_dated_before_its_parent_is_an_error(write_corpus) -> None:
+    path = write_corpus(
+        paper_entry("Widget: The First Version", date="2023.06"),
+        paper_entry("Widget-2: An Earlier Successor", date="2023.02"),
+    )
+    report = check_path(path)
+    assert not report.ok
+    [problem] = [p for p in report.errors if p.code == "lineage-date"]
+    assert "Widget-2 (2023-02)" in problem.message and "Widget (2023-06)" in problem.message
+
+
+def test_the_same_list_in_order_passes(write_corpus) -> None:
+    path = write_corpus(
+        paper_entry("Widget: The First Version", date="2023.02"),
+        paper_entry(
+            "Widget-2: A Later Successor", date="2023.06", abstract="Widget-2 基于 Widget。"
+        ),
+    )
+    report = check_path(path)
+    assert report.ok, report.errors
+
+
+def test_duplicate_titles_and_unknown_organisations(write_corpus) -> None:
+    path = write_corpus(
+        paper_entry("Same Title", org="Acme Labs"),
+        paper_entry("Same  title", org="Meta"),
+    )
+    report = check_path(path)
+    assert "duplicate-title" in codes(report, "error")
+    [unknown] = [p for p in report.warnings if p.code == "unknown-organization"]
+    assert "Acme Labs" in unknown.message and unknown.line == 7
+
+
+def test_a_parse_problem_is_reported_with_its_line(write_corpus) -> None:
+    path = write_corpus(
+        paper_entry("Good"), "Broken\n\n发布时间:soon\n\n发表单位:Meta\n\n影响力:x\n"
+    )
+    report = check_path(path)
+    [problem] = report.errors
+    assert (problem.code, problem.line) == ("parse", 15)  # the 发布时间 line of "Broken"
+    assert path.read_text(encoding="utf-8").splitlines()[14] == "发布时间:soon"
+    assert report.papers == 0
+
+
+def test_unknown_works_in_curated_lineage_are_errors(
+    corpus: Corpus, kg: KnowledgeGraph, tmp_path
+) -> None:
+    import json
+    import shutil
+
+    from kg.lexicon import load_lexicon
+    from kg.tables import DATA_DIR
+
+    data = tmp_path / "data"
+    shutil.copytree(DATA_DIR, data, ignore=shutil.ignore_patterns("eval", "*.txt"))
+    lineage = json.loads((data / "lineage.json").read_text(encoding="utf-8"))
+    lineage["edges"].append(
+        {"child": "Gemini", "parent": "NoSuchModel", "relation": "extends", "source": "x"}
+    )
+    (data / "lineage.json").write_text(json.dumps(lineage), encoding="utf-8")
+    report = check(corpus, kg, load_lexicon(data))
+    [problem] = [p for p in report.errors if p.code == "undefined-work"]
+    assert "NoSuchModel" in problem.message
+
+
+def test_check_path_of_the_shipped_list(corpus: Corpus) -> None:
+    assert check_path(SHIPPED_CORPUS).papers == len(corpus.papers)

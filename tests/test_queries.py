@@ -1,0 +1,130 @@
+"""Graph queries, mirroring the doctest examples in kg/queries.py and kg/names.py."""
+
+from __future__ import annotations
+
+import doctest
+
+import pytest
+
+import kg.names
+import kg.queries
+from kg.errors import KgragError
+from kg.graph import KnowledgeGraph
+from kg.queries import (
+    ancestors,
+    count_by,
+    descendants,
+    earliest,
+    latest,
+    lineage,
+    neighbours_for_expansion,
+    papers_by,
+    papers_with_technique,
+    path_between,
+    summarize_by,
+    techniques_of,
+)
+
+
+@pytest.mark.parametrize("module", [kg.queries, kg.names])
+def test_docstring_examples_run(module) -> None:
+    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0
+    assert result.failed == 0
+
+
+def ids(papers) -> list[str]:
+    return [p.id for p in papers]
+
+
+def test_code_llama_descends_from_llama_2_and_llama(kg: KnowledgeGraph) -> None:
+    assert [n.id for n in ancestors(kg, "Code Llama")] == ["paper:llama-2", "paper:llama"]
+    below = [n.id for n in descendants(kg, "LLaMA")]
+    assert {"paper:llama-2", "paper:toolllm", "paper:code-llama"} <= set(below)
+    assert below.index("paper:llama-2") < below.index("paper:code-llama")  # nearest first
+
+
+def test_lineage_family_has_dates_and_evidence(kg: KnowledgeGraph) -> None:
+    family = lineage(kg, "llama2")
+    assert family.root.date == "2023-07"
+    assert [(n.label, n.date) for n in family.ancestors] == [("LLaMA", "2023-02")]
+    assert [(n.label, n.date) for n in family.descendants] == [("Code Llama", "2023-08")]
+    assert all(e.evidence and e.method for e in family.edges)
+
+
+def test_lineage_of_a_work_outside_the_corpus(kg: KnowledgeGraph) -> None:
+    family = lineage(kg, "FlashAttention")
+    assert family.root.kind == "work"
+    assert [n.id for n in family.descendants] == ["paper:flashattention-2"]
+
+
+def test_path_between_two_works(kg: KnowledgeGraph) -> None:
+    path = path_between(kg, "Code Llama", "LLaMA")
+    assert [(e.source.label, e.target.label) for e in path] == [
+        ("Code Llama", "Llama 2"), ("Llama 2", "LLaMA"),
+    ]  # fmt: skip
+    assert path_between(kg, "GPTQ", "LLaMA") == []
+
+
+def test_papers_by_organisation_alias_gives_the_same_papers(kg: KnowledgeGraph) -> None:
+    assert ids(papers_by(kg, org="谷歌")) == ids(papers_by(kg, org="Google"))
+    assert len(papers_by(kg, org="Google")) == 4
+    assert "fiat" in ids(papers_by(kg, org="Google", include_parts=True))
+    assert ids(papers_by(kg, org="普林斯顿")) == ["flashattention-2", "medusa"]
+
+
+def test_papers_by_category_in_either_language(kg: KnowledgeGraph) -> None:
+    assert ids(papers_by(kg, category="多模态")) == ids(papers_by(kg, category="multimodal"))
+    assert ids(papers_by(kg, category="端侧"))[0] == "gptq"
+
+
+def test_papers_by_month_and_range(kg: KnowledgeGraph) -> None:
+    assert set(ids(papers_by(kg, month="2023-05"))) == {
+        "doremi", "lets-verify-step-by-step", "gorilla",
+        "fast-inference-from-transformers-via-speculative-decoding", "specinfer",
+    }  # fmt: skip
+    assert ids(papers_by(kg, since="2024-01")) == ["mixtral-of-experts", "medusa"]
+    assert ids(papers_by(kg, since="2023.12", until="2023年12月")) == [
+        "gemini", "cogagent", "llm-in-a-flash",
+    ]  # fmt: skip
+    with pytest.raises(KgragError, match="not a month"):
+        papers_by(kg, month="May")
+
+
+def test_counts_and_extremes_per_group(kg: KnowledgeGraph) -> None:
+    assert dict(count_by(kg, "category")) == {
+        "foundation": 9, "alignment": 3, "agent": 4, "on-device": 6, "multimodal": 4,
+    }  # fmt: skip
+    assert dict(count_by(kg, "year")) == {"2023": 24, "2024": 2}
+    multimodal = next(s for s in summarize_by(kg, "category") if s.group == "multimodal")
+    assert (ids(multimodal.earliest), ids(multimodal.latest)) == (
+        ["blip-2"], ["improved-baselines-with-visual-instruction-tuning"],
+    )  # fmt: skip
+    assert ids(earliest(kg, org="Google")) == [
+        "doremi",
+        "fast-inference-from-transformers-via-speculative-decoding",
+    ]
+    assert ids(latest(kg)) == ["mixtral-of-experts", "medusa"]
+    with pytest.raises(KgragError, match="cannot group"):
+        count_by(kg, "colour")
+
+
+def test_techniques_both_ways(kg: KnowledgeGraph) -> None:
+    spec = [u.paper.id for u in papers_with_technique(kg, "投机解码")]
+    assert spec[0] == "fast-inference-from-transformers-via-speculative-decoding"
+    assert {"specinfer", "medusa"} <= set(spec)
+    assert all(u.evidence for u in papers_with_technique(kg, "speculative decoding"))
+    assert "quantization" in {u.technique.id.split(":")[1] for u in techniques_of(kg, "GPTQ")}
+
+
+def test_expansion_neighbours_explain_themselves(kg: KnowledgeGraph) -> None:
+    assert neighbours_for_expansion(kg, "code-llama")[:2] == [
+        ("llama-2", "parent of Code Llama"), ("llama", "ancestor of Code Llama"),
+    ]  # fmt: skip
+    assert ("code-llama", "builds on Llama 2") in neighbours_for_expansion(kg, "llama-2")
+    spec = dict(neighbours_for_expansion(kg, "specinfer"))
+    assert (
+        spec["fast-inference-from-transformers-via-speculative-decoding"]
+        == "also uses speculative decoding"
+    )
+    assert "specinfer" not in spec
