@@ -1,9 +1,172 @@
-"""`kgrag` commands: search (to be filled in)."""
+"""`kgrag search`, `kgrag index` and `kgrag eval retrieval`."""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ui.commands.common import add_corpus_option, add_json_option, corpus_from, print_json
+
+if TYPE_CHECKING:
+    from kg.corpus import Corpus
+    from rag.embed import Embedder
+    from rag.index import VectorIndex
+    from rag.retrieve import Retriever
 
 
 def register(commands: argparse._SubParsersAction, evals: argparse._SubParsersAction) -> None:
-    """Add this module's commands to the parser."""
+    """Add `search`, `index` and `eval retrieval` to the parser."""
+    search = commands.add_parser(
+        "search",
+        help="hybrid search (dense + BM25 + graph expansion) over the papers",
+        description="Find the papers that best match a query in English or Chinese. The index "
+        "is built or refreshed first when it is missing or stale.",
+    )
+    search.add_argument("query", help="what to look for, in English or Chinese")
+    search.add_argument("-k", type=int, default=5, help="direct hits to return (default 5)")
+    search.add_argument("--no-expand", action="store_true", help="leave out graph-expanded hits")
+    _add_retrieval_options(search)
+    add_json_option(search)
+    search.set_defaults(handler=run_search)
+
+    index = commands.add_parser(
+        "index",
+        help="build or refresh the search index (only when missing or stale)",
+        description="Bring the FAISS index up to date with the corpus: reuse it when fresh, "
+        "embed only new passages when papers were added, rebuild it when the embedder changed "
+        "or the files are corrupt.",
+    )
+    _add_retrieval_options(index)
+    add_json_option(index)
+    index.set_defaults(handler=run_index)
+
+    retrieval = evals.add_parser(
+        "retrieval",
+        help="recall@1/3/5 and MRR of dense, BM25 and hybrid retrieval",
+        description='Score retrieval on a JSONL file of {"question": ..., "gold": [paper id or '
+        "unique title substring]} lines.",
+    )
+    retrieval.add_argument(
+        "--questions",
+        type=Path,
+        default=None,
+        help="JSONL question file (default: the shipped data/eval/retrieval_dev.jsonl)",
+    )
+    retrieval.add_argument(
+        "--misses", action="store_true", help="also list questions whose gold paper was not first"
+    )
+    _add_retrieval_options(retrieval)
+    add_json_option(retrieval)
+    retrieval.set_defaults(handler=run_eval_retrieval)
+
+
+def _add_retrieval_options(parser: argparse.ArgumentParser) -> None:
+    add_corpus_option(parser)
+    parser.add_argument(
+        "--index-dir",
+        type=Path,
+        default=None,
+        help="index folder (default: $KGRAG_INDEX_DIR or index/ in the user data dir)",
+    )
+    parser.add_argument(
+        "--embedder",
+        default=None,
+        help="embeddinggemma-300m (default, or $KGRAG_EMBEDDER), use-multilingual, "
+        "or the path of a sentence-transformers model folder",
+    )
+
+
+def _open(args: argparse.Namespace, corpus: Corpus) -> tuple[Embedder, VectorIndex]:
+    from rag.embed import load_embedder
+    from rag.index import open_index
+
+    embedder = load_embedder(args.embedder)
+    index = open_index(corpus, embedder, args.index_dir, progress=True)
+    if index.state.action != "reused":
+        print(
+            f"kgrag: index {index.state.action} ({index.state.reason}; "
+            f"{index.state.embedded} passages embedded) in {index.path}",
+            file=sys.stderr,
+        )
+    return embedder, index
+
+
+def _retriever(args: argparse.Namespace, corpus: Corpus, expand: bool = True) -> Retriever:
+    from kg.graph import build_graph
+    from rag.retrieve import Retriever
+
+    embedder, index = _open(args, corpus)
+    return Retriever(build_graph(corpus) if expand else None, index, embedder)
+
+
+def run_search(args: argparse.Namespace) -> int:
+    if args.k < 1:
+        print("kgrag: error: -k must be at least 1", file=sys.stderr)
+        return 2
+    retriever = _retriever(args, corpus_from(args), expand=not args.no_expand)
+    hits = retriever.search(args.query, args.k)
+    if args.json:
+        print_json({"query": args.query, "results": [_hit_json(h) for h in hits]})
+        return 0
+    if not hits:
+        print("no matching papers")
+    for rank, hit in enumerate(hits, start=1):
+        print(f"{rank}. {hit.title}  [{hit.paper_id}]")
+        print(f"   score {hit.score:.4f} via {'+'.join(hit.via)} — {hit.why}")
+        print(f"   {hit.snippet}")
+    return 0
+
+
+def _hit_json(hit: Any) -> dict[str, Any]:
+    return {
+        "id": hit.paper_id,
+        "title": hit.title,
+        "score": round(float(hit.score), 6),
+        "via": list(hit.via),
+        "why": hit.why,
+        "snippet": hit.snippet,
+    }
+
+
+def run_index(args: argparse.Namespace) -> int:
+    corpus = corpus_from(args)
+    _, index = _open(args, corpus)
+    manifest = index.manifest
+    if args.json:
+        print_json(
+            {
+                "path": str(index.path),
+                "action": index.state.action,
+                "reason": index.state.reason,
+                "embedded": index.state.embedded,
+                "manifest": manifest.to_json(),
+            }
+        )
+        return 0
+    print(
+        f"index {index.state.action}: {manifest.passages} passages of {len(corpus.papers)} papers, "
+        f"{manifest.embedder} ({manifest.dim}-dim), {manifest.index_type}, in {index.path}"
+    )
+    return 0
+
+
+def run_eval_retrieval(args: argparse.Namespace) -> int:
+    from rag.eval_retrieval import DEV_QUESTIONS, evaluate, format_table, load_questions, misses
+    from rag.eval_retrieval import report_json as to_json
+
+    corpus = corpus_from(args)
+    questions = load_questions(args.questions or DEV_QUESTIONS, corpus)
+    retriever = _retriever(args, corpus, expand=False)
+    report = evaluate(retriever, questions)
+    if args.json:
+        print_json(to_json(report))
+        return 0
+    print(format_table(report))
+    if args.misses:
+        for system in ("dense", "bm25", "hybrid"):
+            lines = misses(report, system)
+            print(f"\n{system}: {len(lines)} questions with the gold paper not first")
+            print("\n".join(lines))
+    return 0

@@ -1,0 +1,186 @@
+"""Retrieval evaluation: recall@1/3/5 and MRR of dense, BM25 and hybrid rankings on a question file.
+
+The question file is JSONL, one `{"question": str, "gold": [str, ...]}` a line. A gold string is a
+paper id, or a case-insensitive substring of exactly one paper's title. A question's rank in a
+system is the position of its best-ranked gold paper (None when none was retrieved); recall@k is the
+share of its gold papers in the top k, averaged over questions; MRR averages 1/rank.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kg.corpus import Corpus
+from kg.errors import KgragError
+from kg.tables import DATA_DIR
+from rag.retrieve import SYSTEMS, Retriever, System
+
+__all__ = [
+    "DEV_QUESTIONS",
+    "EvalQuestion",
+    "QuestionFileError",
+    "QuestionResult",
+    "RetrievalReport",
+    "SystemScores",
+    "evaluate",
+    "format_table",
+    "load_questions",
+    "report_json",
+]
+
+DEV_QUESTIONS = DATA_DIR / "eval" / "retrieval_dev.jsonl"
+CUTOFFS = (1, 3, 5)
+
+
+class QuestionFileError(KgragError):
+    """A question file line is malformed or names no single paper."""
+
+
+@dataclass(frozen=True)
+class EvalQuestion:
+    question: str
+    gold: tuple[str, ...]
+    gold_ids: tuple[str, ...]
+    line: int
+
+
+@dataclass(frozen=True)
+class QuestionResult:
+    question: EvalQuestion
+    ranks: dict[System, int | None]
+    recalls: dict[System, dict[int, float]]
+
+
+@dataclass(frozen=True)
+class SystemScores:
+    recall: dict[int, float]
+    mrr: float
+
+
+@dataclass(frozen=True)
+class RetrievalReport:
+    n: int
+    systems: dict[System, SystemScores]
+    per_question: tuple[QuestionResult, ...]
+    embedder: str
+
+
+def load_questions(path: Path, corpus: Corpus) -> list[EvalQuestion]:
+    """Parse and resolve a question file; raise `QuestionFileError` naming the bad line."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise QuestionFileError(f"cannot read {path} ({exc.strerror or exc}).") from exc
+    questions = [
+        _parse_line(path, number, line, corpus)
+        for number, line in enumerate(lines, start=1)
+        if line.strip()
+    ]
+    if not questions:
+        raise QuestionFileError(f"{path} holds no questions (one JSON object per line).")
+    return questions
+
+
+def _parse_line(path: Path, number: int, line: str, corpus: Corpus) -> EvalQuestion:
+    where = f"{path}:{number}"
+    try:
+        record = json.loads(line)
+    except ValueError as exc:
+        raise QuestionFileError(f"{where}: not JSON ({exc}).") from exc
+    question, gold = (
+        (record.get("question"), record.get("gold")) if isinstance(record, dict) else (None, None)
+    )
+    if not isinstance(question, str) or not question.strip():
+        raise QuestionFileError(f'{where}: needs a non-empty "question" string.')
+    if not isinstance(gold, list) or not gold or not all(isinstance(g, str) for g in gold):
+        raise QuestionFileError(f'{where}: needs "gold": a non-empty list of paper ids or titles.')
+    ids = tuple(dict.fromkeys(resolve_gold(g, corpus, where) for g in gold))
+    return EvalQuestion(question, tuple(gold), ids, number)
+
+
+def resolve_gold(gold: str, corpus: Corpus, where: str = "") -> str:
+    """A paper id as given, or the one paper whose title contains `gold` (case-insensitive)."""
+    if gold in corpus.by_id():
+        return gold
+    needle = gold.casefold().strip()
+    matches = [p for p in corpus.papers if needle and needle in p.title.casefold()]
+    if len(matches) == 1:
+        return matches[0].id
+    prefix = f"{where}: " if where else ""
+    if not matches:
+        raise QuestionFileError(f"{prefix}gold {gold!r} is neither a paper id nor part of a title.")
+    names = ", ".join(p.id for p in matches[:5])
+    raise QuestionFileError(
+        f"{prefix}gold {gold!r} matches several titles ({names}); be more specific."
+    )
+
+
+def evaluate(retriever: Retriever, questions: Sequence[EvalQuestion]) -> RetrievalReport:
+    """Rank every question with each system and score the rankings."""
+    results = [_score_question(q, retriever.rankings(q.question)) for q in questions]
+    systems = {system: _aggregate(results, system) for system in SYSTEMS}
+    return RetrievalReport(len(results), systems, tuple(results), retriever.embedder.name)
+
+
+def _score_question(question: EvalQuestion, rankings: dict[System, list[str]]) -> QuestionResult:
+    ranks: dict[System, int | None] = {}
+    recalls: dict[System, dict[int, float]] = {}
+    gold = set(question.gold_ids)
+    for system in SYSTEMS:
+        order = rankings[system]
+        positions = [i for i, paper in enumerate(order, start=1) if paper in gold]
+        ranks[system] = min(positions, default=None)
+        recalls[system] = {k: len(gold & set(order[:k])) / len(gold) for k in CUTOFFS}
+    return QuestionResult(question, ranks, recalls)
+
+
+def _aggregate(results: Sequence[QuestionResult], system: System) -> SystemScores:
+    n = max(len(results), 1)
+    recall = {k: sum(r.recalls[system][k] for r in results) / n for k in CUTOFFS}
+    mrr = sum(1.0 / rank for r in results if (rank := r.ranks[system])) / n
+    return SystemScores(recall, mrr)
+
+
+def report_json(report: RetrievalReport) -> dict[str, Any]:
+    """The documented `kgrag eval retrieval --json` shape."""
+    return {
+        "n": report.n,
+        "systems": {
+            system: {
+                **{f"recall@{k}": round(scores.recall[k], 4) for k in CUTOFFS},
+                "mrr": round(scores.mrr, 4),
+            }
+            for system, scores in report.systems.items()
+        },
+        "per_question": [
+            {"question": r.question.question, "gold": list(r.question.gold), "ranks": dict(r.ranks)}
+            for r in report.per_question
+        ],
+    }
+
+
+def format_table(report: RetrievalReport) -> str:
+    """A plain-text table of the scores, one row per system."""
+    header = f"{'system':<8}" + "".join(f"{f'recall@{k}':>10}" for k in CUTOFFS) + f"{'MRR':>8}"
+    rows = [
+        f"{system:<8}"
+        + "".join(f"{scores.recall[k]:>10.3f}" for k in CUTOFFS)
+        + f"{scores.mrr:>8.3f}"
+        for system, scores in report.systems.items()
+    ]
+    title = f"retrieval on {report.n} questions, embedder {report.embedder}"
+    return "\n".join([title, header, *rows])
+
+
+def misses(report: RetrievalReport, system: System = "hybrid") -> list[str]:
+    """Questions whose gold paper did not come first in `system` (for the CLI's detail)."""
+    lines = []
+    for result in report.per_question:
+        rank = result.ranks[system]
+        if rank is None or rank > 1:
+            lines.append(f"  rank {rank or '-'}: {result.question.question}")
+    return lines

