@@ -40,9 +40,12 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix kg rag ui tests bench
 	$(BIN)/ruff format kg rag ui tests bench
 
+# Debian's chromium drives the browser tests; a CJK font makes Chinese readable in screenshots.
 browser-deps:
-	@test -x /usr/bin/chromium || { echo "Installing Debian's chromium for the browser tests…"; \
-	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; }
+	@{ test -x /usr/bin/chromium && fc-list 2>/dev/null | grep -qi wqy; } || { \
+	  echo "Installing Debian's chromium and a CJK font for the browser tests…"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-wqy-microhei; }
 
 test: install lint browser-deps
 	$(BIN)/python -m pytest

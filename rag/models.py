@@ -52,12 +52,11 @@ ChecksumState = Literal["verified", "recorded", "mismatch", "missing", "not-appl
 
 
 class ModelMissingError(KgragError):
-    """A model is not installed, or its files do not match their recorded checksums."""
+    """A model is not installed, cannot be loaded, or does not match its recorded checksums."""
 
-    def __init__(self, spec: ModelSpec, path: Path, reason: str) -> None:
-        self.spec = spec
-        self.path = path
-        super().__init__(f"{spec.name} {reason} ({path}): {spec.install_hint}.")
+    @classmethod
+    def for_spec(cls, spec: ModelSpec, path: Path, reason: str) -> ModelMissingError:
+        return cls(f"{spec.name} {reason} ({path}): {spec.install_hint}.")
 
 
 class ModelInstallError(KgragError):
@@ -205,7 +204,9 @@ def llm_path() -> Path:
 def _usable_path(spec: ModelSpec) -> Path:
     state = status_of(spec)
     if not state.installed or state.path is None:
-        raise ModelMissingError(spec, state.path or models_dir(), state.detail or "is missing")
+        raise ModelMissingError.for_spec(
+            spec, state.path or models_dir(), state.detail or "is missing"
+        )
     return state.path
 
 

@@ -114,9 +114,6 @@ class Retriever:
         config: RetrievalConfig | None = None,
         neighbours: Neighbours | None = None,
     ) -> None:
-        # ADAPTER: early callers passed (index, embedder, kg); accept that order too.
-        if isinstance(kg, VectorIndex):
-            kg, index, embedder = embedder, kg, index  # type: ignore[assignment]
         self.index = index
         self.embedder = embedder
         self.kg = kg

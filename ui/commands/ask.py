@@ -1,9 +1,118 @@
-"""`kgrag` commands: ask (to be filled in)."""
+"""`kgrag ask` (a checked, cited answer, streamed) and `kgrag eval answers`."""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ui.commands.common import add_corpus_option, add_json_option, print_json
+
+if TYPE_CHECKING:
+    from rag.answer import Answer, Engine
 
 
 def register(commands: argparse._SubParsersAction, evals: argparse._SubParsersAction) -> None:
-    """Add this module's commands to the parser."""
+    """Add `ask` and `eval answers` to the parser."""
+    ask = commands.add_parser(
+        "ask",
+        help="answer a question from the corpus with verified citations",
+        description="Answer a question (English or Chinese) from the corpus. Structural "
+        "questions are answered exactly from the graph; others by retrieval + the local LLM, "
+        "whose citations are checked sentence by sentence.",
+    )
+    ask.add_argument("question", help="the question, in English or Chinese")
+    _add_engine_options(ask)
+    add_json_option(ask)
+    ask.set_defaults(handler=run_ask)
+
+    answers = evals.add_parser(
+        "answers",
+        help="evaluate answers: citations, refusals, routes, language, key facts",
+        description="Run every question of a JSONL file through `kgrag ask` and score it.",
+    )
+    answers.add_argument(
+        "--questions",
+        type=Path,
+        default=None,
+        help="JSONL question file (default: the shipped data/eval/answers_dev.jsonl)",
+    )
+    _add_engine_options(answers)
+    add_json_option(answers)
+    answers.set_defaults(handler=run_eval_answers)
+
+
+def _add_engine_options(parser: argparse.ArgumentParser) -> None:
+    add_corpus_option(parser)
+    parser.add_argument("--index-dir", type=Path, default=None,
+                        help="index folder (default: $KGRAG_INDEX_DIR or the user data dir)")  # fmt: skip
+    parser.add_argument("--embedder", default=None,
+                        help="embedder: embeddinggemma-300m, use-multilingual or a folder path")  # fmt: skip
+    parser.add_argument("--model", type=Path, default=None,
+                        help="GGUF model file (default: $KGRAG_MODEL or the installed one)")  # fmt: skip
+
+
+def _engine(args: argparse.Namespace) -> Engine:
+    from rag.answer import Engine
+
+    return Engine.load(args.corpus, args.index_dir, args.embedder, args.model)
+
+
+def run_ask(args: argparse.Namespace) -> int:
+    from rag.answer import Answer, stream
+
+    engine = _engine(args)
+    answer: Answer | None = None
+    streamed: list[str] = []
+    for item in stream(args.question, engine):
+        if isinstance(item, Answer):
+            answer = item
+        elif not args.json:
+            streamed.append(item)
+            sys.stdout.write(item)
+            sys.stdout.flush()
+    assert answer is not None
+    if args.json:
+        print_json(answer.to_json())
+    else:
+        print_checked(answer, repeat=answer.text.strip() != "".join(streamed).strip())
+    return 0
+
+
+def print_checked(answer: Answer, repeat: bool = True) -> None:
+    """The checked answer (what survived verification) and its sources, after the stream."""
+    out = sys.stdout
+    if repeat:
+        out.write("\n\n── checked answer " + "─" * 42 + "\n")
+        out.write(answer.text + "\n")
+    else:
+        out.write("\n")
+    notes = [f"route: {answer.route}"]
+    if answer.extractive:
+        notes.append("extractive")
+    if answer.removed_citations:
+        notes.append(f"{answer.removed_citations} invented citation(s) removed")
+    if answer.unsupported_sentences:
+        notes.append(f"{answer.unsupported_sentences} unsupported sentence(s) dropped")
+    out.write("(" + "; ".join(notes) + ")\n")
+    if answer.sources:
+        out.write("\nSources:\n")
+        cited = {c.id for c in answer.citations}
+        for number, source in enumerate(answer.sources, start=1):
+            mark = "*" if source.id in cited else " "
+            out.write(f"{mark}[P{number}] {source.title} ({source.id})\n")
+            if source.snippet:
+                out.write(f"      {source.snippet}\n")
+
+
+def run_eval_answers(args: argparse.Namespace) -> int:
+    from rag.eval_answers import default_questions_path, evaluate, format_report, load_questions
+
+    questions = load_questions(args.questions or default_questions_path())
+    report = evaluate(questions, _engine(args), progress=not args.json)
+    if args.json:
+        print_json(report.to_json())
+    else:
+        sys.stdout.write(format_report(report))
+    return 0

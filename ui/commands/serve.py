@@ -1,9 +1,78 @@
-"""`kgrag` commands: serve (to be filled in)."""
+"""`kgrag serve`: start the Gradio app on loopback (another interface only when asked)."""
 
 from __future__ import annotations
 
 import argparse
+import ipaddress
+import os
+import sys
+from pathlib import Path
+
+from ui.commands.common import add_corpus_option
+
+LOOPBACK = "127.0.0.1"
 
 
 def register(commands: argparse._SubParsersAction, evals: argparse._SubParsersAction) -> None:
-    """Add this module's commands to the parser."""
+    """Add `serve` to the parser."""
+    serve = commands.add_parser(
+        "serve",
+        help="start the web app (Ask, Lineage, Papers, Export, Index) on 127.0.0.1",
+        description="Start the kgrag Gradio app. It binds 127.0.0.1 unless --host says "
+        "otherwise, never creates a share link, and loads nothing from the network.",
+    )
+    serve.add_argument("--host", default=LOOPBACK,
+                       help="interface to bind (default 127.0.0.1; anything else is reachable "
+                       "from other machines: a warning is printed)")  # fmt: skip
+    serve.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    add_corpus_option(serve)
+    serve.add_argument("--index-dir", type=Path, default=None,
+                       help="index folder (default: $KGRAG_INDEX_DIR or the user data dir)")  # fmt: skip
+    serve.add_argument("--embedder", default=None,
+                       help="embedder: embeddinggemma-300m, use-multilingual or a folder path")  # fmt: skip
+    serve.add_argument("--model", type=Path, default=None,
+                       help="GGUF model file (default: $KGRAG_MODEL or the installed one)")  # fmt: skip
+    serve.add_argument("--no-warm-up", action="store_true",
+                       help="load the models at the first question instead of right after start")  # fmt: skip
+    serve.set_defaults(handler=run_serve)
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    from ui.app import launch
+    from ui.app_services import AppServices, ServeOptions
+
+    if not 0 < args.port < 65536:
+        print(f"kgrag: error: --port {args.port} is not a port number (1-65535).", file=sys.stderr)
+        return 2
+    if not is_loopback(args.host):
+        print(
+            f"kgrag: warning: serving on {args.host}: anyone who can reach this machine on port "
+            f"{args.port} can use the app and read your corpus. Use --host 127.0.0.1 to keep it "
+            "local.",
+            file=sys.stderr,
+        )
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    services = AppServices(
+        ServeOptions(
+            args.corpus, args.index_dir, args.embedder, str(args.model) if args.model else None
+        )  # fmt: skip
+    )
+    services.kg()  # a bad corpus is one clear line now, not a broken page later
+    try:
+        launch(services, args.host, args.port, quiet=True, warm_up=not args.no_warm_up)
+    except OSError as exc:  # port taken, address not on this machine, …
+        print(f"kgrag: error: cannot serve on {args.host}:{args.port} ({exc}); pick another "
+              "--port.", file=sys.stderr)  # fmt: skip
+        return 2
+    return 0
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

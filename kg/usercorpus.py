@@ -1,0 +1,116 @@
+"""Add papers to the user's own copy of the paper list (the shipped `data/` file is never touched).
+
+An uploaded list is validated with `kg.corpus.parse_corpus` first; on any error nothing is
+written. Otherwise its new papers (duplicates by title are skipped and reported) are appended,
+under their category headings, to `kg.paths.user_corpus_path()` — made from the base corpus on
+first use — and the merged file is re-parsed before it atomically replaces the old one.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from kg.corpus import SHIPPED_CORPUS, Corpus, Paper, load_corpus, parse_corpus
+from kg.errors import CorpusError
+from kg.paths import user_corpus_path
+from kg.tables import fold, load_category_table
+
+__all__ = ["MergeResult", "add_papers", "base_corpus_for_merge"]
+
+
+@dataclass(frozen=True)
+class MergeResult:
+    """What an upload changed: papers added, papers skipped as duplicates, the merged corpus."""
+
+    path: Path
+    added: tuple[Paper, ...]
+    duplicates: tuple[Paper, ...]
+    corpus: Corpus
+    unknown_organizations: tuple[tuple[int, str], ...] = ()
+
+
+def base_corpus_for_merge() -> Path:
+    """The file new papers are merged into: the user's copy if it exists, else the shipped list."""
+    user_copy = user_corpus_path()
+    return user_copy if user_copy.is_file() else SHIPPED_CORPUS
+
+
+def add_papers(text: str, source: str = "<upload>", base: Path | None = None) -> MergeResult:
+    """Validate `text` and merge its new papers into the user's corpus copy, atomically.
+
+    Raises `CorpusError` (with the upload's line number) and writes nothing when the upload is
+    malformed. With no new paper (all duplicates) the user's copy is left as it was.
+    """
+    upload = parse_corpus(text, source)
+    base_path = base if base is not None else base_corpus_for_merge()
+    existing = load_corpus(base_path)
+    new, duplicates = _split_duplicates(existing.papers, upload.papers)
+    target = user_corpus_path()
+    if not new:
+        return MergeResult(target, (), duplicates, existing, upload.unknown_organizations)
+    base_text = base_path.read_bytes().decode("utf-8-sig")
+    merged_text = base_text.rstrip("\n") + "\n\n" + _entries_text(text, upload, new)
+    merged = parse_corpus(merged_text, target)  # never write a file that does not parse
+    _write_atomically(target, merged_text)
+    added = tuple(p for p in merged.papers if fold(p.title) in {fold(n.title) for n in new})
+    return MergeResult(target, added, duplicates, load_corpus(target), upload.unknown_organizations)
+
+
+def _split_duplicates(
+    existing: tuple[Paper, ...], uploaded: tuple[Paper, ...]
+) -> tuple[tuple[Paper, ...], tuple[Paper, ...]]:
+    seen = {fold(p.title) for p in existing}
+    new: list[Paper] = []
+    duplicates: list[Paper] = []
+    for paper in uploaded:
+        key = fold(paper.title)
+        (duplicates if key in seen else new).append(paper)
+        seen.add(key)
+    return tuple(new), tuple(duplicates)
+
+
+def _entries_text(text: str, upload: Corpus, keep: tuple[Paper, ...]) -> str:
+    """The upload's lines for the kept papers, each group under its category heading."""
+    lines = text.splitlines()
+    categories = load_category_table()
+    ignored = {i.line for i in upload.ignored}
+    starts = sorted(p.line for p in upload.papers)
+    kept_lines = {p.line for p in keep}
+    out: list[str] = []
+    heading = None
+    for paper in sorted(upload.papers, key=lambda p: p.line):
+        if paper.line not in kept_lines:
+            continue
+        if paper.category_label != heading:
+            heading = paper.category_label
+            out += [heading, ""]
+        end = next((s for s in starts if s > paper.line), len(lines) + 1)
+        for number in range(paper.line, end):
+            line = lines[number - 1]
+            if number in ignored or categories.lookup(line.strip()) is not None:
+                continue
+            out.append(line)
+        while out and not out[-1].strip():
+            out.pop()
+        out.append("")
+    return "\n".join(out)
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".corpus-", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise CorpusError(path, None, f"cannot write the corpus copy ({exc}).") from exc
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise CorpusError(path, None, f"cannot write the corpus copy ({exc}).") from exc

@@ -1,0 +1,245 @@
+"""Exact answers to structural questions, read from the graph (`kg.queries`); no LLM.
+
+Every paper an answer lists is cited `[Pn]`, numbered in the order of `GraphAnswer.papers`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from kg import queries
+from kg.errors import KgragError
+from kg.records import LineageEdge, Node
+from kg.tables import load_category_table
+from rag import prompts
+from rag.route import Route
+
+if TYPE_CHECKING:
+    from kg.corpus import Paper
+    from kg.graph import KnowledgeGraph
+
+__all__ = ["GraphAnswer", "answer_from_graph", "candidate_papers"]
+
+_RELATIONS = {
+    "successor": {"en": "successor", "zh": "后继版本"},
+    "fine_tuned_from": {"en": "fine-tuned from", "zh": "微调自"},
+    "same_architecture": {"en": "same architecture", "zh": "相同架构"},
+    "extends": {"en": "extends", "zh": "扩展"},
+}
+
+
+@dataclass(frozen=True)
+class GraphAnswer:
+    text: str
+    papers: tuple[Paper, ...]
+
+
+@dataclass
+class _Citer:
+    """Numbers papers `[P1]`, `[P2]`… in the order they are first cited."""
+
+    kg: KnowledgeGraph
+    papers: list[Paper] = field(default_factory=list)
+
+    def number(self, paper: Paper) -> int:
+        if paper not in self.papers:
+            self.papers.append(paper)
+        return self.papers.index(paper) + 1
+
+    def node_ref(self, node: Node) -> str:
+        """`Llama 2 (2023-07) [P2]` for a paper, `GPT-3 (2020-05)` for an outside work."""
+        date = f" ({node.date})" if node.date else ""
+        if node.paper_id:
+            return f"{node.label}{date} [P{self.number(self.kg.paper(node.paper_id))}]"
+        return f"{node.label}{date}"
+
+
+def candidate_papers(kg: KnowledgeGraph, route: Route) -> list[Paper]:
+    """The papers every filter of the question allows (organisation, category, date, technique)."""
+    since = route.dates.since if route.dates else None
+    until = route.dates.until if route.dates else None
+    orgs: list[str | None] = [n.label for n in route.organizations] or [None]
+    cats: list[str | None] = [n.id.removeprefix("category:") for n in route.categories] or [None]
+    found: dict[str, Paper] = {}
+    for org in orgs:
+        for cat in cats:
+            for paper in queries.papers_by(kg, org=org, category=cat, since=since, until=until,
+                                           include_parts=True):  # fmt: skip
+                found[paper.id] = paper
+    for technique in route.techniques:
+        users = {use.paper.id for use in queries.papers_with_technique(kg, technique)}
+        found = {pid: p for pid, p in found.items() if pid in users}
+    return sorted(found.values(), key=lambda p: (p.date, p.line))
+
+
+def answer_from_graph(kg: KnowledgeGraph, route: Route) -> GraphAnswer | None:
+    """The exact answer for a graph-routed question, or None when the graph cannot give one."""
+    try:
+        if route.intent in ("ancestors", "descendants", "lineage"):
+            return _lineage_answer(kg, route)
+        if route.intent == "path":
+            return _path_answer(kg, route)
+        if route.intent in ("papers", "count", "earliest", "latest"):
+            return _papers_answer(kg, route)
+    except KgragError:
+        return None  # an ambiguous or unknown name: let retrieval try
+    return None
+
+
+def _papers_answer(kg: KnowledgeGraph, route: Route) -> GraphAnswer:
+    lang = route.language
+    papers = candidate_papers(kg, route)
+    description = _description(kg, route)
+    citer = _Citer(kg)
+    if not papers:
+        return GraphAnswer(prompts.render("no_papers", lang, description=description), ())
+    if route.intent in ("earliest", "latest"):
+        pick = min if route.intent == "earliest" else max
+        date = pick(p.date for p in papers)
+        chosen = [p for p in papers if p.date == date]
+        which = prompts.word("first" if route.intent == "earliest" else "last", lang)
+        lines = [
+            prompts.render(
+                "extreme",
+                lang,
+                which=which,
+                description=description,
+                title=p.title,
+                organizations=", ".join(p.organizations),
+                date=p.date,
+                number=citer.number(p),
+            )  # fmt: skip
+            for p in chosen
+        ]
+        return GraphAnswer("\n".join(lines), tuple(citer.papers))
+    header_name = "count" if route.intent == "count" else "papers_header"
+    header = prompts.render(header_name, lang, count=len(papers), description=description)
+    if route.intent == "count":
+        header = header.rstrip(".。") + (":" if lang == "en" else ":")
+    lines = [header] + [_paper_line(p, lang, citer) for p in papers]
+    return GraphAnswer("\n".join(lines), tuple(citer.papers))
+
+
+def _paper_line(paper: Paper, lang: str, citer: _Citer) -> str:
+    return prompts.render("paper_line", lang, title=paper.title, date=paper.date,
+                          organizations=", ".join(paper.organizations),
+                          number=citer.number(paper))  # fmt: skip
+
+
+def _lineage_answer(kg: KnowledgeGraph, route: Route) -> GraphAnswer | None:
+    lang = route.language
+    root = route.works[0]
+    citer = _Citer(kg)
+    family = queries.lineage(kg, root)
+    if root.kind == "work" and not (family.ancestors or family.descendants):
+        return None  # a work the corpus only names: nothing to answer from the graph
+    lines: list[str] = []
+    work = citer.node_ref(root)
+    parts = []
+    if route.intent in ("ancestors", "lineage"):
+        parts.append(("up", family.ancestors))
+    if route.intent in ("descendants", "lineage"):
+        parts.append(("down", family.descendants))
+    for direction, nodes in parts:
+        if nodes:
+            chain = ("、" if lang == "zh" else ", ").join(citer.node_ref(n) for n in nodes)
+            lines.append(prompts.render(f"lineage_{direction}", lang, work=work, chain=chain))
+        else:
+            lines.append(prompts.render(f"lineage_none_{direction}", lang, work=work))
+    shown = {root.id} | {n.id for _, nodes in parts for n in nodes}
+    edges = [e for e in family.edges if e.source.id in shown and e.target.id in shown]
+    lines.extend(_evidence_lines(kg, edges, lang, citer))
+    return GraphAnswer("\n".join(lines), tuple(citer.papers))
+
+
+def _path_answer(kg: KnowledgeGraph, route: Route) -> GraphAnswer:
+    lang = route.language
+    start, end = route.works[0], route.works[1]
+    citer = _Citer(kg)
+    edges = queries.path_between(kg, start, end)
+    if not edges:
+        text = prompts.render("no_path", lang, start=citer.node_ref(start), end=citer.node_ref(end))
+        return GraphAnswer(text, tuple(citer.papers))
+    nodes = [start]
+    for edge in edges:
+        nodes.append(edge.target if edge.source.id == nodes[-1].id else edge.source)
+    chain = " → ".join(citer.node_ref(n) for n in nodes)
+    lines = [prompts.render("path", lang, start=start.label, end=end.label, chain=chain)]
+    lines.extend(_evidence_lines(kg, edges, lang, citer))
+    return GraphAnswer("\n".join(lines), tuple(citer.papers))
+
+
+def _evidence_lines(
+    kg: KnowledgeGraph, edges: list[LineageEdge], lang: str, citer: _Citer
+) -> list[str]:
+    """One line per lineage edge with the sentence it was derived from and its paper cited."""
+    by_id = kg.corpus.by_id()
+    lines = []
+    for edge in edges:
+        paper = by_id.get(edge.paper)
+        if paper is None or not edge.evidence:
+            continue
+        relation = _RELATIONS.get(edge.relation, {}).get(lang, edge.relation)
+        evidence = edge.evidence if len(edge.evidence) <= 120 else edge.evidence[:118] + "…"
+        lines.append(prompts.render("evidence_line", lang, child=edge.source.label,
+                                    parent=edge.target.label, relation=relation,
+                                    evidence=evidence, number=citer.number(paper)))  # fmt: skip
+    return lines
+
+
+def _description(kg: KnowledgeGraph, route: Route) -> str:
+    lang = route.language
+    parts = []
+    if route.organizations:
+        names = prompts.word("joiner", lang).join(n.label for n in route.organizations)
+        parts.append(prompts.word("published_by", lang, value=names))
+    if route.categories:
+        table = load_category_table()
+        labels = [_category_label(table, n, lang) for n in route.categories]
+        parts.append(
+            prompts.word("in_category", lang, value=prompts.word("joiner", lang).join(labels))
+        )
+    if route.techniques:
+        names = prompts.word("joiner", lang).join(
+            _technique_label(kg, n, lang) for n in route.techniques
+        )
+        parts.append(prompts.word("with_technique", lang, value=names))
+    if route.dates:
+        parts.append(_date_words(route, lang))
+    if not parts:
+        parts.append(prompts.word("in_corpus", lang))
+    return (" " if lang == "en" else ",").join(parts)
+
+
+def _date_words(route: Route, lang: str) -> str:
+    dates = route.dates
+    assert dates is not None
+    if dates.month:
+        return prompts.word("in_month", lang, value=dates.month)
+    if dates.since and dates.until:
+        return prompts.word("between", lang, start=dates.since, end=dates.until)
+    if dates.since:
+        return prompts.word("since", lang, start=dates.since)
+    return prompts.word("until", lang, end=dates.until)
+
+
+def _category_label(table: object, node: Node, lang: str) -> str:
+    key = node.id.removeprefix("category:")
+    try:
+        category = table.get(key)  # type: ignore[attr-defined]
+    except KgragError:
+        return node.label
+    return category.label_zh if lang == "zh" else category.label_en
+
+
+def _technique_label(kg: KnowledgeGraph, node: Node, lang: str) -> str:
+    if lang == "zh":
+        chinese = [a for a, nid in kg.names.aliases if nid == node.id and _has_cjk(a)]
+        if chinese:
+            return chinese[0]
+    return node.label
+
+
+def _has_cjk(text: str) -> bool:
+    return any("\u4e00" <= c <= "\u9fff" for c in text)

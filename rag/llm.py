@@ -1,0 +1,127 @@
+"""The text generator behind answers: a tiny `Generator` protocol and its llama.cpp backend.
+
+The model loads lazily, once per process (per path and settings), so graph answers and
+refusals never pay for it.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from rag.models import ModelMissingError, llm_path
+
+__all__ = [
+    "Generator",
+    "LlamaCppGenerator",
+    "Message",
+    "ModelMissingError",
+    "default_model_path",
+    "load_generator",
+]
+
+DEFAULT_N_CTX = 4096
+DEFAULT_MAX_TOKENS = 200
+_INSTALL_HINT = "Run `kgrag models --install` (or point --model / KGRAG_MODEL at a GGUF file)."
+
+
+@dataclass(frozen=True)
+class Message:
+    """One chat message: role is `system`, `user` or `assistant`."""
+
+    role: str
+    content: str
+
+
+class Generator(Protocol):
+    """Anything that turns chat messages into a stream of text pieces."""
+
+    def stream(self, messages: Sequence[Message]) -> Iterator[str]: ...
+
+
+def default_model_path() -> Path:
+    """`KGRAG_MODEL`, else the Qwen2.5-Coder GGUF installed by `kgrag models --install`."""
+    env = os.environ.get("KGRAG_MODEL")
+    if env:
+        return Path(env).expanduser()
+    return Path(llm_path())
+
+
+_CACHE: dict[tuple[str, int, int], Any] = {}
+_LOCK = threading.Lock()
+
+
+class LlamaCppGenerator:
+    """A GGUF model run by llama-cpp-python's chat completion (its ChatML template from the file)."""
+
+    def __init__(
+        self,
+        model_path: Path | str | None = None,
+        n_threads: int | None = None,
+        n_ctx: int = DEFAULT_N_CTX,
+        max_tokens: int = DEFAULT_MAX_TOKENS,
+        temperature: float = 0.0,
+    ) -> None:
+        self._model_path = Path(model_path) if model_path is not None else None
+        self.n_threads = n_threads or os.cpu_count() or 1
+        self.n_ctx = n_ctx
+        self.max_tokens = max_tokens
+        self.temperature = temperature
+
+    @property
+    def model_path(self) -> Path:
+        if self._model_path is None:
+            self._model_path = default_model_path()
+        return self._model_path
+
+    def llama(self) -> Any:
+        """The loaded `llama_cpp.Llama` (loaded on first use, shared within the process)."""
+        key = (str(self.model_path.resolve()), self.n_ctx, self.n_threads)
+        with _LOCK:
+            if key not in _CACHE:
+                _CACHE[key] = _load_llama(self.model_path, self.n_ctx, self.n_threads)
+            return _CACHE[key]
+
+    def stream(self, messages: Sequence[Message], max_tokens: int | None = None) -> Iterator[str]:
+        chunks = self.llama().create_chat_completion(
+            messages=[{"role": m.role, "content": m.content} for m in messages],
+            stream=True,
+            max_tokens=max_tokens or self.max_tokens,
+            temperature=self.temperature,
+        )
+        for chunk in chunks:
+            piece = chunk["choices"][0]["delta"].get("content")
+            if piece:
+                yield piece
+
+
+def load_generator(model: Path | str | None = None) -> LlamaCppGenerator:
+    """The default generator for a model path (None: `default_model_path()`)."""
+    return LlamaCppGenerator(model)
+
+
+def _load_llama(path: Path, n_ctx: int, n_threads: int) -> Any:
+    if not path.is_file():
+        raise ModelMissingError(f"the LLM file {path} does not exist. {_INSTALL_HINT}")
+    if not _looks_like_gguf(path):
+        raise ModelMissingError(f"{path} is not a GGUF model file (corrupt?). {_INSTALL_HINT}")
+    try:
+        from llama_cpp import Llama
+    except ImportError as exc:
+        raise ModelMissingError(
+            "llama-cpp-python is not installed. Run `make install` (or "
+            "`pip install llama-cpp-python==0.3.36`)."
+        ) from exc
+    try:
+        return Llama(model_path=str(path), n_ctx=n_ctx, n_threads=n_threads, verbose=False)
+    except (ValueError, RuntimeError, OSError) as exc:
+        raise ModelMissingError(f"cannot load the LLM {path}: {exc}. {_INSTALL_HINT}") from exc
+
+
+def _looks_like_gguf(path: Path) -> bool:
+    with path.open("rb") as handle:
+        return handle.read(4) == b"GGUF"

@@ -1,0 +1,142 @@
+"""Citation checking: invented citations stripped, unsupported sentences caught, fallback."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from kg.corpus import Corpus
+from rag.cite import (
+    SourceText,
+    SupportChecker,
+    check_answer,
+    cited_numbers,
+    extractive_answer,
+    split_sentences,
+    strip_unknown_citations,
+)
+
+
+def _source(corpus: Corpus, number: int, paper_id: str) -> SourceText:
+    paper = corpus.by_id()[paper_id]
+    meta = f"{paper.title}\n{', '.join(paper.organizations)} {paper.date}"
+    return SourceText(number, paper.id, paper.title, f"{meta}\n{paper.influence}\n{paper.abstract}")
+
+
+@pytest.fixture(scope="module")
+def checker(answer_embedder: Any) -> SupportChecker:
+    return SupportChecker(answer_embedder)
+
+
+def test_every_citation_form_is_parsed() -> None:
+    assert cited_numbers("A [P1]. B [P2, P3]. C [P4][P5]. D [p6，P7].") == [1, 2, 3, 4, 5, 6, 7]
+
+
+def test_citations_to_numbers_not_among_the_sources_are_removed_and_counted() -> None:
+    text, removed = strip_unknown_citations(
+        "Medusa adds heads [P1][P7]. It is fast [P2, P9].", {1, 2}
+    )
+    assert removed == 2
+    assert cited_numbers(text) == [1, 2]
+    assert "P7" not in text and "P9" not in text
+
+
+def test_a_citation_after_the_full_stop_stays_with_its_sentence() -> None:
+    assert split_sentences("Medusa adds decoding heads. [P1] 它能加速推理。[P2]") == [
+        "Medusa adds decoding heads. [P1]",
+        "它能加速推理。 [P2]",
+    ]
+
+
+def test_a_supported_cited_sentence_survives(corpus: Corpus, checker: SupportChecker) -> None:
+    sources = [_source(corpus, 1, "medusa"), _source(corpus, 2, "gptq")]
+    raw = "Medusa 训练多个 LM head 来预测不同位置的 token,实现推理加速 [P1]。"
+    checked = check_answer(raw, sources, checker)
+    assert checked.unsupported_sentences == 0
+    assert checked.cited == (1,)
+    assert "Medusa" in checked.text
+
+
+def test_a_sentence_naming_an_organisation_its_source_lacks_is_unsupported(
+    corpus: Corpus, checker: SupportChecker
+) -> None:
+    sources = [_source(corpus, 1, "flashattention-2")]
+    raw = "FlashAttention-2 was published by Meta [P1]. FlashAttention-2 improves GPU work partitioning [P1]."
+    checked = check_answer(raw, sources, checker)
+    assert checked.unsupported_sentences == 1
+    assert "Meta" not in checked.text
+    assert "partitioning" in checked.text
+
+
+def test_a_sentence_stating_a_number_its_source_lacks_is_unsupported(
+    corpus: Corpus, checker: SupportChecker
+) -> None:
+    sources = [_source(corpus, 1, "gorilla")]
+    checked = check_answer("Gorilla 使用了 42000 个 API [P1]。", sources, checker)
+    assert checked.unsupported_sentences == 1
+    assert checked.text == ""
+
+
+def test_a_sentence_citing_an_unrelated_source_is_unsupported(
+    corpus: Corpus, checker: SupportChecker
+) -> None:
+    sources = [_source(corpus, 1, "gptq"), _source(corpus, 2, "kosmos-2")]
+    checked = check_answer("The 2022 World Cup was won by France [P2].", sources, checker)
+    assert checked.unsupported_sentences == 1
+    assert checked.cited == ()
+
+
+def test_a_sentence_without_any_citation_is_dropped(
+    corpus: Corpus, checker: SupportChecker
+) -> None:
+    sources = [_source(corpus, 1, "medusa")]
+    checked = check_answer("Medusa uses several decoding heads.", sources, checker)
+    assert checked.text == ""
+    assert checked.unsupported_sentences == 1
+
+
+def test_extractive_fallback_quotes_and_cites_the_top_sources(
+    corpus: Corpus, checker: SupportChecker
+) -> None:
+    sources = [_source(corpus, 1, "medusa"), _source(corpus, 2, "specinfer")]
+    answer = extractive_answer("How does Medusa speed up inference?", sources, checker, "en")
+    assert answer.extractive
+    assert answer.cited[0] == 1  # the top source is always quoted; others only if as close
+    assert answer.text.startswith("Extractive answer")
+    quoted = [line for line in answer.text.splitlines() if line.startswith("- “")]
+    assert len(quoted) == len(answer.cited)
+    assert any(q.split("”")[0].removeprefix("- “") in s.text for q in quoted for s in sources)
+
+
+def test_a_citation_opening_a_block_covers_the_sentences_after_it(
+    corpus: Corpus, checker: SupportChecker
+) -> None:
+    sources = [_source(corpus, 1, "medusa"), _source(corpus, 2, "llm-in-a-flash")]
+    raw = (
+        "[P1] Medusa 训练多个 LM head 来预测不同位置的 token。这些 head 生成多个候选词,实现推理加速。"
+        "[P2] LLM in a flash 解决内存受限场景下的大模型高效推理。"
+    )
+    checked = check_answer(raw, sources, checker)
+    assert checked.unsupported_sentences == 0
+    assert checked.cited == (1, 2)
+    assert "实现推理加速。[P1]" in checked.text
+
+
+def test_a_sentence_only_echoing_a_source_header_is_left_out(
+    corpus: Corpus, checker: SupportChecker
+) -> None:
+    sources = [_source(corpus, 1, "mixtral-of-experts"), _source(corpus, 2, "gemini")]
+    gemini = corpus.by_id()["gemini"]
+    raw = f"Mixtral 每层由 8 个专家组成 [P1]。{gemini.title}(Google,{gemini.date}) [P2]。"
+    checked = check_answer(raw, sources, checker)
+    assert checked.cited == (1,)
+    assert "Gemini" not in checked.text
+
+
+def test_extractive_fallback_leaves_out_a_clearly_weaker_source(
+    corpus: Corpus, checker: SupportChecker
+) -> None:
+    sources = [_source(corpus, 1, "gorilla"), _source(corpus, 2, "mixtral-of-experts")]
+    answer = extractive_answer("What API dataset did Gorilla release?", sources, checker, "en")
+    assert answer.cited == (1,)

@@ -1,0 +1,123 @@
+"""Routing: structural questions to the graph, content to retrieval, mixed to both."""
+
+from __future__ import annotations
+
+import pytest
+
+from kg.graph import KnowledgeGraph
+from rag.route import detect_language, route
+
+
+@pytest.mark.parametrize(
+    ("question", "intent", "named"),
+    [
+        ("Meta发表了哪些论文?", "papers", "Meta"),
+        ("What did Google publish?", "papers", "Google"),
+        ("谷歌发表了几篇论文?", "count", "Google"),
+        ("How many papers did Google publish?", "count", "Google"),
+        ("Which papers did Tsinghua University put out?", "papers", "Tsinghua University"),
+        ("对齐方向有哪些论文?", "papers", "Alignment"),
+        ("Which multimodal papers are in the list?", "papers", "Multimodal"),
+    ],
+)
+def test_structural_questions_about_organisations_and_categories_go_to_the_graph(
+    kg: KnowledgeGraph, question: str, intent: str, named: str
+) -> None:
+    result = route(kg, question)
+    assert (result.kind, result.intent) == ("graph", intent)
+    assert named in [n.label for n in result.organizations + result.categories]
+
+
+@pytest.mark.parametrize(
+    ("question", "since", "until"),
+    [
+        ("2023年5月的论文", "2023-05", "2023-05"),
+        ("papers between March and June 2023", "2023-03", "2023-06"),
+        ("2023年3月到6月发表了哪些论文?", "2023-03", "2023-06"),
+        ("Which papers came out in December 2023?", "2023-12", "2023-12"),
+        ("2023年下半年有哪些论文?", "2023-07", "2023-12"),
+        ("papers published since October 2023", "2023-10", None),
+        ("papers published before July 2023", None, "2023-06"),
+    ],
+)
+def test_month_and_date_range_questions_go_to_the_graph(
+    kg: KnowledgeGraph, question: str, since: str | None, until: str | None
+) -> None:
+    result = route(kg, question)
+    assert result.kind == "graph"
+    assert result.dates is not None
+    assert (result.dates.since, result.dates.until) == (since, until)
+
+
+@pytest.mark.parametrize(
+    ("question", "intent", "work"),
+    [
+        ("What is Code Llama based on?", "ancestors", "Code Llama"),
+        ("Code Llama是基于什么模型的?", "ancestors", "Code Llama"),
+        ("哪些工作基于LLaMA?", "descendants", "LLaMA"),
+        ("Which works are built on Llama 2?", "descendants", "Llama 2"),
+        ("What came after LLaMA?", "descendants", "LLaMA"),
+        ("What is the lineage of llama2?", "lineage", "Llama 2"),
+    ],
+)
+def test_lineage_direction_follows_where_the_work_is_named(
+    kg: KnowledgeGraph, question: str, intent: str, work: str
+) -> None:
+    result = route(kg, question)
+    assert (result.kind, result.intent) == ("graph", intent)
+    assert result.works[0].label == work
+
+
+def test_path_between_two_works(kg: KnowledgeGraph) -> None:
+    result = route(kg, "What is the path from LLaMA to Code Llama?")
+    assert (result.kind, result.intent) == ("graph", "path")
+    assert [w.label for w in result.works] == ["LLaMA", "Code Llama"]
+
+
+def test_earliest_and_latest_with_a_category_and_year(kg: KnowledgeGraph) -> None:
+    first = route(kg, "the first agent paper of 2023")
+    assert (first.kind, first.intent) == ("graph", "earliest")
+    assert first.dates is not None and first.dates.since == "2023-01"
+    assert route(kg, "最新的端侧论文是哪篇?").intent == "latest"
+
+
+def test_a_filtered_question_about_an_unknown_topic_is_hybrid(kg: KnowledgeGraph) -> None:
+    result = route(kg, "What did Meta publish about code?")
+    assert result.kind == "hybrid"
+    assert result.topic == "code"
+    assert [o.label for o in result.organizations] == ["Meta"]
+
+
+def test_questions_about_a_paper_s_content_go_to_retrieval(kg: KnowledgeGraph) -> None:
+    for question in ("How does Medusa speed up LLM inference?", "GPTQ是怎样量化模型参数的?"):
+        assert route(kg, question).kind == "rag"
+
+
+@pytest.mark.parametrize(
+    ("question", "name"),
+    [
+        ("What is Mamba?", "Mamba"),
+        ("介绍一下QLoRA", "QLoRA"),
+        ("What is new in Llama 3?", "Llama 3"),
+    ],
+)
+def test_names_the_corpus_holds_no_paper_for_are_flagged(
+    kg: KnowledgeGraph, question: str, name: str
+) -> None:
+    """Unknown to the graph, or known only as a reference work: either way not a corpus paper."""
+    result = route(kg, question)
+    assert result.kind == "rag"
+    outside = list(result.unknown_names) + [w.label for w in result.works if w.kind == "work"]
+    assert any(name.casefold() in o.casefold() for o in outside), outside
+    assert result.names_outside_corpus
+
+
+def test_a_version_the_corpus_holds_is_not_flagged(kg: KnowledgeGraph) -> None:
+    result = route(kg, "What is new in Llama 2?")
+    assert result.unknown_names == ()
+    assert not result.names_outside_corpus
+
+
+def test_language_is_detected_from_the_question() -> None:
+    assert detect_language("Meta发表了哪些论文") == "zh"
+    assert detect_language("What did Meta publish?") == "en"

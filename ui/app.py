@@ -1,0 +1,106 @@
+"""The kgrag Gradio app: Ask, Lineage, Papers, Export and Index tabs over the library.
+
+This module wires the tabs (each in `ui/app_<tab>.py`) and launches the server on loopback.
+Everything the page shows comes from the installed Gradio package and `ui/static/`: no CDN,
+no fonts from the network, analytics off.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from ui.app_services import AppServices
+
+STATIC = Path(__file__).resolve().parent / "static"
+TITLE = "kgrag — AI papers 2023"
+
+
+def static_text(name: str) -> str:
+    return (STATIC / name).read_text(encoding="utf-8")
+
+
+def build_app(services: AppServices) -> Any:
+    """The whole app as a `gr.Blocks` (not launched)."""
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    import gradio as gr
+
+    from ui.app_api import register_api
+    from ui.app_ask import build_ask_tab
+    from ui.app_export import build_export_tab
+    from ui.app_index import build_index_tab
+    from ui.app_lineage import build_lineage_tab
+    from ui.app_papers import build_papers_tab
+
+    interact = static_text("interact.js")
+    corpus = services.corpus()
+    with gr.Blocks(title=TITLE, analytics_enabled=False) as app:
+        gr.HTML(
+            '<div class="kg-header"><h1>kgrag</h1><span class="kg-sub">'
+            f"knowledge graph + cited answers over {len(corpus.papers)} AI papers · offline"
+            "</span></div>",
+            elem_id="kg-header",
+        )
+        with gr.Tabs(elem_id="kg-tabs"):
+            with gr.Tab("Ask", id="ask", elem_id="tab-ask"):
+                build_ask_tab(services, interact)
+            with gr.Tab("Lineage", id="lineage", elem_id="tab-lineage"):
+                build_lineage_tab(services, interact)
+            with gr.Tab("Papers", id="papers", elem_id="tab-papers"):
+                build_papers_tab(services, interact)
+            with gr.Tab("Export", id="export", elem_id="tab-export"):
+                build_export_tab(services)
+            with gr.Tab("Index", id="index", elem_id="tab-index"):
+                build_index_tab(services)
+        register_api(services)
+    return app
+
+
+def theme(gr: Any) -> Any:
+    """Gradio's default theme with system fonts only (nothing fetched from Google Fonts)."""
+    sans = [
+        "system-ui",
+        "-apple-system",
+        "Segoe UI",
+        "Noto Sans CJK SC",
+        "PingFang SC",
+        "sans-serif",
+    ]
+    mono = ["ui-monospace", "SFMono-Regular", "Menlo", "monospace"]
+    return gr.themes.Default(primary_hue="indigo", neutral_hue="slate", font=sans, font_mono=mono)
+
+
+def launch(
+    services: AppServices, host: str, port: int, quiet: bool = False, warm_up: bool = True
+) -> None:
+    """Serve the app on `host:port` until interrupted; never through a share link.
+
+    The models load in the background once the page is being served (`warm_up`).
+    """
+    import gradio as gr
+
+    app = build_app(services)
+    app.queue(default_concurrency_limit=1)
+    app.launch(
+        server_name=host,
+        server_port=port,
+        share=False,
+        inbrowser=False,
+        show_error=False,
+        quiet=quiet,
+        theme=theme(gr),
+        css=static_text("app.css"),
+        footer_links=["api"],
+        ssr_mode=False,
+        pwa=False,
+        mcp_server=False,
+        enable_monitoring=False,
+        prevent_thread_lock=True,
+    )
+    shown = f"[{host}]" if ":" in host else host
+    print(f"kgrag: serving on http://{shown}:{port}  (Ctrl+C to stop)", file=sys.stderr)
+    if warm_up:
+        services.warm_up()
+    app.block_thread()

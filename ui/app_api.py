@@ -1,0 +1,40 @@
+"""Named API endpoints for `gradio_client`: `ask`, `lineage` (and `export_graph`, in app_export).
+
+Errors reach the client as `gradio.Error` with the library's message (never a traceback).
+"""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from ui.app_errors import message_for
+from ui.app_services import AppServices
+
+
+def register_api(services: AppServices) -> None:
+    def ask(question: str) -> dict:
+        """Answer a question from the corpus: the `kgrag ask --json` shape (text + citations)."""
+        try:
+            answer = None
+            for item in services.ask_stream(question):
+                if not isinstance(item, str):
+                    answer = item
+            if answer is None:
+                raise RuntimeError("the answer engine returned no checked answer")
+            return dict(answer.to_json())
+        except Exception as exc:
+            raise gr.Error(message_for(exc)) from exc
+
+    def lineage(name: str) -> dict:
+        """The lineage of a work, as `kgrag lineage NAME --json` prints it."""
+        from kg.queries import lineage as lineage_of
+        from ui.commands.graph import lineage_json
+
+        try:
+            kg = services.kg()
+            return lineage_json(kg, lineage_of(kg, name))
+        except Exception as exc:
+            raise gr.Error(message_for(exc)) from exc
+
+    gr.api(ask, api_name="ask")
+    gr.api(lineage, api_name="lineage")

@@ -1,0 +1,168 @@
+"""The Ask tab: a streaming chat whose answers end checked, with citation chips and sources."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+import gradio as gr
+
+from ui.app_cards import card_html
+from ui.app_errors import message_for
+from ui.app_format import (
+    answer_panel,
+    chat_text,
+    citing_sentences,
+    empty_card,
+    error_box,
+)
+from ui.app_services import AppServices
+
+EXAMPLES = [
+    "What is Code Llama based on?",
+    "Which papers did Google publish?",
+    "How does speculative decoding speed up inference?",
+    "Code Llama 基于哪个模型?",
+    "有哪些多模态论文?",
+    "DoReMi 是如何优化预训练数据配比的?",
+]
+CARD_HINT = "Click a numbered citation or a source to see the paper's card here."
+
+
+@dataclass(frozen=True)
+class SourceWhy:
+    """A source of the answer with why retrieval found it (for the sources panel)."""
+
+    id: str
+    title: str
+    snippet: str
+    via: tuple[str, ...] = ()
+    why: str = ""
+
+
+def build_ask_tab(services: AppServices, interact_js: str) -> None:
+    def open_node(evt: gr.SelectData) -> str:
+        return card_html(services, str(evt.value or ""))
+
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3, min_width=420):
+            chat = gr.Chatbot(
+                label="Conversation",
+                height=520,
+                elem_id="kg-chat",
+                buttons=["copy"],
+                feedback_options=None,
+                placeholder="Ask about the papers in the corpus — in English or 中文.",
+            )
+            with gr.Row():
+                question = gr.Textbox(
+                    show_label=False,
+                    placeholder="e.g. What is Code Llama based on?  /  Code Llama 基于哪个模型?",
+                    scale=8,
+                    elem_id="kg-question",
+                    autofocus=True,
+                )
+                send = gr.Button("Ask", variant="primary", scale=1, min_width=90, elem_id="kg-ask")
+                clear = gr.Button("New chat", scale=1, min_width=90, elem_id="kg-clear")
+            gr.Examples(EXAMPLES, inputs=[question], label="Example questions · 示例问题")
+        with gr.Column(scale=2, min_width=320):
+            meta = gr.HTML(
+                '<div class="kg-muted">The route, citations and sources of the answer appear '
+                "here.</div>",
+                js_on_load=interact_js,
+                elem_id="kg-answer-meta",
+            )
+            card = gr.HTML(empty_card(CARD_HINT), js_on_load=interact_js, elem_id="kg-ask-card")
+    asked = gr.State([])  # earlier questions of this session, for follow-ups
+    last = gr.State(None)  # the last checked Answer, to highlight what a citation supports
+
+    def respond(text: str, messages: list[Any], earlier: list[str], previous: Any) -> Iterator[Any]:
+        yield from _respond(services, text, messages, earlier, previous)
+
+    outputs = [question, chat, meta, card, asked, last]
+    inputs = [question, chat, asked, last]
+    send.click(respond, inputs, outputs, api_visibility="private")
+    question.submit(respond, inputs, outputs, api_visibility="private")
+    clear.click(
+        lambda: ([], "", empty_card(CARD_HINT), [], None),
+        None,
+        [chat, meta, card, asked, last],
+        api_visibility="private",
+    )
+
+    def open_card(answer: Any, evt: gr.SelectData) -> str:
+        node = str(evt.value or "")
+        paper_id = node.split(":", 1)[1] if node.startswith("paper:") else node
+        highlight: list[str] = []
+        if answer is not None:
+            highlight = citing_sentences(answer.text, answer.sources, paper_id)
+            highlight += [s.snippet for s in answer.sources if s.id == paper_id]
+        return card_html(services, node, highlight)
+
+    meta.select(open_card, [last], [card], api_visibility="private")
+    card.select(open_node, None, [card],
+                api_visibility="private")  # fmt: skip
+
+
+def _respond(
+    services: AppServices, text: str, messages: list[Any], earlier: list[str], previous: Any
+) -> Iterator[Any]:
+    text = (text or "").strip()
+    messages = list(messages or [])
+    if not text:
+        yield (
+            "",
+            messages,
+            error_box("type a question first."),
+            empty_card(CARD_HINT),
+            earlier,
+            previous,
+        )
+        return
+    messages += [_msg("user", text), _msg("assistant", "…")]
+    waiting = '<div class="kg-muted">Thinking… (the first question loads the models)</div>'
+    yield "", messages, waiting, empty_card(CARD_HINT), earlier, previous
+    streamed = ""
+    try:
+        answer = None
+        for item in services.ask_stream(text, tuple(earlier)):
+            if isinstance(item, str):
+                streamed += item
+                messages[-1] = _msg("assistant", streamed)
+                yield "", messages, waiting, empty_card(CARD_HINT), earlier, previous
+            else:
+                answer = item
+        if answer is None:
+            raise RuntimeError("the answer engine returned no checked answer")
+        messages[-1] = _msg("assistant", chat_text(answer.text, answer.citations, answer.sources))
+        panel = answer_panel(_with_reasons(services, answer))
+        yield "", messages, panel, empty_card(CARD_HINT), [*earlier, text], answer
+    except Exception as exc:
+        message = message_for(exc)
+        messages[-1] = _msg("assistant", f"⚠️ {message}")
+        yield "", messages, error_box(message), empty_card(CARD_HINT), earlier, previous
+
+
+def _with_reasons(services: AppServices, answer: Any) -> Any:
+    """The answer with each source labelled by how it was found (dense / BM25 / graph)."""
+    if answer.route == "graph":
+        sources = tuple(
+            SourceWhy(s.id, s.title, s.snippet, ("graph",), "listed by the knowledge graph")
+            for s in answer.sources
+        )
+        return replace(answer, sources=sources)
+    if not answer.sources:
+        return answer
+    try:
+        reasons = services.why_retrieved(answer.question)
+    except Exception:  # the panel is still useful without the reasons
+        reasons = {}
+    sources = tuple(
+        SourceWhy(s.id, s.title, s.snippet, *reasons.get(s.id, ((), ""))) for s in answer.sources
+    )
+    return replace(answer, sources=sources)
+
+
+def _msg(role: str, content: str) -> dict[str, str]:
+    return {"role": role, "content": content}

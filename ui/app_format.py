@@ -1,0 +1,196 @@
+"""HTML fragments the app shows: paper cards, citation chips, route badges, sources, tables.
+
+Pure functions of library records (no Gradio here), so they are cheap to test. Every string
+from the corpus or a model is escaped; clickable things carry `data-open="<node id>"`, which
+`ui/static/interact.js` turns into a select event that opens the card.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from html import escape
+from typing import Any
+
+from kg.corpus import Paper
+
+ROUTE_TEXT = {
+    "graph": ("graph", "answered exactly from the knowledge graph"),
+    "rag": ("rag", "retrieved passages + local LLM, citations checked"),
+    "hybrid": ("hybrid", "knowledge graph + retrieved passages"),
+    "none": ("not covered", "the corpus does not cover this question"),
+}
+CITATION = re.compile(r"\[\s*P\s*\d+(?:\s*[,，、;；]\s*P?\s*\d+)*\s*\]", re.IGNORECASE)
+_SPACED_CITATION = re.compile(r"\s*" + CITATION.pattern, re.IGNORECASE)
+_SENTENCE = re.compile(r"[^。！？!?；;]+(?:[。！？!?；;]|$)|[^.]+(?:\.\s|$)")
+
+
+def error_box(message: str) -> str:
+    return (
+        f'<div class="kg-error" role="alert"><b>Something went wrong.</b> {escape(message)}</div>'
+    )
+
+
+def notice_box(message: str) -> str:
+    return f'<div class="kg-notice">{escape(message)}</div>'
+
+
+def empty_card(hint: str) -> str:
+    return f'<div class="kg-card kg-card-empty">{escape(hint)}</div>'
+
+
+def paper_card(paper: Paper, highlight: Sequence[str] = (), extra: str = "") -> str:
+    """A paper's card; the abstract sentence closest to any `highlight` text is marked."""
+    orgs = "".join(f'<span class="kg-tag">{escape(o)}</span>' for o in paper.organizations)
+    abstract = (
+        _highlighted(paper.abstract, highlight)
+        if paper.abstract
+        else "<i>This entry has no abstract; the influence note above is all the corpus says.</i>"
+    )
+    return (
+        f'<div class="kg-card" data-card="{escape(paper.id)}">'
+        f'<div class="kg-card-kicker">{escape(paper.category_label)} · {escape(paper.category)}'
+        f" · {escape(paper.date)}</div>"
+        f'<h3 class="kg-card-title">{escape(paper.title)}</h3>'
+        f'<div class="kg-card-orgs">{orgs}</div>'
+        f'<div class="kg-card-field"><span>Influence</span> {escape(paper.influence)}</div>{extra}'
+        f'<div class="kg-card-abstract">{abstract}</div>'
+        f'<div class="kg-card-source">id <code>{escape(paper.id)}</code> · '
+        f"{escape(_short_path(paper.source))}:{paper.line}</div></div>"
+    )
+
+
+def node_card(label: str, kind: str, date: str, papers: Sequence[Paper], note: str = "") -> str:
+    """Card for a node that is not a corpus paper: a work, organisation or technique."""
+    items = "".join(
+        f'<li><a class="kg-link" data-open="paper:{escape(p.id)}">{escape(p.title)}</a> '
+        f'<span class="kg-muted">{escape(p.date)}</span></li>'
+        for p in papers
+    )
+    listing = f"<ul class='kg-list'>{items}</ul>" if items else ""
+    when = f" · {escape(date)}" if date else ""
+    return (
+        f'<div class="kg-card"><div class="kg-card-kicker">{escape(kind)}{when}</div>'
+        f'<h3 class="kg-card-title">{escape(label)}</h3>'
+        f"{f'<p class=kg-muted>{escape(note)}</p>' if note else ''}{listing}</div>"
+    )
+
+
+def route_badge(route: str) -> str:
+    name, meaning = ROUTE_TEXT.get(route, (route, ""))
+    return (
+        f'<span class="kg-badge route-{escape(route)}" title="{escape(meaning)}" '
+        f'data-route="{escape(route)}">{escape(name)}</span>'
+    )
+
+
+def answer_panel(answer: Any) -> str:
+    """Route badge, numbered citation chips and the sources list of a checked `Answer`."""
+    chips = "".join(
+        f'<button class="kg-chip" data-open="paper:{escape(c.id)}" title="{escape(c.title)}">'
+        f"<b>{i}</b> {escape(_short(c.title))}</button>"
+        for i, c in enumerate(answer.citations, 1)
+    )
+    notes: list[str] = []
+    if answer.route == "none":
+        notes.append("The corpus does not cover this question, so nothing is cited.")
+    if getattr(answer, "extractive", False):
+        notes.append("Extractive answer: built from the sources' own sentences.")
+    if answer.removed_citations:
+        notes.append(f"{answer.removed_citations} citation(s) to unknown sources removed.")
+    if answer.unsupported_sentences:
+        notes.append(f"{answer.unsupported_sentences} unsupported sentence(s) dropped.")
+    note_html = "".join(f'<div class="kg-muted">{escape(n)}</div>' for n in notes)
+    cites = f'<div class="kg-chips">{chips}</div>' if chips else ""
+    return (
+        f'<div class="kg-answer-meta"><div class="kg-row">{route_badge(answer.route)}'
+        f'<span class="kg-muted">{escape(ROUTE_TEXT.get(answer.route, ("", ""))[1])}</span></div>'
+        f"{cites}{note_html}{sources_list(answer.sources)}</div>"
+    )
+
+
+def sources_list(sources: Sequence[Any]) -> str:
+    """What was retrieved and why (dense / BM25 / graph, "parent of Code Llama")."""
+    if not sources:
+        return ""
+    rows = []
+    for s in sources:
+        via = getattr(s, "via", ()) or ()
+        why = getattr(s, "why", "") or ""
+        tags = "".join(f'<span class="kg-via via-{escape(v)}">{escape(v)}</span>' for v in via)
+        reason = f'<span class="kg-muted">{escape(why)}</span>' if why else ""
+        rows.append(
+            f'<li><a class="kg-link" data-open="paper:{escape(s.id)}">{escape(s.title)}</a> '
+            f'{tags} {reason}<div class="kg-snippet">{escape(s.snippet or "")}</div></li>'
+        )
+    return (
+        '<details class="kg-sources" open><summary>Sources '
+        f"({len(sources)})</summary><ol>{''.join(rows)}</ol></details>"
+    )
+
+
+def chat_text(text: str, citations: Sequence[Any], sources: Sequence[Any]) -> str:
+    """The checked answer for the chat bubble, `[P2, P3]` markers renumbered as the chips: [1][2].
+
+    `[Pn]` names the answer's n-th source; chips are numbered in citation order.
+    """
+    chip = {c.id: i for i, c in enumerate(citations, 1)}
+
+    def marker(match: re.Match[str]) -> str:
+        numbers = []
+        for n in re.findall(r"\d+", match.group(0)):
+            index = int(n) - 1
+            if 0 <= index < len(sources) and sources[index].id in chip:
+                numbers.append(chip[sources[index].id])
+        return " " + "".join(f"[{n}]" for n in dict.fromkeys(numbers)) if numbers else ""
+
+    return _SPACED_CITATION.sub(marker, text).strip()
+
+
+def citing_sentences(text: str, sources: Sequence[Any], paper_id: str) -> list[str]:
+    """The sentences of an answer that cite `paper_id` (to highlight its support in the card)."""
+    numbers = {str(i) for i, s in enumerate(sources, 1) if s.id == paper_id}
+    out = []
+    for sentence in re.split(r"(?<=[。！？!?])|(?<=\.)\s", text):
+        cited = {n for m in CITATION.findall(sentence) for n in re.findall(r"\d+", m)}
+        if cited & numbers:
+            out.append(_SPACED_CITATION.sub("", sentence).strip())
+    return out
+
+
+def counts_line(label: str, counts: Iterable[tuple[str, int]]) -> str:
+    items = ", ".join(f"{escape(k)} {v}" for k, v in counts)
+    return f'<div class="kg-counts"><b>{escape(label)}</b> {items}</div>'
+
+
+def _highlighted(abstract: str, highlight: Sequence[str]) -> str:
+    sentences = [s for s in _SENTENCE.findall(abstract) if s.strip()] or [abstract]
+    best = _best_sentence(sentences, [h for h in highlight if h.strip()])
+    return "".join(
+        f"<mark>{escape(s)}</mark>" if i == best else escape(s) for i, s in enumerate(sentences)
+    )
+
+
+def _best_sentence(sentences: Sequence[str], highlight: Sequence[str]) -> int | None:
+    """Index of the sentence sharing the most character bigrams with the highlight texts."""
+    if not highlight:
+        return None
+    wanted = set().union(*(_bigrams(h) for h in highlight))
+    scores = [len(_bigrams(s) & wanted) / (len(_bigrams(s)) ** 0.5 or 1) for s in sentences]
+    best = max(range(len(sentences)), key=scores.__getitem__)
+    return best if scores[best] > 0 else None
+
+
+def _bigrams(text: str) -> set[str]:
+    folded = re.sub(r"\s+", "", text.casefold())
+    return {folded[i : i + 2] for i in range(len(folded) - 1)}
+
+
+def _short(title: str, limit: int = 38) -> str:
+    head = title.split(":", 1)[0].strip()
+    head = head if 0 < len(head) <= limit else title
+    return head if len(head) <= limit else head[: limit - 1] + "…"
+
+
+def _short_path(path: str) -> str:
+    return path.rsplit("/", 1)[-1]

@@ -1,0 +1,159 @@
+"""The Index tab: the index manifest, and adding papers to the user's own copy of the list."""
+
+from __future__ import annotations
+
+from html import escape
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from kg.errors import CorpusError, KgragError
+from ui.app_errors import message_for
+from ui.app_format import error_box
+from ui.app_services import AppServices
+
+UPLOAD_LIMIT = 5_000_000  # bytes: a paper list is text; anything bigger is a mistake
+
+
+def build_index_tab(services: AppServices) -> None:
+    overview = gr.HTML(index_overview(services), elem_id="kg-index-overview")
+    with gr.Row():
+        refresh = gr.Button("Refresh", elem_id="kg-index-refresh")
+        update = gr.Button("Update index", variant="secondary", elem_id="kg-index-update")
+    gr.Markdown(
+        "### Add papers\nUpload a UTF-8 text file in the corpus format (a category heading such "
+        "as 基座 or 多模态, then per paper an English title line and `发布时间:`, `发表单位:`, "
+        "`影响力:`, `摘要:` lines). It is validated first: on any error nothing is merged. New "
+        "papers go into your own copy of the list (the shipped file is never changed), papers "
+        "whose title is already there are skipped, and the index embeds only the new papers."
+    )
+    with gr.Row(equal_height=False):
+        upload = gr.File(label="Paper list (.txt)", file_types=[".txt"], type="filepath",
+                         elem_id="kg-upload")  # fmt: skip
+        add = gr.Button("Validate and add", variant="primary", elem_id="kg-upload-add")
+    result = gr.HTML(elem_id="kg-upload-result")
+
+    def do_refresh() -> str:
+        return index_overview(services)
+
+    def do_update(progress: Any = gr.Progress(track_tqdm=True)) -> str:  # noqa: B008
+        try:
+            progress(0, desc="Updating the index")
+            services.update_index()
+        except Exception as exc:
+            return error_box(message_for(exc)) + index_overview(services)
+        return index_overview(services)
+
+    def do_add(
+        path: str | None,
+        progress: Any = gr.Progress(track_tqdm=True),  # noqa: B008
+    ) -> tuple[str, str, None]:
+        message = add_uploaded(services, path, progress)
+        return message, index_overview(services), None  # cleared, ready for the next file
+
+    refresh.click(do_refresh, None, [overview], api_visibility="private")
+    update.click(do_update, None, [overview], api_visibility="private")
+    add.click(do_add, [upload], [result, overview, upload], api_visibility="private")
+
+
+def add_uploaded(services: AppServices, path: str | None, progress: Any) -> str:
+    """Validate and merge an uploaded file, then update the index; a message for the page."""
+    if not path:
+        return error_box("choose a .txt file in the corpus format first.")
+    try:
+        text = _read_upload(Path(path))
+        result = services.add_papers(text, Path(path).name)
+    except CorpusError as exc:
+        where = f"line {exc.line}: " if exc.line else ""
+        return (
+            '<div class="kg-error" role="alert"><b>The file was not added.</b> '
+            f"{escape(where + exc.detail)}<div class='kg-muted'>Nothing was merged; "
+            "fix the line and upload the file again.</div></div>"
+        )
+    except Exception as exc:
+        return error_box(message_for(exc))
+    lines = [f"<b>Added {len(result.added)} paper(s)</b> to {escape(str(result.path))}."]
+    lines += [
+        f"<li>{escape(p.title)} <span class='kg-muted'>({p.date})</span></li>" for p in result.added
+    ]
+    if result.duplicates:
+        titles = ", ".join(escape(p.title) for p in result.duplicates)
+        lines.append(
+            f"<div>Skipped {len(result.duplicates)} already in the corpus: {titles}.</div>"
+        )
+    for line, name in result.unknown_organizations:
+        lines.append(
+            f"<div class='kg-muted'>Line {line}: organisation {escape(name)!r} is not in the "
+            "alias table; it is kept as written.</div>"
+        )
+    if result.added:
+        try:
+            progress(0, desc="Embedding the new papers")
+            services.update_index()
+            lines.append("<div>The index is up to date.</div>")
+        except Exception as exc:
+            lines.append(
+                error_box("papers were added but the index was not updated: " + message_for(exc))
+            )
+    return f'<div class="kg-notice">{"".join(lines)}</div>'
+
+
+def _read_upload(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise KgragError(f"cannot read the uploaded file ({exc}).") from exc
+    if len(data) > UPLOAD_LIMIT:
+        raise KgragError(f"the file is {len(data):,} bytes; a paper list should be far smaller.")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise CorpusError(path.name, None, "the file is not UTF-8 text; save it as UTF-8.") from exc
+
+
+def index_overview(services: AppServices) -> str:
+    try:
+        return _overview(services)
+    except Exception as exc:
+        return error_box(message_for(exc))
+
+
+def _overview(services: AppServices) -> str:
+    kg = services.kg()
+    corpus = kg.corpus
+    graph = kg.graph
+    lineage = sum(1 for *_, d in graph.edges(data=True) if d.get("kind") == "builds_on")
+    manifest = services.manifest()
+    stats = [
+        ("papers", str(len(corpus.papers))),
+        ("graph nodes", str(graph.number_of_nodes())),
+        ("graph edges", str(graph.number_of_edges())),
+        ("lineage edges", str(lineage)),
+        ("indexed passages", str(manifest.passages) if manifest else "—"),
+    ]
+    grid = "".join(f"<div class='kg-stat'><b>{escape(v)}</b><span>{escape(k)}</span></div>"
+                   for k, v in stats)  # fmt: skip
+    if manifest is None:
+        state = "no index yet — it is built on the first question, or press “Update index”"
+    elif manifest.corpus_sha256 == corpus.sha256:
+        state = "up to date with the corpus"
+    else:
+        state = "stale: the corpus changed since it was built (press “Update index”)"
+    rows = [
+        ("Index", state),
+        ("Index folder", str(services.index_dir())),
+        ("Corpus", str(corpus.path)),
+        ("Corpus sha256", corpus.sha256),
+    ]
+    if manifest is not None:
+        rows += [
+            ("Index corpus sha256", manifest.corpus_sha256),
+            ("Embedder", f"{manifest.embedder} ({manifest.dim}-dim)"),
+            ("Index type", manifest.index_type),
+            ("Built at", manifest.built_at),
+            ("kgrag version", manifest.kgrag_version),
+        ]
+    rows.append(("LLM model file", services.model_file()))
+    table = "".join(f"<tr><td>{escape(k)}</td><td>{escape(v)}</td></tr>" for k, v in rows)
+    return f'<div class="kg-stat-grid">{grid}</div><table class="kg-table kg-kv">{table}</table>'

@@ -1,0 +1,140 @@
+"""The Papers tab: every paper, filterable by organisation, category and month, with counts."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from html import escape
+
+import gradio as gr
+
+from kg.corpus import Paper
+from ui.app_cards import card_html
+from ui.app_errors import message_for
+from ui.app_format import counts_line, empty_card, error_box
+from ui.app_services import AppServices
+
+ALL = "All"
+HEADERS = ["Title", "Date", "Organisations", "Category", "Influence"]
+MAX_ROWS = 500  # a page stays quick; filters reach the rest
+CARD_HINT = "Click a row to see the paper's card."
+
+
+def build_papers_tab(services: AppServices, interact_js: str) -> None:
+    def open_node(evt: gr.SelectData) -> str:
+        return card_html(services, str(evt.value or ""))
+
+    orgs, categories, months = filter_choices(services.papers())
+    with gr.Row():
+        org = gr.Dropdown([ALL, *orgs], value=ALL, label="Organisation (any alias: 谷歌, Google…)",
+                          allow_custom_value=True, filterable=True, elem_id="kg-filter-org")  # fmt: skip
+        category = gr.Dropdown([ALL, *categories], value=ALL, label="Category · 类别",
+                               allow_custom_value=True, filterable=True,
+                               elem_id="kg-filter-category")  # fmt: skip
+        month = gr.Dropdown([ALL, *months], value=ALL, label="Month", elem_id="kg-filter-month")
+        text = gr.Textbox(
+            label="Title contains", placeholder="e.g. llama", elem_id="kg-filter-text"
+        )
+    listing, summary = filtered(services, ALL, ALL, ALL, "")
+    counts = gr.HTML(summary, elem_id="kg-paper-counts")
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3, min_width=480):
+            table = gr.HTML(listing, js_on_load=interact_js, elem_id="kg-papers-table")
+        with gr.Column(scale=2, min_width=300):
+            card = gr.HTML(empty_card(CARD_HINT), js_on_load=interact_js, elem_id="kg-papers-card")
+
+    def refresh(o: str, c: str, m: str, t: str) -> tuple[str, str]:
+        return filtered(services, o, c, m, t)
+
+    inputs = [org, category, month, text]
+    for trigger in (org.change, category.change, month.change, text.change):
+        trigger(refresh, inputs, [table, counts], api_visibility="private")
+    table.select(open_node, None, [card], api_visibility="private")
+    card.select(open_node, None, [card], api_visibility="private")
+
+
+def filter_choices(papers: Iterable[Paper]) -> tuple[list[str], list[str], list[str]]:
+    papers = list(papers)
+    orgs = Counter(o for p in papers for o in p.organizations)
+    categories = Counter(_category_label(p) for p in papers)
+    months = sorted({p.date for p in papers})
+    return (
+        sorted(orgs, key=lambda o: (-orgs[o], o.casefold())),
+        sorted(categories),
+        months,
+    )
+
+
+def filtered(
+    services: AppServices, org: str, category: str, month: str, text: str
+) -> tuple[str, str]:
+    """The papers table (each row opens the paper's card) and the counts above it."""
+    try:
+        papers = select_papers(services, org, category, month, text)
+    except Exception as exc:
+        return "", error_box(message_for(exc))
+    return papers_table(papers), _counts_html(papers)
+
+
+def papers_table(papers: list[Paper]) -> str:
+    shown = papers[:MAX_ROWS]
+    more = (
+        f'<div class="kg-muted">Showing the first {MAX_ROWS} of {len(papers)}: narrow the filters '
+        "to see the rest.</div>"
+        if len(papers) > MAX_ROWS
+        else ""
+    )
+    rows = "".join(
+        f'<tr class="kg-paper-row" data-open="paper:{escape(p.id)}" tabindex="0">'
+        f'<td><span class="kg-link">{escape(p.title)}</span></td><td>{escape(p.date)}</td>'
+        f"<td>{escape(', '.join(p.organizations))}</td><td>{escape(_category_label(p))}</td>"
+        f'<td class="kg-muted">{escape(p.influence)}</td></tr>'
+        for p in shown
+    )
+    head = "".join(f"<th>{h}</th>" for h in HEADERS)
+    return (
+        f'<table class="kg-table kg-papers"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody>'
+        f"</table>{more}"
+    )
+
+
+def select_papers(
+    services: AppServices, org: str, category: str, month: str, text: str
+) -> list[Paper]:
+    """Papers matching every filter; organisation and category accept any alias (中文/English)."""
+    from kg.queries import papers_by
+
+    papers = papers_by(
+        services.kg(),
+        org=org.strip() if _given(org) else None,
+        category=category.split("·")[0].strip() if _given(category) else None,
+        month=month.strip() if _given(month) else None,
+        include_parts=True,
+    )
+    if (text or "").strip():
+        needle = text.strip().casefold()
+        papers = [p for p in papers if needle in p.title.casefold()]
+    return papers
+
+
+def _given(value: str | None) -> bool:
+    return bool(value and value.strip() and value.strip() != ALL)
+
+
+def _category_label(paper: Paper) -> str:
+    return f"{paper.category_label} · {paper.category}"
+
+
+def _counts_html(papers: list[Paper]) -> str:
+    if not papers:
+        return '<div class="kg-muted">No paper matches these filters.</div>'
+    by_org = Counter(o for p in papers for o in p.organizations).most_common(8)
+    by_cat = Counter(_category_label(p) for p in papers).most_common()
+    by_month = sorted(Counter(p.date for p in papers).items())
+    return (
+        f'<div class="kg-counts"><b>{len(papers)} papers</b> · earliest {papers[0].date}, '
+        f"latest {papers[-1].date}</div>"
+        + counts_line("By category:", by_cat)
+        + counts_line("By organisation:", by_org)
+        + counts_line("By month:", by_month)
+    )
