@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import json
 import re
 from pathlib import Path
 
+from kg.graph import KnowledgeGraph
+from kg.queries import lineage
 from ui.cli import build_parser
+from ui.commands.graph import lineage_json, paper_json
 
 README = Path(__file__).resolve().parent.parent / "README.md"
-_COMMAND = re.compile(r"`?kgrag ((?:eval )?[a-z]+)")
+_COMMAND = re.compile(r"(?:`|^)kgrag ((?:eval )?[a-z]+)", re.MULTILINE)
+_SHAPE = re.compile(r"<!-- shape: (\w+) -->\s*```json\n(.*?)```", re.DOTALL)
 
 
 def _registered_commands() -> set[str]:
@@ -42,3 +47,30 @@ def test_the_quickstart_is_the_two_make_commands() -> None:
     quickstart = text.split("## Quickstart", 1)[1].split("```", 2)[1]
     commands = [line.split("#")[0].strip() for line in quickstart.splitlines()[1:] if line.strip()]
     assert commands == ["make run", "make test"]
+
+
+def _keys(value: object) -> object:
+    """The shape of a JSON value: keys of objects, recursively; the first item of lists."""
+    if isinstance(value, dict):
+        return {k: _keys(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_keys(value[0])] if value else []
+    return type(value).__name__
+
+
+def _documented_shapes() -> dict[str, object]:
+    text = README.read_text(encoding="utf-8")
+    return {name: json.loads(block) for name, block in _SHAPE.findall(text)}
+
+
+def test_documented_papers_json_matches_what_the_command_prints(kg: KnowledgeGraph) -> None:
+    documented = _documented_shapes()["papers"]
+    printed = [paper_json(p) for p in kg.corpus.papers]
+    assert _keys(documented) == _keys(printed)
+
+
+def test_documented_lineage_json_matches_what_the_command_prints(kg: KnowledgeGraph) -> None:
+    documented = _documented_shapes()["lineage"]
+    printed = lineage_json(kg, lineage(kg, "llama 2"))
+    assert _keys(documented) == _keys(printed)
+    assert documented["root"] == printed["root"]

@@ -81,7 +81,7 @@ def run_papers(args: argparse.Namespace) -> int:
     papers = papers_by(kg, org=args.org, category=args.category, month=args.month,
                        since=args.since, until=args.until)  # fmt: skip
     if args.json:
-        print_json([_paper_json(p) for p in papers])
+        print_json([paper_json(p) for p in papers])
         return 0
     for p in papers:
         print(f"{p.date}  {p.id:<40}  {', '.join(p.organizations):<28}  {p.title}")
@@ -89,7 +89,7 @@ def run_papers(args: argparse.Namespace) -> int:
     return 0
 
 
-def _paper_json(paper: Any) -> dict[str, Any]:
+def paper_json(paper: Any) -> dict[str, Any]:
     return {
         "id": paper.id,
         "title": paper.title,
