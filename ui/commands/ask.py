@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ui.commands.common import add_corpus_option, add_json_option, print_json
+from ui.commands.common import add_engine_options, add_json_option, print_json
 
 if TYPE_CHECKING:
     from rag.answer import Answer, Engine
@@ -23,7 +23,7 @@ def register(commands: argparse._SubParsersAction, evals: argparse._SubParsersAc
         "whose citations are checked sentence by sentence.",
     )
     ask.add_argument("question", help="the question, in English or Chinese")
-    _add_engine_options(ask)
+    add_engine_options(ask)
     add_json_option(ask)
     ask.set_defaults(handler=run_ask)
 
@@ -38,19 +38,9 @@ def register(commands: argparse._SubParsersAction, evals: argparse._SubParsersAc
         default=None,
         help="JSONL question file (default: the shipped data/eval/answers_dev.jsonl)",
     )
-    _add_engine_options(answers)
+    add_engine_options(answers)
     add_json_option(answers)
     answers.set_defaults(handler=run_eval_answers)
-
-
-def _add_engine_options(parser: argparse.ArgumentParser) -> None:
-    add_corpus_option(parser)
-    parser.add_argument("--index-dir", type=Path, default=None,
-                        help="index folder (default: $KGRAG_INDEX_DIR or the user data dir)")  # fmt: skip
-    parser.add_argument("--embedder", default=None,
-                        help="embedder: embeddinggemma-300m, use-multilingual or a folder path")  # fmt: skip
-    parser.add_argument("--model", type=Path, default=None,
-                        help="GGUF model file (default: $KGRAG_MODEL or the installed one)")  # fmt: skip
 
 
 def _engine(args: argparse.Namespace) -> Engine:

@@ -16,7 +16,36 @@ def add_corpus_option(parser: argparse.ArgumentParser) -> None:
         "--corpus",
         type=Path,
         default=None,
-        help="paper list to use (default: $KGRAG_CORPUS or the shipped data/ai_papers_2023.txt)",
+        help="paper list to use (default: $KGRAG_CORPUS, else your copy with added papers, "
+        "else the shipped data/ai_papers_2023.txt)",
+    )
+
+
+def add_index_options(parser: argparse.ArgumentParser) -> None:
+    """`--corpus`, `--index-dir` and `--embedder`: what every index-backed command takes."""
+    add_corpus_option(parser)
+    parser.add_argument(
+        "--index-dir",
+        type=Path,
+        default=None,
+        help="index folder (default: $KGRAG_INDEX_DIR or index/ in the user data dir)",
+    )
+    parser.add_argument(
+        "--embedder",
+        default=None,
+        help="embeddinggemma-300m (default, or $KGRAG_EMBEDDER), use-multilingual, "
+        "or the path of a sentence-transformers model folder",
+    )
+
+
+def add_engine_options(parser: argparse.ArgumentParser) -> None:
+    """The index options plus `--model`: what every answering command takes."""
+    add_index_options(parser)
+    parser.add_argument(
+        "--model",
+        type=Path,
+        default=None,
+        help="GGUF model file (default: $KGRAG_MODEL or the installed one)",
     )
 
 

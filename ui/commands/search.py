@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ui.commands.common import add_corpus_option, add_json_option, corpus_from, print_json
+from ui.commands.common import add_index_options, add_json_option, corpus_from, print_json
 
 if TYPE_CHECKING:
     from kg.corpus import Corpus
@@ -27,7 +27,7 @@ def register(commands: argparse._SubParsersAction, evals: argparse._SubParsersAc
     search.add_argument("query", help="what to look for, in English or Chinese")
     search.add_argument("-k", type=int, default=5, help="direct hits to return (default 5)")
     search.add_argument("--no-expand", action="store_true", help="leave out graph-expanded hits")
-    _add_retrieval_options(search)
+    add_index_options(search)
     add_json_option(search)
     search.set_defaults(handler=run_search)
 
@@ -38,7 +38,7 @@ def register(commands: argparse._SubParsersAction, evals: argparse._SubParsersAc
         "embed only new passages when papers were added, rebuild it when the embedder changed "
         "or the files are corrupt.",
     )
-    _add_retrieval_options(index)
+    add_index_options(index)
     add_json_option(index)
     index.set_defaults(handler=run_index)
 
@@ -57,25 +57,9 @@ def register(commands: argparse._SubParsersAction, evals: argparse._SubParsersAc
     retrieval.add_argument(
         "--misses", action="store_true", help="also list questions whose gold paper was not first"
     )
-    _add_retrieval_options(retrieval)
+    add_index_options(retrieval)
     add_json_option(retrieval)
     retrieval.set_defaults(handler=run_eval_retrieval)
-
-
-def _add_retrieval_options(parser: argparse.ArgumentParser) -> None:
-    add_corpus_option(parser)
-    parser.add_argument(
-        "--index-dir",
-        type=Path,
-        default=None,
-        help="index folder (default: $KGRAG_INDEX_DIR or index/ in the user data dir)",
-    )
-    parser.add_argument(
-        "--embedder",
-        default=None,
-        help="embeddinggemma-300m (default, or $KGRAG_EMBEDDER), use-multilingual, "
-        "or the path of a sentence-transformers model folder",
-    )
 
 
 def _open(args: argparse.Namespace, corpus: Corpus) -> tuple[Embedder, VectorIndex]:

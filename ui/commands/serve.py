@@ -6,9 +6,8 @@ import argparse
 import ipaddress
 import os
 import sys
-from pathlib import Path
 
-from ui.commands.common import add_corpus_option
+from ui.commands.common import add_engine_options
 
 LOOPBACK = "127.0.0.1"
 
@@ -25,13 +24,7 @@ def register(commands: argparse._SubParsersAction, evals: argparse._SubParsersAc
                        help="interface to bind (default 127.0.0.1; anything else is reachable "
                        "from other machines: a warning is printed)")  # fmt: skip
     serve.add_argument("--port", type=int, default=7860, help="port (default 7860)")
-    add_corpus_option(serve)
-    serve.add_argument("--index-dir", type=Path, default=None,
-                       help="index folder (default: $KGRAG_INDEX_DIR or the user data dir)")  # fmt: skip
-    serve.add_argument("--embedder", default=None,
-                       help="embedder: embeddinggemma-300m, use-multilingual or a folder path")  # fmt: skip
-    serve.add_argument("--model", type=Path, default=None,
-                       help="GGUF model file (default: $KGRAG_MODEL or the installed one)")  # fmt: skip
+    add_engine_options(serve)
     serve.add_argument("--no-warm-up", action="store_true",
                        help="load the models at the first question instead of right after start")  # fmt: skip
     serve.set_defaults(handler=run_serve)
