@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -40,13 +39,8 @@ LATIN = re.compile(r"[A-Za-z]")
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[LiveServer]:
-    # A private temp dir, not tmp_path_factory: a concurrent pytest run prunes old basetemps,
-    # and the server's index must outlive that.
-    with (
-        tempfile.TemporaryDirectory(prefix="kgrag-app-test-") as root,
-        live_server(Path(root)) as live,
-    ):
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    with live_server(tmp_path_factory.mktemp("app")) as live:
         wait_until_index_ready(live)
         yield live
         SCREENSHOTS.parent.mkdir(parents=True, exist_ok=True)
