@@ -44,6 +44,10 @@ _FOLLOW_UP = re.compile(
 )
 
 
+_GRAPH_VIA: tuple[str, ...] = ("graph",)
+_GRAPH_WHY = "listed by the knowledge graph"
+
+
 @dataclass(frozen=True)
 class Citation:
     id: str
@@ -52,9 +56,13 @@ class Citation:
 
 @dataclass(frozen=True)
 class Source:
+    """A source shown with the answer, and how it was found (`via`: dense / bm25 / graph)."""
+
     id: str
     title: str
     snippet: str
+    via: tuple[str, ...] = ()
+    why: str = ""
 
 
 @dataclass(frozen=True)
@@ -91,6 +99,8 @@ class _Context:
     number: int
     paper: Paper
     passage: str
+    via: tuple[str, ...] = ()
+    why: str = ""
 
     def source_text(self) -> SourceText:
         p = self.paper
@@ -315,23 +325,24 @@ def _contexts(engine: Engine, analysis: Route) -> tuple[list[_Context], float]:
         if analysis.topic:
             query = f"{analysis.topic} {analysis.question}"
     hits, similarity = _search(engine, query, _SEARCH_K if allowed is None else _SEARCH_K * 2)
-    chosen: list[tuple[Paper, str]] = []
+    chosen: list[tuple[Paper, str, tuple[str, ...], str]] = []
     for hit in hits:
-        if hit.paper_id in {p.id for p, _ in chosen} or hit.paper_id not in by_id:
+        if hit.paper_id in {c[0].id for c in chosen} or hit.paper_id not in by_id:
             continue
         if allowed is not None and hit.paper_id not in allowed:
             continue
         if tuple(hit.via) == ("graph",):
             continue  # expansion neighbours are context for retrieval, not evidence here
         paper = by_id[hit.paper_id]
-        chosen.append((paper, _without_header(_passage_text(hit), paper)))
+        text = _without_header(_passage_text(hit), paper)
+        chosen.append((paper, text, tuple(hit.via), str(hit.why or "")))
         if len(chosen) == SOURCES_SHOWN:
             break
     if allowed and not chosen:
-        chosen = [(by_id[pid], _paper_passage(by_id[pid])) for pid in sorted(allowed)]
-        chosen = chosen[:SOURCES_SHOWN]
-    contexts = [_Context(i + 1, paper, _clip(text, PASSAGE_CHARS)) for i, (paper, text) in
-                enumerate(chosen)]  # fmt: skip
+        chosen = [(by_id[pid], _paper_passage(by_id[pid]), _GRAPH_VIA, _GRAPH_WHY)
+                  for pid in sorted(allowed)][:SOURCES_SHOWN]  # fmt: skip
+    contexts = [_Context(i + 1, paper, _clip(text, PASSAGE_CHARS), via, why)
+                for i, (paper, text, via, why) in enumerate(chosen)]  # fmt: skip
     return contexts, similarity
 
 
@@ -378,8 +389,8 @@ def _clip(text: str, limit: int) -> str:
 
 def _graph_answer(question: str, graph: GraphAnswer) -> Answer:
     citations = tuple(Citation(p.id, p.title) for p in graph.papers)
-    sources = tuple(Source(p.id, p.title, _clip(_paper_passage(p), SNIPPET_CHARS)) for p in
-                    graph.papers)  # fmt: skip
+    sources = tuple(Source(p.id, p.title, _clip(_paper_passage(p), SNIPPET_CHARS), _GRAPH_VIA,
+                           _GRAPH_WHY) for p in graph.papers)  # fmt: skip
     return Answer(question, graph.text, GRAPH, citations, sources)
 
 
@@ -392,8 +403,8 @@ def _rag_answer(
 ) -> Answer:
     by_number = {c.number: c.paper for c in contexts}
     citations = tuple(Citation(by_number[n].id, by_number[n].title) for n in checked.cited)
-    sources = tuple(Source(c.paper.id, c.paper.title, _clip(c.passage, SNIPPET_CHARS)) for c in
-                    contexts)  # fmt: skip
+    sources = tuple(Source(c.paper.id, c.paper.title, _clip(c.passage, SNIPPET_CHARS), c.via,
+                           c.why) for c in contexts)  # fmt: skip
     return Answer(
         question=question,
         text=_tidy(checked.text),

@@ -105,3 +105,16 @@ def test_real_model_answer_streams_then_ends_with_a_checked_answer(engine: Engin
     assert {c.id for c in answer.citations} <= {s.id for s in answer.sources}
     assert all(1 <= n <= len(answer.sources) for n in cited_numbers(answer.text))
     assert "medusa" in _cited_ids(answer)
+
+
+def test_sources_say_how_retrieval_found_them(scripted_engine: Callable[[str], Engine]) -> None:
+    engine = scripted_engine("Medusa 训练多个 LM head 来预测不同位置的 token,实现推理加速 [P1]。")
+    answer = ask("How does Medusa speed up LLM inference?", engine)
+    medusa = next(s for s in answer.sources if s.id == "medusa")
+    assert set(medusa.via) <= {"dense", "bm25"} and medusa.via
+    assert medusa.why
+
+
+def test_graph_answer_sources_are_labelled_as_graph(llm_free_engine: Engine) -> None:
+    answer = ask("What is Code Llama based on?", llm_free_engine)
+    assert answer.sources and all(s.via == ("graph",) for s in answer.sources)

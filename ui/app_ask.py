@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
 from typing import Any
 
 import gradio as gr
@@ -28,17 +27,6 @@ EXAMPLES = [
     "DoReMi 是如何优化预训练数据配比的?",
 ]
 CARD_HINT = "Click a numbered citation or a source to see the paper's card here."
-
-
-@dataclass(frozen=True)
-class SourceWhy:
-    """A source of the answer with why retrieval found it (for the sources panel)."""
-
-    id: str
-    title: str
-    snippet: str
-    via: tuple[str, ...] = ()
-    why: str = ""
 
 
 def build_ask_tab(services: AppServices, interact_js: str) -> None:
@@ -136,32 +124,12 @@ def _respond(
         if answer is None:
             raise RuntimeError("the answer engine returned no checked answer")
         messages[-1] = _msg("assistant", chat_text(answer.text, answer.citations, answer.sources))
-        panel = answer_panel(_with_reasons(services, answer))
+        panel = answer_panel(answer)
         yield "", messages, panel, empty_card(CARD_HINT), [*earlier, text], answer
     except Exception as exc:
         message = message_for(exc)
         messages[-1] = _msg("assistant", f"⚠️ {message}")
         yield "", messages, error_box(message), empty_card(CARD_HINT), earlier, previous
-
-
-def _with_reasons(services: AppServices, answer: Any) -> Any:
-    """The answer with each source labelled by how it was found (dense / BM25 / graph)."""
-    if answer.route == "graph":
-        sources = tuple(
-            SourceWhy(s.id, s.title, s.snippet, ("graph",), "listed by the knowledge graph")
-            for s in answer.sources
-        )
-        return replace(answer, sources=sources)
-    if not answer.sources:
-        return answer
-    try:
-        reasons = services.why_retrieved(answer.question)
-    except Exception:  # the panel is still useful without the reasons
-        reasons = {}
-    sources = tuple(
-        SourceWhy(s.id, s.title, s.snippet, *reasons.get(s.id, ((), ""))) for s in answer.sources
-    )
-    return replace(answer, sources=sources)
 
 
 def _msg(role: str, content: str) -> dict[str, str]:

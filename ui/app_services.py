@@ -91,15 +91,6 @@ class AppServices:
 
         return stream(question, engine=self.engine(), history=tuple(history))
 
-    def why_retrieved(self, question: str) -> dict[str, tuple[tuple[str, ...], str]]:
-        """paper id -> (via, why) from the retriever, for the sources panel."""
-        retriever = self.engine().retriever
-        hits = retriever.search(question, 8) if retriever is not None else []
-        out: dict[str, tuple[tuple[str, ...], str]] = {}
-        for hit in hits:
-            out.setdefault(hit.paper_id, (tuple(hit.via), str(hit.why or "")))
-        return out
-
     def manifest(self) -> Any:
         """The index manifest, or None when no index exists yet (nothing is built here)."""
         from rag.index import default_index_dir
