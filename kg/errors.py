@@ -45,5 +45,21 @@ class AmbiguousNameError(KgragError):
         )
 
 
-class ExportError(KgragError):
+class WriteError(KgragError):
+    """A file could not be written; any earlier file at the path is left intact."""
+
+    def __init__(self, message: str, path: Path | str | None = None) -> None:
+        self.path = Path(path) if path is not None else None
+        super().__init__(message)
+
+
+class NotARegularFileError(WriteError):
+    """The output path is a device, FIFO, socket or folder: kgrag writes only regular files."""
+
+
+class ExportError(WriteError):
     """An export could not be written; any earlier file at the path is left intact."""
+
+
+class LimitError(KgragError):
+    """An input is larger than kgrag's documented limit for it (the message names the limit)."""

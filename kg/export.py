@@ -2,19 +2,19 @@
 
 Exports hold scalar typed attributes only (lists joined, no missing values): every node and
 edge has `label` and `kind`; lineage edges have `relation`, `evidence` and `method`. Files
-are written atomically: a failed export leaves any earlier file at the path intact.
+are written atomically (`kg.fsutil`): a failed export leaves any earlier file at the path intact,
+and a device, FIFO or socket at the path is refused, never replaced.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from kg.errors import ExportError
+from kg.fsutil import atomic_write
 from kg.graph import KnowledgeGraph
 from kg.queries import lineage
 
@@ -38,7 +38,7 @@ def export(kg: KnowledgeGraph, fmt: str, path: Path | str, root: str | None = No
         "json": _write_json,
     }
     target = Path(path)
-    _atomic_write(target, lambda handle: writers[fmt](graph, handle))
+    atomic_write(target, lambda handle: writers[fmt](graph, handle), ExportError)
     return target
 
 
@@ -115,32 +115,3 @@ def _write_json(graph: nx.MultiDiGraph, handle: IO[bytes]) -> None:
     data = nx.node_link_data(graph, edges="edges")
     data["graph"]["format"] = JSON_FORMAT
     handle.write(json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8"))
-
-
-def _atomic_write(target: Path, write: Callable[[IO[bytes]], None]) -> None:
-    folder = target.parent
-    if target.is_dir():
-        raise ExportError(f"{target} is a folder; give a file path with -o.")
-    if not folder.is_dir():
-        raise ExportError(
-            f"cannot write {target}: folder {folder} does not exist. Create it first."
-        )
-    try:
-        fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-    except OSError as exc:
-        raise ExportError(f"cannot write to {folder}: {exc.strerror or exc}. "
-                          "Choose a folder you can write to.") from exc  # fmt: skip
-    temp = Path(temp_name)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, target)
-    except OSError as exc:
-        temp.unlink(missing_ok=True)
-        raise ExportError(f"cannot write {target}: {exc.strerror or exc}. "
-                          "Any earlier file there is unchanged.") from exc  # fmt: skip
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise

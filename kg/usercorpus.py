@@ -8,13 +8,12 @@ first use — and the merged file is re-parsed before it atomically replaces the
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from kg.corpus import SHIPPED_CORPUS, Corpus, Paper, load_corpus, parse_corpus
-from kg.errors import CorpusError
+from kg.errors import WriteError
+from kg.fsutil import atomic_write_text
 from kg.paths import user_corpus_path
 from kg.tables import fold, load_category_table
 
@@ -102,15 +101,8 @@ def _entries_text(text: str, upload: Corpus, keep: tuple[Paper, ...]) -> str:
 def _write_atomically(path: Path, text: str) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".corpus-", suffix=".tmp", dir=path.parent)
     except OSError as exc:
-        raise CorpusError(path, None, f"cannot write the corpus copy ({exc}).") from exc
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise CorpusError(path, None, f"cannot write the corpus copy ({exc}).") from exc
+        raise WriteError(f"cannot create {path.parent} for your copy of the paper list "
+                         f"({exc.strerror or exc}); set KGRAG_DATA_DIR to a folder you can "
+                         "write to.", path) from exc  # fmt: skip
+    atomic_write_text(path, text)

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import BinaryIO, Literal
 
 from kg.errors import KgragError
+from kg.fsutil import atomic_write_text
 
 __all__ = [
     "EMBEDDINGGEMMA",
@@ -474,6 +475,4 @@ def _write_marker(spec: ModelSpec, path: Path) -> None:
 
 
 def _atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    atomic_write_text(path, text)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from pathlib import Path
 
 import igraph
@@ -11,6 +12,7 @@ import networkx as nx
 import pytest
 
 from kg import export as export_module
+from kg import fsutil
 from kg.errors import ExportError
 from kg.export import export, export_graph
 from kg.graph import KnowledgeGraph
@@ -125,10 +127,14 @@ def test_a_folder_refusing_new_files_leaves_no_file(
 ) -> None:
     """The same refusal as above, for users (root) whom file modes do not stop."""
 
-    def refuse(*args, **kwargs):
-        raise PermissionError(13, "Permission denied")
+    real_open = os.open
 
-    monkeypatch.setattr(export_module.tempfile, "mkstemp", refuse)
+    def refuse(path, flags, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if flags & os.O_CREAT:
+            raise PermissionError(13, "Permission denied")
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(fsutil.os, "open", refuse)
     with pytest.raises(ExportError, match="Permission denied"):
         export(kg, "gexf", tmp_path / "kg.gexf")
     assert list(tmp_path.iterdir()) == []

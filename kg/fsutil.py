@@ -1,0 +1,145 @@
+"""Safe writes: every file kgrag writes goes through `atomic_write` (or a `staging_dir`).
+
+- Only regular files are written: a device, FIFO, socket or folder at the output path is refused
+  with `NotARegularFileError` (renaming over `/dev/null` or a FIFO would silently replace it).
+- A symlink is followed: the file it points to is replaced, the link stays.
+- The data goes to a temporary file beside the target, is flushed to disk, then renamed over the
+  target in one step, so a failed write leaves any earlier file intact and never a half file.
+- New files and folders get the modes the user's umask allows (created with 0o666 / 0o777 and
+  let the kernel apply the umask); `tempfile.mkstemp`/`mkdtemp` would give 0600 / 0700.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import stat
+from collections.abc import Callable
+from pathlib import Path
+from typing import BinaryIO
+
+from kg.errors import NotARegularFileError, WriteError
+
+__all__ = [
+    "atomic_write",
+    "atomic_write_text",
+    "check_output_path",
+    "remove_tree",
+    "staging_dir",
+]
+
+_KINDS = (
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISDIR, "a folder"),
+)
+
+
+def check_output_path(path: Path | str, error: type[WriteError] = WriteError) -> Path:
+    """The file to write for `path` (symlinks followed); refuse anything but a regular file.
+
+    Raises `NotARegularFileError` for a device, FIFO, socket or folder, and `error` when the
+    folder that would hold the file does not exist.
+    """
+    target = Path(os.path.realpath(path))
+    try:
+        mode = os.stat(target).st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as exc:
+        raise error(f"cannot write {path}: {exc.strerror or exc}.", path) from exc
+    if mode is not None and not stat.S_ISREG(mode):
+        kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
+        hint = "give a file path" if stat.S_ISDIR(mode) else "give the path of a regular file"
+        raise NotARegularFileError(
+            f"{path} is {kind}; kgrag writes only regular files: {hint}.", path
+        )
+    if not target.parent.is_dir():
+        raise error(
+            f"cannot write {path}: folder {target.parent} does not exist. Create it first.", path
+        )
+    return target
+
+
+def atomic_write(
+    path: Path | str,
+    write: Callable[[BinaryIO], None],
+    error: type[WriteError] = WriteError,
+) -> Path:
+    """Write a regular file at `path` with `write(handle)`, all or nothing; return the file written.
+
+    Failures raise `error` (a `WriteError` subclass) naming the path; a special file at the path
+    raises `NotARegularFileError` whatever `error` is.
+    """
+    target = check_output_path(path, error)
+    temp, fd = _create_temp(target, error)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        check_output_path(path, error)  # it may have changed while we wrote
+        os.replace(temp, target)
+    except OSError as exc:
+        temp.unlink(missing_ok=True)
+        raise error(f"cannot write {path}: {exc.strerror or exc}. Any earlier file there is "
+                    "unchanged.", path) from exc  # fmt: skip
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    return target
+
+
+def atomic_write_text(path: Path | str, text: str, error: type[WriteError] = WriteError) -> Path:
+    """`atomic_write` of UTF-8 text."""
+    data = text.encode("utf-8")
+
+    def write(handle: BinaryIO) -> None:
+        handle.write(data)
+
+    return atomic_write(path, write, error)
+
+
+def _create_temp(target: Path, error: type[WriteError]) -> tuple[Path, int]:
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    while True:
+        temp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
+        try:
+            return temp, os.open(temp, flags, 0o666)
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise error(f"cannot write to {target.parent}: {exc.strerror or exc}. Choose a "
+                        "folder you can write to.", target) from exc  # fmt: skip
+
+
+def staging_dir(parent: Path, prefix: str) -> Path:
+    """A new empty folder `parent/<prefix><random>` with umask-respecting modes."""
+    while True:
+        folder = parent / f"{prefix}{secrets.token_hex(4)}"
+        try:
+            os.mkdir(folder, 0o777)
+            return folder
+        except FileExistsError:
+            continue
+
+
+def remove_tree(path: Path) -> bool:
+    """Remove a folder kgrag made, even one whose modes were made read-only; False if it stays."""
+
+    def make_writable_and_retry(function: Callable[..., object], name: str, _exc: object) -> None:
+        try:
+            os.chmod(os.path.dirname(name) or ".", 0o700)
+            if os.path.isdir(name) and not os.path.islink(name):
+                os.chmod(name, 0o700)
+            function(name)
+        except OSError:
+            pass
+
+    if not path.is_dir() or path.is_symlink():
+        return not path.exists()
+    shutil.rmtree(path, onerror=make_writable_and_retry)  # onexc needs 3.12
+    return not path.exists()
