@@ -3,7 +3,13 @@ ones), rebuilt when the corpus or embedder changes, rejected and rebuilt when co
 
 from __future__ import annotations
 
+import builtins
+import errno
+import hashlib
+import io
 import json
+import os
+import stat
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,9 +18,22 @@ import numpy as np
 import pytest
 
 from kg.corpus import SHIPPED_CORPUS, Corpus, load_corpus
+from kg.fsutil import staging_dir
+from rag import index as index_module
 from rag.documents import passages
 from rag.embed import Embedder
-from rag.index import FORMAT, MANIFEST, VECTORS, build_faiss, default_index_dir, open_index
+from rag.index import (
+    FORMAT,
+    MANIFEST,
+    PASSAGES,
+    VECTORS,
+    IndexWriteError,
+    build_faiss,
+    default_index_dir,
+    open_index,
+    read_manifest,
+    rows_digest,
+)
 from tests.fixtures.kg import paper_entry
 
 
@@ -192,3 +211,248 @@ def test_default_index_dir_follows_the_environment(
     monkeypatch.delenv("KGRAG_INDEX_DIR")
     monkeypatch.setenv("KGRAG_DATA_DIR", str(tmp_path / "data"))
     assert default_index_dir() == tmp_path / "data" / "index"
+
+
+# ---------------------------------------------------------------- integrity and safe swaps
+
+
+def _swap_two_records(folder: Path) -> None:
+    """Exchange two passage records in passages.json: still valid JSON, same size."""
+    path = folder / PASSAGES
+    data = json.loads(path.read_text("utf-8"))
+    records = data["passages"]
+    records[0], records[5] = records[5], records[0]
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=1), "utf-8")
+
+
+def test_two_swapped_passages_are_corrupt_and_rebuilt_not_updated(
+    corpus: Corpus, hashing_embedder, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    built = open_index(corpus, hashing_embedder, tmp_path, progress=False)
+    _swap_two_records(tmp_path)
+    index = open_index(corpus, hashing_embedder, tmp_path, progress=False)
+    assert index.state.action == "rebuilt" and PASSAGES in index.state.reason
+    assert [p.id for p in index.passages] == [p.id for p in built.passages]
+    target = index.passages[5]
+    [[(best, _), *_]] = index.search(hashing_embedder.encode_queries([target.text]), 1)
+    assert best.id == target.id, "every row carries its own passage's vector again"
+
+
+def test_a_consistent_looking_edit_is_caught_by_the_row_mapping(
+    corpus: Corpus, hashing_embedder, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """Swap two records and fix the file checksum and the manifest's own checksum: the row →
+    passage-hash digest still tells that rows and passages no longer line up."""
+    open_index(corpus, hashing_embedder, tmp_path, progress=False)
+    _swap_two_records(tmp_path)
+    manifest = json.loads((tmp_path / MANIFEST).read_text("utf-8"))
+    data = (tmp_path / PASSAGES).read_bytes()
+    manifest["passages_file"].update(sha256=hashlib.sha256(data).hexdigest(), bytes=len(data))
+    manifest["checksum"] = index_module._manifest_checksum(manifest)
+    (tmp_path / MANIFEST).write_text(json.dumps(manifest), "utf-8")
+    index = open_index(corpus, hashing_embedder, tmp_path, progress=False)
+    assert index.state.action == "rebuilt" and "row" in index.state.reason
+
+
+def test_an_edited_manifest_is_corrupt(corpus: Corpus, hashing_embedder, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    open_index(corpus, hashing_embedder, tmp_path, progress=False)
+    manifest = json.loads((tmp_path / MANIFEST).read_text("utf-8"))
+    manifest["passages"] += 0  # untouched value, but rewritten by hand
+    manifest["corpus_sha256"] = "0" * 64
+    (tmp_path / MANIFEST).write_text(json.dumps(manifest), "utf-8")
+    index = open_index(corpus, hashing_embedder, tmp_path, progress=False)
+    assert index.state.action == "rebuilt" and "altered" in index.state.reason
+
+
+def test_the_manifest_records_every_file_and_the_row_mapping(
+    corpus: Corpus, hashing_embedder, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    index = open_index(corpus, hashing_embedder, tmp_path, progress=False)
+    manifest = json.loads((tmp_path / MANIFEST).read_text("utf-8"))
+    for key, name in (("faiss", VECTORS), ("passages_file", PASSAGES)):
+        data = (tmp_path / name).read_bytes()
+        assert manifest[key] == {
+            "file": name, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)
+        }  # fmt: skip
+    assert manifest["rows_sha256"] == rows_digest(index.passages)
+    assert manifest["checksum"] == index_module._manifest_checksum(manifest)
+
+
+@pytest.fixture
+def index_parent(tmp_path: Path) -> Path:
+    parent = tmp_path / "data"
+    parent.mkdir()
+    return parent
+
+
+def _leftovers(parent: Path) -> list[str]:
+    return sorted(p.name for p in parent.iterdir() if p.name.startswith(".ix-"))
+
+
+def test_leftovers_of_failed_swaps_and_killed_builds_are_cleaned_and_never_block(
+    corpus: Corpus, hashing_embedder, index_parent: Path
+) -> None:  # type: ignore[no-untyped-def]
+    folder = index_parent / "ix"
+    open_index(corpus, hashing_embedder, folder, progress=False)
+    stuck = index_parent / ".ix-old"  # what kgrag before this fix left after a failed removal
+    (stuck / "sub").mkdir(parents=True)
+    (stuck / "sub" / "vectors.faiss").write_bytes(b"x")
+    for path in (stuck / "sub", stuck):
+        path.chmod(0o500)
+    orphan = staging_dir(index_parent, ".ix-new-")  # a build killed while writing
+    (orphan / VECTORS).write_bytes(b"partial")
+    _swap_two_records(folder)
+    index = open_index(corpus, hashing_embedder, folder, progress=False)
+    assert index.state.action == "rebuilt"
+    assert _leftovers(index_parent) == []
+
+
+def test_a_leftover_that_cannot_be_removed_does_not_block_later_builds(
+    corpus: Corpus, hashing_embedder, index_parent: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(index_module, "remove_tree", lambda path: False)
+    folder = index_parent / "ix"
+    for _ in range(3):
+        _swap_two_records(folder) if (folder / PASSAGES).exists() else None
+        index = open_index(corpus, hashing_embedder, folder, progress=False)
+        assert index.state.action in ("built", "rebuilt")
+    assert open_index(corpus, hashing_embedder, folder, progress=False).state.action == "reused"
+
+
+def test_the_old_index_is_swapped_out_even_without_an_atomic_exchange(
+    corpus: Corpus, hashing_embedder, index_parent: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(index_module, "_exchange", lambda a, b: False)
+    folder = index_parent / "ix"
+    open_index(corpus, hashing_embedder, folder, progress=False)
+    _swap_two_records(folder)
+    assert open_index(corpus, hashing_embedder, folder, progress=False).state.action == "rebuilt"
+    assert open_index(corpus, hashing_embedder, folder, progress=False).state.action == "reused"
+    assert _leftovers(index_parent) == []
+
+
+def test_a_symlinked_index_folder_is_followed_not_replaced(
+    corpus: Corpus, hashing_embedder, tmp_path: Path, grown_corpus
+) -> None:  # type: ignore[no-untyped-def]
+    real = tmp_path / "disk" / "kgrag-index"
+    real.mkdir(parents=True)
+    link = tmp_path / "ix"
+    link.symlink_to(real, target_is_directory=True)
+    assert open_index(corpus, hashing_embedder, link, progress=False).state.action == "built"
+    assert (
+        open_index(grown_corpus(), hashing_embedder, link, progress=False).state.action == "updated"
+    )
+    assert link.is_symlink() and (real / MANIFEST).is_file()
+    assert open_index(corpus, hashing_embedder, link, progress=False).state.action == "updated"
+    assert link.is_symlink() and read_manifest(link) == read_manifest(real)
+
+
+class ReadOnlyFilesystem:
+    """Every write call fails with EROFS (as on a read-only mount, which also stops root);
+    the attempts are recorded."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.attempts: list[str] = []
+        real_open, real_os_open = io.open, os.open
+
+        def refuse(what: str) -> OSError:
+            self.attempts.append(what)
+            return OSError(errno.EROFS, "Read-only file system", what)
+
+        def guarded_open(file, mode="r", *args, **kwargs):  # type: ignore[no-untyped-def]
+            if any(c in mode for c in "wax+"):
+                raise refuse(f"open {file}")
+            return real_open(file, mode, *args, **kwargs)
+
+        def guarded_os_open(path, flags, *args, **kwargs):  # type: ignore[no-untyped-def]
+            if flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT):
+                raise refuse(f"os.open {path}")
+            return real_os_open(path, flags, *args, **kwargs)
+
+        def failing(name: str):  # type: ignore[no-untyped-def]
+            def call(path, *args, **kwargs):  # type: ignore[no-untyped-def]
+                raise refuse(f"{name} {path}")
+
+            return call
+
+        monkeypatch.setattr(io, "open", guarded_open)
+        monkeypatch.setattr(builtins, "open", guarded_open)
+        monkeypatch.setattr(os, "open", guarded_os_open)
+        for name in ("mkdir", "rename", "replace", "unlink", "rmdir"):
+            monkeypatch.setattr(os, name, failing(name))
+
+
+def test_a_read_only_intact_index_is_used_without_any_write(
+    corpus: Corpus, hashing_embedder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    open_index(corpus, hashing_embedder, tmp_path / "ix", progress=False)
+    read_only = ReadOnlyFilesystem(monkeypatch)
+    index = open_index(corpus, hashing_embedder, tmp_path / "ix", progress=False)
+    assert index.state.action == "reused"
+    assert read_only.attempts == []
+
+
+def test_a_rebuild_in_a_read_only_place_is_a_clear_error_that_leaves_nothing(
+    corpus: Corpus, hashing_embedder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    open_index(corpus, hashing_embedder, tmp_path / "ix", progress=False)
+    _swap_two_records(tmp_path / "ix")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    with monkeypatch.context() as patch:
+        ReadOnlyFilesystem(patch)
+        with pytest.raises(IndexWriteError, match="--index-dir"):
+            open_index(corpus, hashing_embedder, tmp_path / "ix", progress=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+    assert (
+        open_index(corpus, hashing_embedder, tmp_path / "ix", progress=False).state.action
+        == "rebuilt"
+    )
+
+
+def test_a_failed_swap_keeps_the_old_index_and_a_later_build_succeeds(
+    corpus: Corpus,
+    hashing_embedder,
+    index_parent: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    grown_corpus,
+) -> None:  # type: ignore[no-untyped-def]
+    folder = index_parent / "ix"
+    open_index(corpus, hashing_embedder, folder, progress=False)
+
+    def exchange_fails(a: Path, b: Path) -> bool:
+        raise OSError(errno.EACCES, "Permission denied")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(index_module, "_exchange", exchange_fails)
+        with pytest.raises(IndexWriteError, match="Permission denied"):
+            open_index(grown_corpus(), hashing_embedder, folder, progress=False)
+    assert open_index(corpus, hashing_embedder, folder, progress=False).state.action == "reused"
+    assert _leftovers(index_parent) == []
+    assert (
+        open_index(grown_corpus(), hashing_embedder, folder, progress=False).state.action
+        == "updated"
+    )
+
+
+def test_an_index_path_that_is_a_file_or_device_is_refused(
+    corpus: Corpus, hashing_embedder, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    blocker = tmp_path / "ix"
+    blocker.write_text("not an index", "utf-8")
+    with pytest.raises(IndexWriteError, match="not a folder"):
+        open_index(corpus, hashing_embedder, blocker, progress=False)
+    with pytest.raises(IndexWriteError, match="not a folder"):
+        open_index(corpus, hashing_embedder, Path("/dev/null"), progress=False)
+    assert blocker.read_text("utf-8") == "not an index"
+
+
+def test_the_index_folder_follows_the_umask(
+    corpus: Corpus, hashing_embedder, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    old = os.umask(0o022)
+    try:
+        open_index(corpus, hashing_embedder, tmp_path / "ix", progress=False)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "ix").stat().st_mode) == 0o755
+    assert stat.S_IMODE((tmp_path / "ix" / MANIFEST).stat().st_mode) == 0o644
