@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kg.errors import CorpusError
+from kg.limits import check_corpus_size, max_corpus_bytes
 from kg.paths import user_corpus_path
 from kg.tables import DATA_DIR, CategoryTable, OrgTable, load_category_table, load_org_table
 
@@ -120,10 +121,13 @@ def load_corpus(
 ) -> Corpus:
     """Read and parse a paper list; raise `CorpusError` naming the line on any malformed entry."""
     path = Path(path) if path is not None else default_corpus_path()
+    limit = max_corpus_bytes()
     try:
-        data = path.read_bytes()
+        with path.open("rb") as handle:
+            data = handle.read(limit + 1)  # bounded: a FIFO or /dev/zero cannot run forever
     except OSError as exc:
         raise CorpusError(path, None, f"cannot read the corpus ({exc.strerror or exc}).") from exc
+    check_corpus_size(path, len(data))
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -170,6 +174,7 @@ class _Parser:
         self.ignored: list[IgnoredLine] = []
         self.unknown: list[tuple[int, str]] = []
         self.ids: set[str] = set()
+        self.next_suffix: dict[str, int] = {}  # per slug: the lowest "-n" that may still be free
         self.category: tuple[str, str] | None = None
         self.draft: _Draft | None = None
 
@@ -274,9 +279,13 @@ class _Parser:
             if candidate not in self.ids:
                 self.ids.add(candidate)
                 return candidate
-        base, n = slugify(title), 2
+        # Ids only accumulate, so each slug's probing resumes where it stopped: one title
+        # repeated n times costs O(n), not O(n²).
+        base = slugify(title)
+        n = self.next_suffix.get(base, 2)
         while f"{base}-{n}" in self.ids:
             n += 1
+        self.next_suffix[base] = n + 1
         self.ids.add(f"{base}-{n}")
         return f"{base}-{n}"
 

@@ -3,6 +3,13 @@
 Every node (paper, work, organisation, category, technique) is known by its aliases.
 `resolve` turns one user-typed name into exactly one node (or says why it cannot);
 `find_mentions` finds every known name in free Chinese or English text.
+
+Mention finding is linear in the text and independent of how many names there are: one
+Aho-Corasick automaton (pyahocorasick) holds every alias's letters and digits; the text is
+folded (NFKC, casefold) and stripped of separators (spaces, hyphens, dots, …) before the scan,
+and each hit is then checked against the rules a name obeys: separators only where the alias
+allows them ("Llama 2" for "Llama2", "code-llama" for "code llama") and word boundaries around
+Latin names ("ToolLLaMA" does not name LLaMA; "LLaMA-13B" does).
 """
 
 from __future__ import annotations
@@ -12,8 +19,8 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
-from typing import TYPE_CHECKING
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from kg.errors import AmbiguousNameError, UnknownNameError
 from kg.records import Node
@@ -24,12 +31,11 @@ if TYPE_CHECKING:
 __all__ = ["Mention", "NameIndex", "compact", "find_mentions", "resolve"]
 
 _MIN_PREFIX = 3
-_SEPARATORS = r"[\s\-_.·–—/]*"
+# What may stand between the parts of a name in text ("Llama 2", "code-llama", "GPT-3.5").
+_WORD_RUN = re.compile(r"[^\s\-_.·–—/]+")
 _LATIN = re.compile(r"[a-z0-9]")
 # A Latin name ends at a non-alphanumeric, but "LLaMA-13B" / "Flamingo80B" still name the model.
-_TRAILING = r"(?:(?![a-z0-9])(?![.\-_]\d)|(?=[\-_]?\d+(?:\.\d+)?[bmk](?![a-z0-9])))"
-_LEADING = r"(?<![a-z0-9])"
-_LITERAL = re.compile(r"[a-z]+|[0-9]+|[^\W\d_a-z]+")
+_TRAILING = re.compile(r"(?:(?![a-z0-9])(?![.\-_]\d)|(?=[\-_]?\d+(?:\.\d+)?[bmk](?![a-z0-9])))")
 _VERSION_WORD = re.compile(r"(?:v|version|ver)(?=\d+(?:\.\d+)?$)")
 
 
@@ -40,12 +46,17 @@ def compact(name: str) -> str:
 
 
 @dataclass(frozen=True)
-class _AliasPattern:
-    source: str  # compiled only when `literal` occurs in a text
+class _AliasKey:
+    """How one alias of one node is matched: its letters and digits (`key`) plus the rules."""
+
+    order: int  # position among all aliases: ties between equal spans go to the earlier one
     alias: str
     node_id: str
     kind: str
-    literal: str  # a run of characters any match must contain
+    key: str
+    gaps: frozenset[int]  # positions in `key` that separators may precede ("llama|2")
+    leading: bool  # a Latin start: no letter or digit may come before it
+    trailing: bool  # a Latin end: must end a word (or run into a size such as "-13B")
 
 
 @dataclass(frozen=True)
@@ -76,20 +87,37 @@ class NameIndex:
         return {k: tuple(v) for k, v in index.items()}
 
     @cached_property
-    def patterns(self) -> tuple[_AliasPattern, ...]:
+    def by_node(self) -> dict[str, tuple[str, ...]]:
+        """Each node's aliases as written, in order (one dictionary look-up per node)."""
+        index: dict[str, list[str]] = {}
+        for alias, node_id in self.aliases:
+            index.setdefault(node_id, []).append(alias)
+        return {k: tuple(v) for k, v in index.items()}
+
+    def aliases_of(self, node_id: str) -> tuple[str, ...]:
+        """The aliases of one node, without scanning every alias of the graph."""
+        return self.by_node.get(node_id, ())
+
+    @cached_property
+    def automaton(self) -> Any:
+        """Every alias key in one Aho-Corasick automaton; each key maps to its `_AliasKey`s."""
+        import ahocorasick
+
+        entries: dict[str, list[_AliasKey]] = {}
         seen: set[tuple[str, str]] = set()
-        out = []
         for alias, node_id in self.aliases:
             folded = _fold_text(alias)[0].strip()
             if len(compact(alias)) < 2 or (folded, node_id) in seen:
                 continue
             seen.add((folded, node_id))
-            literal = _LITERAL.search(folded)
-            out.append(
-                _AliasPattern(_alias_pattern(folded), alias, node_id, self.nodes[node_id].kind,
-                              literal.group(0) if literal else "")
-            )  # fmt: skip
-        return tuple(out)
+            entry = _alias_key(len(seen), alias, node_id, self.nodes[node_id].kind, folded)
+            if entry.key:
+                entries.setdefault(entry.key, []).append(entry)
+        automaton = ahocorasick.Automaton()
+        for key, group in entries.items():
+            automaton.add_word(key, tuple(group))
+        automaton.make_automaton()
+        return automaton
 
     def lookup(self, name: str, kinds: Iterable[str] | None = None) -> tuple[Node, ...]:
         """Nodes whose alias has exactly this key, else nodes with an alias that starts with it."""
@@ -158,68 +186,109 @@ def find_mentions(
     """
     wanted = set(kinds) if kinds is not None else None
     folded, origin = _fold_text(text)
-    hits: list[tuple[int, int, str, str]] = []
-    for entry in kg.names.patterns:
-        if wanted is not None and entry.kind not in wanted:
-            continue
-        if entry.literal not in folded:  # cheap pre-check: most names are absent
-            continue
-        for match in _compiled(entry.source).finditer(folded):
-            hits.append((match.start(), match.end(), entry.alias, entry.node_id))
-    hits.sort(key=lambda h: (-(h[1] - h[0]), h[0]))
-    taken: list[tuple[int, int]] = []
-    chosen: list[tuple[int, int, str, str]] = []
-    for start, end, alias, node_id in hits:
+    hits = sorted(_matches(kg.names.automaton, folded, wanted),
+                  key=lambda h: (h[0] - h[1], h[0], h[2].order))  # fmt: skip
+    taken: set[tuple[int, int]] = set()
+    chosen: list[tuple[int, int, _AliasKey]] = []
+    picked: set[tuple[str, int]] = set()
+    for start, end, entry in hits:
         same_span = (start, end) in taken
         if not same_span and any(start < e and s < end for s, e in taken):
             continue
-        if not same_span:
-            taken.append((start, end))
-        if not any(c[3] == node_id and c[0] == start for c in chosen):
-            chosen.append((start, end, alias, node_id))
+        taken.add((start, end))
+        if (entry.node_id, start) not in picked:
+            picked.add((entry.node_id, start))
+            chosen.append((start, end, entry))
     chosen.sort(key=lambda h: h[0])
     mentions = []
-    for start, end, alias, node_id in chosen:
+    for start, end, entry in chosen:
         o_start, o_end = origin[start], origin[end - 1] + 1
-        node = kg.names.nodes[node_id]
-        mentions.append(Mention(node, text[o_start:o_end], o_start, o_end, alias))
+        node = kg.names.nodes[entry.node_id]
+        mentions.append(Mention(node, text[o_start:o_end], o_start, o_end, entry.alias))
     return mentions
 
 
-@lru_cache(maxsize=4096)
-def _compiled(source: str) -> re.Pattern[str]:
-    return re.compile(source)
+def _matches(
+    automaton: Any, folded: str, wanted: set[str] | None
+) -> list[tuple[int, int, _AliasKey]]:
+    """(start, end, alias) of every match in `folded`, non-overlapping per alias, leftmost first
+    (what a regular expression's `finditer` gives for each alias)."""
+    if not len(automaton):
+        return []
+    runs = list(_WORD_RUN.finditer(folded))
+    squeezed = "".join(run.group() for run in runs)
+    candidates = [
+        (last, [e for e in group if wanted is None or e.kind in wanted])
+        for last, group in automaton.iter(squeezed)
+    ]
+    candidates = [(last, group) for last, group in candidates if group]
+    if not candidates:  # the common case for a kind-limited search: skip the offset map
+        return []
+    place = [i for run in runs for i in range(run.start(), run.end())]  # squeezed → folded
+    found: dict[int, list[tuple[int, int, _AliasKey]]] = {}
+    for last, group in candidates:
+        first = last - len(group[0].key) + 1
+        start, end = place[first], place[last] + 1
+        for entry in group:
+            if _obeys_rules(entry, folded, place, first, start, end):
+                found.setdefault(entry.order, []).append((start, end, entry))
+    hits = []
+    for matches in found.values():
+        matches.sort(key=lambda m: m[0])
+        resume = 0
+        for match in matches:
+            if match[0] >= resume:
+                hits.append(match)
+                resume = match[1]
+    return hits
+
+
+def _obeys_rules(
+    entry: _AliasKey, folded: str, place: list[int], first: int, start: int, end: int
+) -> bool:
+    """Separators only where the alias allows them, and word boundaries around Latin names."""
+    if end - start != len(entry.key):  # some separators were skipped: are they allowed there?
+        for j in range(1, len(entry.key)):
+            if place[first + j] != place[first + j - 1] + 1 and j not in entry.gaps:
+                return False
+    if entry.leading and start > 0 and _LATIN.match(folded[start - 1]):
+        return False
+    return not entry.trailing or _TRAILING.match(folded, end) is not None
 
 
 def _fold_text(text: str) -> tuple[str, list[int]]:
     """NFKC + casefold per character, with each folded character's index in `text`."""
+    folded = text.casefold()
+    if len(folded) == len(text) and unicodedata.is_normalized("NFKC", text):
+        return folded, list(range(len(text)))  # the common case: one character each
     chars: list[str] = []
     origin: list[int] = []
     for index, ch in enumerate(text):
-        folded = unicodedata.normalize("NFKC", ch).casefold()
-        chars.append(folded)
-        origin.extend([index] * len(folded))
+        folded_ch = unicodedata.normalize("NFKC", ch).casefold()
+        chars.append(folded_ch)
+        origin.extend([index] * len(folded_ch))
     return "".join(chars), origin
 
 
-def _alias_pattern(folded: str) -> str:
-    parts: list[str] = []
+def _alias_key(order: int, alias: str, node_id: str, kind: str, folded: str) -> _AliasKey:
+    """The letters and digits of `folded` and where separators may stand between them: where
+    the alias has punctuation or a space, and where a Latin name turns from letters to digits
+    ("Llama2" also matches "Llama 2")."""
+    key: list[str] = []
+    gaps: set[int] = set()
     previous = ""
     for ch in folded:
         if not ch.isalnum():
-            if parts and parts[-1] != _SEPARATORS:
-                parts.append(_SEPARATORS)
+            if key:
+                gaps.add(len(key))
             previous = ""
             continue
-        # "Llama2" also matches "Llama 2": a letter/digit change may carry a separator.
         digit_change = previous.isdigit() != ch.isdigit()
         if previous and digit_change and _LATIN.match(previous) and _LATIN.match(ch):
-            parts.append(_SEPARATORS)
-        parts.append(re.escape(ch))
+            gaps.add(len(key))
+        key.append(ch)
         previous = ch
-    while parts and parts[-1] == _SEPARATORS:
-        parts.pop()
-    body = "".join(parts)
-    start = _LEADING if _LATIN.match(folded[0]) else ""
-    end = _TRAILING if _LATIN.match(folded[-1]) else ""
-    return start + body + end
+    return _AliasKey(
+        order, alias, node_id, kind, "".join(key), frozenset(g for g in gaps if g < len(key)),
+        leading=bool(_LATIN.match(folded[0])), trailing=bool(_LATIN.match(folded[-1])),
+    )  # fmt: skip

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -9,11 +10,12 @@ from typing import Any
 import gradio as gr
 
 from kg.errors import CorpusError, KgragError
+from kg.limits import MAX_UPLOAD_BYTES, check_upload_size
 from ui.app_errors import message_for
 from ui.app_format import error_box
 from ui.app_services import AppServices
 
-UPLOAD_LIMIT = 5_000_000  # bytes: a paper list is text; anything bigger is a mistake
+UPLOAD_LIMIT = MAX_UPLOAD_BYTES  # bytes: a paper list is text; anything bigger is a mistake
 
 
 def build_index_tab(services: AppServices) -> None:
@@ -62,7 +64,10 @@ def add_uploaded(services: AppServices, path: str | None, progress: Any) -> str:
     if not path:
         return error_box("choose a .txt file in the corpus format first.")
     try:
-        text = _read_upload(Path(path))
+        try:
+            text = _read_upload(Path(path))
+        finally:
+            discard_upload(Path(path))  # read once: accepted or not, Gradio's copy goes
         result = services.add_papers(text, Path(path).name)
     except CorpusError as exc:
         where = f"line {exc.line}: " if exc.line else ""
@@ -101,15 +106,36 @@ def add_uploaded(services: AppServices, path: str | None, progress: Any) -> str:
 
 def _read_upload(path: Path) -> str:
     try:
-        data = path.read_bytes()
+        with path.open("rb") as handle:
+            check_upload_size(os.fstat(handle.fileno()).st_size)  # before reading it whole
+            data = handle.read(UPLOAD_LIMIT + 1)
     except OSError as exc:
         raise KgragError(f"cannot read the uploaded file ({exc}).") from exc
-    if len(data) > UPLOAD_LIMIT:
-        raise KgragError(f"the file is {len(data):,} bytes; a paper list should be far smaller.")
+    check_upload_size(len(data))
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise CorpusError(path.name, None, "the file is not UTF-8 text; save it as UTF-8.") from exc
+
+
+def discard_upload(path: Path) -> None:
+    """Remove an upload from Gradio's temp folder (and its per-upload folder once empty).
+
+    Gradio keeps uploads until the server stops, or for good if it is killed; a paper list is
+    read once, so its copy has no further use. Files outside that folder are never touched.
+    """
+    from gradio.utils import get_upload_folder
+
+    uploads = Path(get_upload_folder()).resolve()
+    try:
+        real = path.resolve()
+        if uploads not in real.parents:
+            return
+        real.unlink(missing_ok=True)
+        if real.parent != uploads:
+            real.parent.rmdir()
+    except OSError:
+        pass  # already gone, or the per-upload folder holds other files
 
 
 def index_overview(services: AppServices) -> str:

@@ -50,6 +50,9 @@ def _engine(args: argparse.Namespace) -> Engine:
 
 
 def run_ask(args: argparse.Namespace) -> int:
+    from kg.limits import check_question
+
+    check_question(args.question)  # before anything heavy loads
     from rag.answer import Answer, stream
 
     engine = _engine(args)
