@@ -4,7 +4,9 @@ Errors (exit non-zero): the list cannot be parsed, duplicate titles, a lineage e
 child is dated before its parent, a curated lineage fact naming an unknown work.
 Warnings: organisations not in the alias table, ignored lines, papers without an abstract,
 abstracts that never name their paper, dates outside the list's stated year, a versioned
-successor credited to another organisation than its predecessor, likely misspelt names.
+successor credited to another organisation than its predecessor, likely misspelt names, and text
+that addresses the reader or the model ("ignore previous instructions", "你现在是…", "answer: …";
+patterns in `data/untrusted_text.json`, see `kg.untrusted`).
 """
 
 from __future__ import annotations
@@ -75,6 +77,7 @@ def check(corpus: Corpus, kg: KnowledgeGraph, lexicon: Lexicon | None = None) ->
         *_years(corpus),
         *_successor_orgs(kg),
         *_misspellings(corpus, kg),
+        *_untrusted_text(corpus),
     ]
     order = {"error": 0, "warning": 1}
     problems.sort(key=lambda p: (order[p.severity], p.line or 0, p.code))
@@ -223,13 +226,22 @@ def _orgs_of(kg: KnowledgeGraph, node_id: str) -> set[str]:
     return {o.removeprefix("org:") for o in orgs | parents}
 
 
+def _untrusted_text(corpus: Corpus) -> list[Problem]:
+    from kg.untrusted import flagged_lines
+
+    found = []
+    for flag in flagged_lines(corpus):
+        phrases = "; ".join(f"{s.kind}: {s.text[:40]!r}" for s in flag.spans[:3])
+        found.append(Problem("warning", "untrusted-text",
+                             f"the {flag.field} of {flag.paper_id!r} addresses the reader or the "
+                             f"model ({phrases}); answers treat it as untrusted text. Remove it "
+                             "unless it is part of the paper.", flag.line))  # fmt: skip
+    return found
+
+
 def _misspellings(corpus: Corpus, kg: KnowledgeGraph) -> list[Problem]:
     """Latin words one swap or one letter away from a known name (e.g. 'Genimi')."""
-    known = {
-        compact(alias): kg.node(node_id).label
-        for alias, node_id in kg.names.aliases
-        if len(compact(alias)) >= 5
-    }
+    known = _NearNames(kg)
     found = []
     for paper in corpus.papers:
         for text, line in (
@@ -237,22 +249,50 @@ def _misspellings(corpus: Corpus, kg: KnowledgeGraph) -> list[Problem]:
             (paper.abstract, paper.abstract_line),
         ):
             for word in set(_WORD.findall(text)):
-                near = _near_name(compact(word), known)
+                near = known.near(compact(word))
                 if near:
                     found.append(Problem("warning", "misspelling",
                                          f"{word!r} looks like a misspelling of {near!r}.", line))  # fmt: skip
     return found
 
 
-def _near_name(word: str, known: dict[str, str]) -> str | None:
-    if len(word) < 5 or word in known:
-        return None
-    for key, alias in known.items():
-        if len(key) == len(word) and sorted(key) == sorted(word) and _differences(key, word) == 2:
-            return alias
-        if len(key) == len(word) and key[0] == word[0] and _differences(key, word) == 1:
-            return alias
-    return None
+class _NearNames:
+    """Known name keys (5+ characters) indexed so a word finds its near names by look-up, not by
+    comparing it with every name (which made `check` quadratic in the corpus).
+
+    A word is near a key of the same length that is a swap of two letters (same letters, two
+    positions differ) or one letter off after the same first letter. The earliest such name in
+    alias order wins, as when every name was compared in turn."""
+
+    def __init__(self, kg: KnowledgeGraph) -> None:
+        self.labels: dict[str, str] = {}
+        for alias, node_id in kg.names.aliases:
+            key = compact(alias)
+            if len(key) >= 5:  # a later alias's label wins, at the key's first position
+                self.labels[key] = kg.node(node_id).label
+        self.order = {key: i for i, key in enumerate(self.labels)}
+        self.by_letters: dict[str, list[str]] = {}
+        self.by_blank: dict[str, list[str]] = {}
+        for key in self.labels:
+            self.by_letters.setdefault("".join(sorted(key)), []).append(key)
+            for blank in _blanked(key):
+                self.by_blank.setdefault(blank, []).append(key)
+
+    def near(self, word: str) -> str | None:
+        if len(word) < 5 or word in self.labels:
+            return None
+        swaps = [k for k in self.by_letters.get("".join(sorted(word)), ())
+                 if _differences(k, word) == 2]  # fmt: skip
+        one_off = [k for blank in _blanked(word) for k in self.by_blank.get(blank, ())]
+        candidates = swaps + one_off
+        if not candidates:
+            return None
+        return self.labels[min(candidates, key=self.order.__getitem__)]
+
+
+def _blanked(key: str) -> list[str]:
+    """The key with each letter but the first replaced by a blank (one-letter-off look-ups)."""
+    return [key[:i] + "\0" + key[i + 1 :] for i in range(1, len(key))]
 
 
 def _differences(a: str, b: str) -> int:
