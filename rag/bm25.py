@@ -15,12 +15,13 @@ from typing import Any
 
 import numpy as np
 
+from kg.lang import HAN_CLASS
 from rag.documents import Passage
 
 __all__ = ["Bm25Index", "tokenize"]
 
-_RUN = re.compile(r"[\u3400-\u9fff]+|[0-9A-Za-z]+(?:[-_.+][0-9A-Za-z]+)*")
-_CJK = re.compile(r"[\u3400-\u9fff]")
+_RUN = re.compile(f"[{HAN_CLASS}]+|[0-9A-Za-z]+(?:[-_.+][0-9A-Za-z]+)*")
+_CJK = re.compile(f"[{HAN_CLASS}]")
 _EN_STOP = frozenset(
     ["a", "an", "and", "are", "as", "at", "be", "by", "can", "do", "does", "for", "from", "has", "have", "how", "i", "in", "is", "it", "its", "of", "on", "or", "that", "the", "this", "to", "was", "were", "what", "which", "who", "whom", "why", "with", "about", "into", "their", "there", "these", "those", "did"]
 )  # fmt: skip

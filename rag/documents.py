@@ -11,13 +11,14 @@ import re
 from dataclasses import dataclass
 
 from kg.corpus import Corpus, Paper
+from kg.lang import HAN_CLASS
 
 __all__ = ["MAX_PASSAGE_CHARS", "Passage", "paper_header", "passages", "split_sentences"]
 
 # Abstracts here run 200–800 characters; ~480 keeps most papers in one passage and splits the
 # long ones in two, each short enough for a focused embedding.
 MAX_PASSAGE_CHARS = 480
-_SENTENCE_END = re.compile(r"(?<=[。！？!?；;])|(?<=[.!?])\s+(?=[A-Z0-9\u4e00-\u9fff])")
+_SENTENCE_END = re.compile(f"(?<=[。！？!?；;])|(?<=[.!?])\\s+(?=[A-Z0-9{HAN_CLASS}])")
 
 
 @dataclass(frozen=True)

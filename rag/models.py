@@ -19,10 +19,10 @@ import sys
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Literal
+from typing import Any, BinaryIO, Literal
 
 from kg.errors import KgragError
 from kg.fsutil import atomic_write_text
@@ -43,13 +43,16 @@ __all__ = [
     "llm_path",
     "models_dir",
     "status",
+    "status_of_file",
 ]
 
 MARKER_FORMAT = "kgrag-model-marker v1"
 INSTALL_HINT = "run `kgrag models --install`"
 _HASH_BLOCK = 1 << 22
 
-ChecksumState = Literal["verified", "recorded", "mismatch", "missing", "not-applicable"]
+ChecksumState = Literal[
+    "verified", "recorded", "unverified", "mismatch", "missing", "not-applicable"
+]
 
 
 class ModelMissingError(KgragError):
@@ -214,9 +217,17 @@ def _usable_path(spec: ModelSpec) -> Path:
 # ---------------------------------------------------------------- status
 
 
-def status(verify: bool = False) -> list[ModelStatus]:
-    """The state of every known model; `verify` rehashes the files instead of trusting markers."""
-    return [status_of(spec, verify) for spec in MODELS]
+def status(verify: bool = False, llm_file: Path | None = None) -> list[ModelStatus]:
+    """The state of every known model; `verify` rehashes the files instead of trusting markers.
+
+    `llm_file`: the GGUF actually used in place of the installed LLM (`KGRAG_MODEL`), whose
+    state is reported instead of the store's."""
+    return [
+        status_of_file(spec, llm_file, verify)
+        if llm_file is not None and spec.role == "llm"
+        else status_of(spec, verify)
+        for spec in MODELS
+    ]
 
 
 def status_of(spec: ModelSpec, verify: bool = False) -> ModelStatus:
@@ -230,13 +241,44 @@ def status_of(spec: ModelSpec, verify: bool = False) -> ModelStatus:
     marker = _read_marker(spec)
     if marker is None:
         return ModelStatus(spec, path, False, "missing", "has no checksum record (interrupted?)")
-    problem = _check_files(path, marker, verify)
+    problem = _check_files(path, spec, marker, verify)
     if problem:
         return ModelStatus(spec, path, False, "mismatch", f"is corrupt: {problem}")
+    if verify:
+        _record_times(spec, path, marker)
     return ModelStatus(spec, path, True, "verified" if verify else "recorded")
 
 
-def _read_marker(spec: ModelSpec) -> dict[str, list] | None:
+def status_of_file(spec: ModelSpec, path: Path, verify: bool = False) -> ModelStatus:
+    """The state of a model file chosen by the user (`KGRAG_MODEL`) in place of `spec`'s.
+
+    Only the shipped file's size and sha256 are known: a file of another size is `unverified`
+    (installed, but `--verify` cannot vouch for it), a truncated copy of the shipped file is
+    exactly that; a file of the shipped size is rehashed with `verify`.
+    """
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as handle:
+            magic = handle.read(4)
+    except OSError as exc:
+        return ModelStatus(spec, path, False, "missing", f"cannot be read ({exc.strerror or exc})")
+    if not path.is_file() or magic != b"GGUF":
+        return ModelStatus(spec, path, False, "mismatch", "is not a GGUF model file")
+    if size != spec.size:
+        return ModelStatus(spec, path, True, "unverified",
+                           f"is not the shipped {spec.name} ({size:,} bytes, the shipped file has "
+                           f"{spec.size:,}); no checksum is known for it, so it cannot be "
+                           "verified (a truncated or damaged copy looks the same)")  # fmt: skip
+    if not verify:
+        return ModelStatus(
+            spec, path, True, "unverified", "has the shipped size; --verify rehashes it"
+        )
+    if _sha256_file(path) != spec.sha256:
+        return ModelStatus(spec, path, False, "mismatch", "is corrupt: its sha256 differs")
+    return ModelStatus(spec, path, True, "verified")
+
+
+def _read_marker(spec: ModelSpec) -> dict[str, Any] | None:
     try:
         data = json.loads(_marker_path(spec).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -244,22 +286,51 @@ def _read_marker(spec: ModelSpec) -> dict[str, list] | None:
     if data.get("format") != MARKER_FORMAT or data.get("source_sha256") != spec.sha256:
         return None
     files = data.get("files")
-    return files if isinstance(files, dict) else None
+    if not isinstance(files, dict):
+        return None
+    stats = data.get("stat")
+    return {"files": files, "stat": stats if isinstance(stats, dict) else {}}
 
 
-def _check_files(path: Path, files: dict[str, list], verify: bool) -> str:
-    """'' when every recorded file has its recorded size (and hash when verifying)."""
-    for rel, (size, digest) in files.items():
+def _check_files(path: Path, spec: ModelSpec, marker: dict[str, Any], verify: bool) -> str:
+    """'' when every recorded file matches its record, else what is wrong.
+
+    Without `verify`: each file's size, its modification time when the marker has one (a
+    changed time means the file was rewritten: it is rehashed then), and for a single-file model
+    that the recorded hash is the spec's. With `verify`: every file is rehashed.
+    """
+    for rel, (size, digest) in marker["files"].items():
         file = path / rel if rel else path
+        name = rel or path.name
         try:
-            actual = file.stat().st_size
+            info = file.stat()
         except OSError:
-            return f"{rel or path.name} is missing"
-        if actual != size:
-            return f"{rel or path.name} has {actual} bytes, expected {size}"
-        if verify and _sha256_file(file) != digest:
-            return f"{rel or path.name} does not match its sha256"
+            return f"{name} is missing"
+        if info.st_size != size:
+            return f"{name} has {info.st_size} bytes, expected {size}"
+        if not rel and digest != spec.sha256:
+            return f"the checksum record of {name} is not {spec.name}'s"
+        changed = marker["stat"].get(rel) not in (None, info.st_mtime_ns)
+        if (verify or changed) and _sha256_file(file) != digest:
+            return f"{name} does not match its sha256"
     return ""
+
+
+def _record_times(spec: ModelSpec, path: Path, marker: dict[str, Any]) -> None:
+    """After a full rehash, note each file's modification time, so the plain check can tell a
+    rewritten file without rehashing. Best effort: a read-only store keeps its marker."""
+    times = {}
+    for rel in marker["files"]:
+        try:
+            times[rel] = (path / rel if rel else path).stat().st_mtime_ns
+        except OSError:
+            return
+    if times == marker["stat"]:
+        return
+    record = {"format": MARKER_FORMAT, "source_sha256": spec.sha256, "files": marker["files"],
+              "stat": times}  # fmt: skip
+    with suppress(KgragError):
+        _atomic_write_text(_marker_path(spec), json.dumps(record, indent=1))
 
 
 def _sha256_file(path: Path) -> str:
@@ -470,7 +541,9 @@ def _write_marker(spec: ModelSpec, path: Path) -> None:
     else:
         # The whole file was just verified against the spec's hash while it was joined.
         files = {"": [path.stat().st_size, spec.sha256]}
-    record = {"format": MARKER_FORMAT, "source_sha256": spec.sha256, "files": files}
+    times = {rel: (path / rel if rel else path).stat().st_mtime_ns for rel in files}
+    record = {"format": MARKER_FORMAT, "source_sha256": spec.sha256, "files": files,
+              "stat": times}  # fmt: skip
     _atomic_write_text(_marker_path(spec), json.dumps(record, indent=1))
 
 

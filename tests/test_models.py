@@ -139,3 +139,83 @@ def test_models_command_reports_missing_models_with_the_fix(run_kgrag, tmp_path:
     result = run_kgrag("models", KGRAG_HOME=str(tmp_path))
     assert result.returncode == 1
     assert "MISSING" in result.stdout and "kgrag models --install" in result.stdout
+
+
+# ---------------------------------------------------------------- what the checks vouch for
+
+
+def test_a_same_size_rewrite_is_caught_without_verify(chunked_model) -> None:  # type: ignore[no-untyped-def]
+    """Plain `kgrag models` used to compare sizes only: a rewritten file of the same size passed."""
+    spec, _, _ = chunked_model
+    models.install(progress=False)
+    path = models.model_path(spec)
+    assert path is not None and models.status()[0].checksum == "recorded"
+    path.write_bytes(b"\0" * spec.size)
+    state = models.status()[0]
+    assert (state.installed, state.checksum) == (False, "mismatch")
+
+
+def test_a_checksum_record_that_is_not_the_models_is_a_mismatch(chunked_model) -> None:  # type: ignore[no-untyped-def]
+    spec, _, _ = chunked_model
+    models.install(progress=False)
+    marker = models.models_dir() / f"{spec.target}.sha256.json"
+    record = json.loads(marker.read_text("utf-8"))
+    record["files"][""][1] = "0" * 64
+    marker.write_text(json.dumps(record), "utf-8")
+    assert models.status()[0].checksum == "mismatch"
+
+
+def test_verify_records_times_in_markers_that_lack_them(chunked_model) -> None:  # type: ignore[no-untyped-def]
+    spec, _, _ = chunked_model
+    models.install(progress=False)
+    marker = models.models_dir() / f"{spec.target}.sha256.json"
+    record = json.loads(marker.read_text("utf-8"))
+    del record["stat"]  # a marker written by an older kgrag
+    marker.write_text(json.dumps(record), "utf-8")
+    assert models.status()[0].checksum == "recorded"
+    assert models.status(verify=True)[0].checksum == "verified"
+    assert set(json.loads(marker.read_text("utf-8"))["stat"]) == {""}
+
+
+@pytest.fixture
+def gguf_spec(tmp_path: Path) -> tuple[ModelSpec, bytes]:
+    data = b"GGUF" + bytes(range(256)) * 40
+    spec = replace(models.QWEN_CODER, size=len(data), sha256=hashlib.sha256(data).hexdigest())
+    return spec, data
+
+
+def test_a_truncated_kgrag_model_is_never_verified(gguf_spec, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    spec, data = gguf_spec
+    truncated = tmp_path / "cut.gguf"
+    truncated.write_bytes(data[: len(data) // 2])
+    state = models.status_of_file(spec, truncated, verify=True)
+    assert state.checksum == "unverified" and "cannot be verified" in state.detail
+    whole = tmp_path / "whole.gguf"
+    whole.write_bytes(data)
+    assert models.status_of_file(spec, whole, verify=True).checksum == "verified"
+    damaged = tmp_path / "damaged.gguf"
+    damaged.write_bytes(data[:-1] + b"\1")
+    assert models.status_of_file(spec, damaged, verify=True).checksum == "mismatch"
+    (tmp_path / "text.gguf").write_text("not a model", "utf-8")
+    assert models.status_of_file(spec, tmp_path / "text.gguf").checksum == "mismatch"
+
+
+def test_models_verify_checks_the_model_kgrag_model_points_at(
+    chunked_model, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    """`KGRAG_MODEL` at a truncated file made `kgrag models --verify` say "verified"."""
+    import argparse
+
+    from ui.commands.models import run_models
+
+    models.install(progress=False)
+    truncated = tmp_path / "qwen-truncated.gguf"
+    truncated.write_bytes(b"GGUF" + b"\0" * 100)
+    monkeypatch.setenv("KGRAG_MODEL", str(truncated))
+    args = argparse.Namespace(install=False, only=None, verify=True, json=True)
+    assert run_models(args) == 1
+    [row] = json.loads(capsys.readouterr().out)["models"]
+    assert row["path"] == str(truncated) and row["checksum"] == "unverified"
+    monkeypatch.delenv("KGRAG_MODEL")
+    assert run_models(args) == 0
+    assert json.loads(capsys.readouterr().out)["models"][0]["checksum"] == "verified"

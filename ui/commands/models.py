@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 from ui.commands.common import add_json_option, print_json
@@ -18,7 +19,10 @@ def register(commands: argparse._SubParsersAction, evals: argparse._SubParsersAc
     )
     parser.add_argument("--install", action="store_true", help="install missing models")
     parser.add_argument(
-        "--verify", action="store_true", help="rehash installed files instead of trusting records"
+        "--verify",
+        action="store_true",
+        help="rehash the model files in use (KGRAG_MODEL's too) instead of trusting records; "
+        "exit 1 unless every one is verified",
     )
     parser.add_argument(
         "--only", action="append", metavar="KEY", help="limit --install to one model key"
@@ -32,12 +36,28 @@ def run_models(args: argparse.Namespace) -> int:
 
     if args.install:
         models.install(tuple(args.only) if args.only else None, progress=True)
-    states = models.status(verify=args.verify)
+    states = models.status(verify=args.verify, llm_file=_chosen_llm())
     if args.json:
         print_json({"home": str(models.kgrag_home()), "models": [_row(s) for s in states]})
     else:
         _print_table(states, str(models.kgrag_home()))
-    return 0 if all(s.installed for s in states) else 1
+    usable = all(s.installed for s in states)
+    if args.verify:  # --verify vouches for every file in use, or fails
+        usable = usable and all(s.checksum in ("verified", "not-applicable") for s in states)
+    return 0 if usable else 1
+
+
+def _chosen_llm() -> Path | None:
+    """The GGUF `KGRAG_MODEL` puts in place of the installed LLM (None: the installed one)."""
+    from rag.llm import default_model_path
+    from rag.models import QWEN_CODER, ModelMissingError, model_path
+
+    try:
+        chosen = default_model_path()
+    except ModelMissingError:
+        return None  # no override and nothing installed: the store row says so
+    installed = model_path(QWEN_CODER)
+    return None if installed is not None and chosen.resolve() == installed.resolve() else chosen
 
 
 def _row(state: Any) -> dict[str, Any]:
@@ -69,4 +89,5 @@ def _print_table(states: list[Any], home: str) -> None:
         if state.path:
             print(f"  path:    {state.path}")
         if state.detail:
-            print(f"  note:    {state.detail}; run `kgrag models --install`")
+            hint = "" if state.installed else "; run `kgrag models --install`"
+            print(f"  note:    {state.detail}{hint}")
