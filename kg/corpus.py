@@ -299,9 +299,12 @@ def _field(line: str) -> tuple[str, str] | None:
 
 
 def _next_is_field(lines: list[str], index: int) -> bool:
-    for following in lines[index + 1 :]:
-        if following.strip():
-            return _field(following.strip()) is not None
+    # Walk by index: slicing `lines[index + 1:]` copied the rest of the list for every line,
+    # which made parsing quadratic in the length of the list.
+    for position in range(index + 1, len(lines)):
+        following = lines[position].strip()
+        if following:
+            return _field(following) is not None
     return False
 
 
