@@ -17,7 +17,7 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -115,7 +115,7 @@ class NameIndex:
                 entries.setdefault(entry.key, []).append(entry)
         automaton = ahocorasick.Automaton()
         for key, group in entries.items():
-            automaton.add_word(key, tuple(group))
+            automaton.add_word(key, (frozenset(e.kind for e in group), tuple(group)))
         automaton.make_automaton()
         return automaton
 
@@ -215,16 +215,17 @@ def _matches(
     (what a regular expression's `finditer` gives for each alias)."""
     if not len(automaton):
         return []
-    runs = list(_WORD_RUN.finditer(folded))
-    squeezed = "".join(run.group() for run in runs)
-    candidates = [
-        (last, [e for e in group if wanted is None or e.kind in wanted])
-        for last, group in automaton.iter(squeezed)
-    ]
-    candidates = [(last, group) for last, group in candidates if group]
+    runs = _WORD_RUN.findall(folded)
+    squeezed = "".join(runs)
+    candidates = []
+    for last, (kinds, group) in automaton.iter(squeezed):
+        if wanted is None:
+            candidates.append((last, group))
+        elif not wanted.isdisjoint(kinds):
+            candidates.append((last, tuple(e for e in group if e.kind in wanted)))
     if not candidates:  # the common case for a kind-limited search: skip the offset map
         return []
-    place = [i for run in runs for i in range(run.start(), run.end())]  # squeezed → folded
+    place = _squeezed_to_folded(folded, len(squeezed))
     found: dict[int, list[tuple[int, int, _AliasKey]]] = {}
     for last, group in candidates:
         first = last - len(group[0].key) + 1
@@ -243,8 +244,15 @@ def _matches(
     return hits
 
 
+def _squeezed_to_folded(folded: str, length: int) -> Sequence[int]:
+    """For each character of the separator-free text, its index in `folded`."""
+    if length == len(folded):
+        return range(length)
+    return [i for run in _WORD_RUN.finditer(folded) for i in range(run.start(), run.end())]
+
+
 def _obeys_rules(
-    entry: _AliasKey, folded: str, place: list[int], first: int, start: int, end: int
+    entry: _AliasKey, folded: str, place: Sequence[int], first: int, start: int, end: int
 ) -> bool:
     """Separators only where the alias allows them, and word boundaries around Latin names."""
     if end - start != len(entry.key):  # some separators were skipped: are they allowed there?
@@ -256,11 +264,11 @@ def _obeys_rules(
     return not entry.trailing or _TRAILING.match(folded, end) is not None
 
 
-def _fold_text(text: str) -> tuple[str, list[int]]:
+def _fold_text(text: str) -> tuple[str, Sequence[int]]:
     """NFKC + casefold per character, with each folded character's index in `text`."""
     folded = text.casefold()
     if len(folded) == len(text) and unicodedata.is_normalized("NFKC", text):
-        return folded, list(range(len(text)))  # the common case: one character each
+        return folded, range(len(text))  # the common case: one character each
     chars: list[str] = []
     origin: list[int] = []
     for index, ch in enumerate(text):
