@@ -46,7 +46,9 @@ def check_output_path(path: Path | str, error: type[WriteError] = WriteError) ->
     """
     target = Path(os.path.realpath(path))
     try:
-        mode = os.stat(target).st_mode
+        # stat the path as given (following links): /dev/stdout → /proc/self/fd/1 → a pipe has
+        # no path realpath could name, but its stat still says FIFO.
+        mode = os.stat(path).st_mode
     except FileNotFoundError:
         mode = None
     except OSError as exc:

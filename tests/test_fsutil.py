@@ -104,3 +104,9 @@ def test_a_read_only_tree_kgrag_made_can_still_be_removed(tmp_path: Path) -> Non
 def test_export_errors_stay_export_errors(kg: KnowledgeGraph, tmp_path: Path) -> None:
     with pytest.raises(ExportError, match="does not exist"):
         export(kg, "json", tmp_path / "nowhere" / "x.json")
+
+
+def test_kgrag_export_to_dev_stdout_on_a_pipe_is_refused(run_kgrag) -> None:  # type: ignore[no-untyped-def]
+    done = run_kgrag("export", "--format", "json", "-o", "/dev/stdout")
+    assert done.returncode == 2
+    assert "FIFO" in done.stderr and "regular file" in done.stderr and done.stdout == ""
