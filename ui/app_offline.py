@@ -45,8 +45,8 @@ class OfflinePage:
         async def rewrite(message: Message) -> None:
             nonlocal start
             if message["type"] == "http.response.start":
-                headers = dict(message.get("headers", []))
-                if not headers.get(b"content-type", b"").startswith(b"text/html"):
+                types = dict(message.get("headers", [])).get(b"content-type", b"")
+                if not types.startswith(b"text/html"):
                     await send(message)
                     return
                 start = message  # hold the headers until the body is complete
@@ -58,9 +58,9 @@ class OfflinePage:
             if message.get("more_body"):
                 return
             body = strip_external_meta(b"".join(chunks))
-            headers = [(k, v) for k, v in start.get("headers", []) if k != b"content-length"]
-            headers.append((b"content-length", str(len(body)).encode()))
-            await send({**start, "headers": headers})
+            kept = [(k, v) for k, v in start.get("headers", []) if k != b"content-length"]
+            kept.append((b"content-length", str(len(body)).encode()))
+            await send({**start, "headers": kept})
             await send({"type": "http.response.body", "body": body})
 
         await self.app(scope, receive, rewrite)
