@@ -58,7 +58,7 @@ def node_id_for_paper(paper_id: str) -> str:
 # The versioned model a title opens with: "The Llama 3 Herd of Models" → "Llama 3",
 # "Qwen2 Technical Report" → "Qwen2", "DeepSeek-V3 Technical Report" → "DeepSeek-V3".
 _LEAD_NAME = re.compile(
-    r"^(?:the\s+)?(?P<name>[A-Za-z][A-Za-z\-]*?[A-Za-z](?:[\s\-]?[vV])?[\s\-]?\d(?:\.\d)?"
+    r"^(?:[Tt]he\s+)?(?P<name>[A-Za-z][A-Za-z\-]*?[A-Za-z](?:[\s\-]?[vV])?[\s\-]?\d(?:\.\d)?"
     r"(?:-[A-Za-z]{1,6})?)(?=[\s:,]|$)"
 )
 

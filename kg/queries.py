@@ -26,6 +26,7 @@ __all__ = [
     "descendants",
     "earliest",
     "group_keys",
+    "labs_share",
     "latest",
     "lineage",
     "lineage_edges",
@@ -386,6 +387,25 @@ def _org_names(kg: KnowledgeGraph, org: str, include_parts: bool) -> set[str]:
             if k == "part_of"
         }
     return names
+
+
+def labs_share(kg: KnowledgeGraph, org: str, papers: Iterable[Paper]) -> list[tuple[str, int]]:
+    """Of an organisation's papers (labs included), how many each of its labs signed without it:
+    what "5 papers, 1 of them by Google DeepMind" says.
+
+    Example:
+        >>> from kg.graph import load_graph
+        >>> kg = load_graph()
+        >>> labs_share(kg, "谷歌", papers_by(kg, org="Google"))
+        [('Google DeepMind', 1)]
+    """
+    own = _node(kg, org, ("organization",)).label
+    counts: dict[str, int] = {}
+    for paper in papers:
+        if own not in paper.organizations:
+            for lab in paper.organizations:
+                counts[lab] = counts.get(lab, 0) + 1
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
 
 
 def group_keys(kg: KnowledgeGraph, field: str, paper: Paper) -> list[str]:

@@ -32,12 +32,12 @@ PHRASES: Mapping[str, Mapping[str, str]] = {
         "zh": "知识图谱中没有记录 {work} 用到的技术[P{number}]。",
     },
     "attr_influence": {
-        "en": "{work} is noted for: {influence} [P{number}].",
-        "zh": "{work} 的影响力:{influence}[P{number}]。",
+        "en": "{work} is noted for (influence note): “{influence}” [P{number}].",
+        "zh": "{work} 的影响力:“{influence}”[P{number}]。",
     },
     "attr_abstract": {
-        "en": "The abstract of {work}: {abstract} [P{number}]",
-        "zh": "{work} 的摘要:{abstract}[P{number}]",
+        "en": "The abstract of {work}: “{abstract}” [P{number}]",
+        "zh": "{work} 的摘要:“{abstract}”[P{number}]",
     },
     "attr_title": {
         "en": "Full title: {title}.",
