@@ -40,7 +40,7 @@ _DATE = re.compile(
     rf"|(?:(?P<yq4>{_YEAR})\s*年?\s*)?第?(?P<q4>[一二三四1-4])\s*季度"
     rf"|(?<![\d.])(?P<yh>{_YEAR})\s*[-\s]?\s*H(?P<h1>[12])\b"
     rf"|\bH(?P<h2>[12])(?:\s*(?:of\s+)?[-,]?\s*(?P<yh2>{_YEAR}))?\b"
-    rf"|\b(?:the\s+)?(?P<h3>first|second|1st|2nd)\s+half(?:\s+of)?(?:\s+(?:the\s+year|(?P<yh3>{_YEAR})))?"
+    rf"|\b(?:the\s+)?(?P<h3>first|second|1st|2nd|former|latter)\s+half(?:\s+of)?(?:\s+(?:the\s+year|(?P<yh3>{_YEAR})))?"
     rf"|(?:(?P<yh4>{_YEAR})\s*年?\s*)?(?P<half>上半年|下半年)"
     rf"|(?<![\d.])(?P<y1>{_YEAR})\s*[-./]\s*(?P<m1>1[0-2]|0?[1-9])(?![\d.])"
     rf"|(?<![\d./])(?P<m5>1[0-2]|0?[1-9])\s*/\s*(?P<y5>{_YEAR})(?!\d)"
@@ -110,7 +110,7 @@ def _mention(m: re.Match[str]) -> _Mention | None:
     half = g["h1"] or g["h2"] or g["h3"] or g["half"]
     if half:
         year = g["yh"] or g["yh2"] or g["yh3"] or g["yh4"]
-        first = 1 if half.casefold() in ("1", "first", "1st", "上半年") else 7
+        first = 1 if half.casefold() in ("1", "first", "1st", "former", "上半年") else 7
         return _span(m, year, first, first + 5)
     if g["m1"] or g["m5"]:
         month = int(g["m1"] or g["m5"])

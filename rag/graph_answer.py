@@ -321,11 +321,11 @@ def _group_answer(kg: KnowledgeGraph, route: Route) -> GraphAnswer:
     count = pick(s.count for s in summaries)
     winners = [s.group for s in summaries if s.count == count]
     scope = _scope(kg, route)
-    names = prompts.word("joiner", lang).join(
-        _group_label(kg, route.group, g, lang) for g in winners
-    )
+    labels = [_group_label(kg, route.group, g, lang) for g in winners]
+    names = ("、" if lang == "zh" else ", ").join(labels)
     citer = _Citer(kg)
-    lines = [phrase(route.intent, lang, groups=names, count=count, scope=scope,
+    have = "has" if len(winners) == 1 else "have"
+    lines = [phrase(route.intent, lang, groups=names, have=have, count=count, scope=scope,
                     group=GROUP_WORDS[route.group][lang])]  # fmt: skip
     chosen = [p for p in papers if set(queries.group_keys(kg, route.group, p)) & set(winners)]
     lines += [_paper_line(p, lang, citer) for p in chosen]

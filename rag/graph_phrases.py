@@ -48,11 +48,11 @@ PHRASES: Mapping[str, Mapping[str, str]] = {
         "zh": "{value}(其中 {count} 篇由 {labs} 发表)",
     },
     "most": {
-        "en": "{groups} has the most papers{scope}: {count}.",
+        "en": "{groups} {have} the most papers{scope}: {count}.",
         "zh": "{scope}论文最多的{group}是 {groups},共 {count} 篇。",
     },
     "fewest": {
-        "en": "{groups} has the fewest papers{scope}: {count}.",
+        "en": "{groups} {have} the fewest papers{scope}: {count}.",
         "zh": "{scope}论文最少的{group}是 {groups},共 {count} 篇。",
     },
     "group_line": {
