@@ -102,6 +102,9 @@ _DIRECTION_RULES: tuple[tuple[str, str], ...] = (
     (rf"\b(?:came|comes?|released|published)\s+(?:right\s+)?before\s+{W}|{W}\s*之前", "ancestors"),
     (rf"{W}.{{0,12}}(?:{_DOWN_NOUN})", "descendants"),
     (rf"{W}.{{0,12}}(?:{_UP_NOUN})", "ancestors"),
+    # no word ties the cue to the work ("and what came after it? (Llama 2)"): the cue alone
+    (rf"\b(?:came|comes?|come\s+next)\s+after\b|(?:{_DOWN_NOUN})", "descendants"),
+    (rf"\b(?:came|comes?)\s+before\b|(?:{_UP_NOUN})", "ancestors"),
 )
 _RELATION = re.compile(
     r"\brelat(?:ed|ion|ionship|es?)\b|\bconnect(?:ed|ion|s)?\b|\blink(?:ed|s)?\b|\bpath\b|\bbetween\b"
