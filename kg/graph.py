@@ -9,6 +9,7 @@ carries `evidence`, `paper`, `line` and `method`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -52,6 +53,21 @@ class KnowledgeGraph:
 
 def node_id_for_paper(paper_id: str) -> str:
     return f"paper:{paper_id}"
+
+
+# The versioned model a title opens with: "The Llama 3 Herd of Models" → "Llama 3",
+# "Qwen2 Technical Report" → "Qwen2", "DeepSeek-V3 Technical Report" → "DeepSeek-V3".
+_LEAD_NAME = re.compile(
+    r"^(?:[Tt]he\s+)?(?P<name>[A-Za-z][A-Za-z\-]*?[A-Za-z](?:[\s\-]?[vV])?[\s\-]?\d(?:\.\d)?"
+    r"(?:-[A-Za-z]{1,6})?)(?=[\s:,]|$)"
+)
+
+
+def lead_names(title: str) -> tuple[str, ...]:
+    """The versioned model name a title opens with, an extra name of its paper (so that the
+    known work "Llama 3" becomes the paper "The Llama 3 Herd of Models": one node)."""
+    match = _LEAD_NAME.match(title.strip())
+    return (match.group("name"),) if match else ()
 
 
 def load_graph(path: Path | str | None = None) -> KnowledgeGraph:
@@ -185,6 +201,7 @@ class _Builder:
             paper.title,
             paper.short_name,
             paper.id,
+            *lead_names(paper.title),
             *self.lexicon.aliases_for_title(paper.title),
         )
         self._add(
