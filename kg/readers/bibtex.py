@@ -62,9 +62,8 @@ def _failure(block: object) -> str:
     if isinstance(block, DuplicateBlockKeyBlock):
         return f"the key {block.key!r} is used by an earlier entry too; keys must be unique."
     if isinstance(block, DuplicateFieldKeyBlock):
-        return (
-            f"entry {block.key!r} sets a field twice ({', '.join(sorted(block.duplicate_keys))})."
-        )
+        fields = ", ".join(sorted(block.duplicate_keys))
+        return f"an entry sets a field twice ({fields}); keep one."
     error = str(getattr(block, "error", "")).splitlines()
     detail = error[-1].strip() if error else "cannot be parsed"
     return f"malformed BibTeX entry ({detail}). Check its braces and quotes."
