@@ -25,7 +25,7 @@ from kg.errors import KgragError
 from kg.readers.common import first_last
 from kg.tables import load_json
 
-__all__ = ["AuthorTable", "author_node_id", "name_key"]
+__all__ = ["AuthorTable", "author_node_id", "name_forms", "name_key"]
 
 
 def name_key(name: str) -> str:
@@ -78,6 +78,20 @@ class AuthorTable:
 
     def canonical(self, name: str) -> str:
         return self.by_key.get(name_key(name), first_last(name))
+
+    def spellings(self, canonical: str) -> tuple[str, ...]:
+        """The alias table's spellings of `canonical` (for looking the author up by any)."""
+        return next((aliases for name, aliases in _aliases(None) if name == canonical), ())
+
+
+def name_forms(name: str) -> tuple[str, ...]:
+    """`Tri Dao` → `Dao, Tri` and `T. Dao`: how people write a name they look up."""
+    parts = name.split()
+    if len(parts) < 2:
+        return ()
+    given, last = " ".join(parts[:-1]), parts[-1]
+    initials = " ".join(f"{p[0]}." for p in parts[:-1])
+    return (f"{last}, {given}", f"{initials} {last}")
 
 
 def _initialled(name: str) -> bool:
