@@ -32,7 +32,7 @@ from kg.readers.common import (
 __all__ = ["BibtexReader", "decode_latex", "write_bibtex"]
 
 _ENTRY = re.compile(r"^\s*@\s*(?!string|preamble|comment)[A-Za-z]+\s*[{(]", re.MULTILINE | re.I)
-_LATEX = re.compile(r"[\\{}~$]")
+_LATEX = re.compile(r"[\\{}~$]|--")
 _VENUE_FIELDS = ("journal", "booktitle", "journaltitle")
 # Read into Paper fields (the rest go to `extra`).
 _CONSUMED = {"title", "author", "year", "month", "date", "abstract", "doi", "url", "keywords",

@@ -109,28 +109,33 @@ def _tabs(text: str) -> bool:
     return header.count("\t") > header.count(",")
 
 
-def _columns(header: Iterable[str], options: ReadOptions, source: Path) -> dict[str, str]:
-    """kgrag field → column: the --map pairs, then columns named like a field."""
+def _columns(header: Iterable[str], options: ReadOptions, source: Path) -> dict[str, list[str]]:
+    """kgrag field → the columns to read it from, first non-empty wins: the --map column, else
+    every column named like the field (JSONL lines may use `date` in one, `year` in another)."""
     by_fold = {h.strip().casefold(): h for h in header if h}
-    columns: dict[str, str] = {}
+    columns: dict[str, list[str]] = {}
     for name, column in options.mapping:
         if column.casefold() not in by_fold:
             raise ReaderError(source, 1, f"--map {name}={column}: there is no column {column!r} "
                               f"(columns: {', '.join(by_fold.values())}).")  # fmt: skip
-        columns[name] = by_fold[column.casefold()]
+        columns[name] = [by_fold[column.casefold()]]
+    mapped = {c for cs in columns.values() for c in cs}
     for name, synonyms in SYNONYMS.items():
         if name not in columns:
-            found = next((by_fold[s] for s in synonyms if s in by_fold), None)
-            if found is not None and found not in columns.values():
+            found = [by_fold[s] for s in synonyms if s in by_fold and by_fold[s] not in mapped]
+            if found:
                 columns[name] = found
     if "title" not in columns:
         raise ReaderError(source, 1, "no title column: name one with --map title=COLUMN.")
     return columns
 
 
-def _draft(row: Mapping[str, object], columns: dict[str, str], line: int, source: Path) -> Draft:
+def _draft(
+    row: Mapping[str, object], columns: dict[str, list[str]], line: int, source: Path
+) -> Draft:
     def get(name: str) -> object:
-        value = row.get(columns[name]) if name in columns else None
+        values = (row.get(c) for c in columns.get(name, ()))
+        value = next((v for v in values if v not in (None, "", [])), None)
         return clean(value) if isinstance(value, str) else value
 
     key = str(get("title") or f"line {line}")[:60]
@@ -142,7 +147,9 @@ def _draft(row: Mapping[str, object], columns: dict[str, str], line: int, source
     draft.set("authors", split_authors(authors) if isinstance(authors, str | list) else ())  # type: ignore[arg-type]
     keywords = get("keywords")
     draft.set("keywords", split_keywords(keywords) if isinstance(keywords, str | list) else ())  # type: ignore[arg-type]
-    draft.set("arxiv_id", normalize_arxiv_id(str(get("arxiv_id") or "")))
+    url = str(get("url") or "")
+    arxiv_link = normalize_arxiv_id(url) if "arxiv.org" in url else ""
+    draft.set("arxiv_id", normalize_arxiv_id(str(get("arxiv_id") or "")) or arxiv_link)
     draft.set("doi", normalize_doi(str(get("doi") or "")))
     raw_date = str(get("date") or "")
     if raw_date:
