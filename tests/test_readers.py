@@ -60,7 +60,9 @@ def test_dblp_eprinttype_doi_and_kept_fields(bib: dict[str, Paper]) -> None:
     assert p.venue == "CoRR" and dict(p.extra)["volume"] == "abs/2310.06825"
     assert "timestamp" in dict(p.extra) and "biburl" in dict(p.extra)
     lora = bib["lora"]
-    assert lora.venue.startswith("The Tenth International Conference on Learning Representations, ICLR 2022")
+    assert lora.venue.startswith(
+        "The Tenth International Conference on Learning Representations, ICLR 2022"
+    )
     assert "Zeyuan Allen-Zhu" in lora.authors
     assert dict(lora.extra)["@venue"] == "booktitle"
 
@@ -122,12 +124,17 @@ def test_arxiv_atom_feed_every_field() -> None:
     mamba = feed["mamba"]
     assert mamba.arxiv_id == "2312.00752" and mamba.date == "2023-12"
     assert mamba.authors == ("Albert Gu", "Tri Dao")
-    assert mamba.abstract.startswith("Foundation models are mostly built") and "\n" not in mamba.abstract
+    assert (
+        mamba.abstract.startswith("Foundation models are mostly built")
+        and "\n" not in mamba.abstract
+    )
     assert mamba.url == "http://arxiv.org/abs/2312.00752v2"
     assert dict(mamba.extra)["primaryclass"] == "cs.LG"
     assert feed["flashattention-2"].title.endswith("Parallelism and Work Partitioning")
     assert feed["flashattention"].doi == "10.48550/arXiv.2205.14135"
-    assert feed["lora"].date == "2021-06" and dict(feed["lora"].extra)["comment"].startswith("Draft")
+    assert feed["lora"].date == "2021-06" and dict(feed["lora"].extra)["comment"].startswith(
+        "Draft"
+    )
     assert feed["mixtral-of-experts"].venue == "Preprint"
     assert feed["mamba"].line == 10
 
@@ -145,7 +152,10 @@ def test_csv_with_a_column_mapping() -> None:
     dpo = rows["direct-preference-optimization"]
     assert dpo.authors == ("Rafael Rafailov", "Archit Sharma", "Eric Mitchell")
     assert dpo.date == "2023-05" and dpo.venue == "NeurIPS" and dpo.category == "alignment"
-    assert rows["qlora"].date == "2023-05" and rows["qlora"].keywords == ("quantization", "fine-tuning")
+    assert rows["qlora"].date == "2023-05" and rows["qlora"].keywords == (
+        "quantization",
+        "fine-tuning",
+    )
     assert rows["attention-is-all-you-need"].date == "2017" and rows["qlora"].line == 3
 
 
