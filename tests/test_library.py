@@ -289,3 +289,19 @@ def test_cli_malformed_file_is_one_line_naming_the_line(
 
 def test_seed_corpus_unchanged_by_library_fields(corpus: Corpus) -> None:
     assert all(p.authors == () and p.extra == () for p in corpus.papers)
+
+
+def test_documented_add_and_authors_shapes_match(
+    library_kg: KnowledgeGraph, data_dir: Path
+) -> None:
+    from tests.test_readme import _documented_shapes, _keys
+    from ui.commands.library import add_json, author_json
+
+    shapes = _documented_shapes()
+    printed = add_json(add_files([LIBRARY / "papers.jsonl"], dry_run=True))
+    printed["unchanged"] = shapes["add"]["unchanged"]
+    printed["rejected"] = shapes["add"]["rejected"]
+    assert _keys(shapes["add"]) == _keys(printed)
+    from kg.queries import author_summaries
+
+    assert _keys(shapes["authors"]) == _keys([author_json(author_summaries(library_kg)[0])])
