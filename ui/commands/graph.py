@@ -123,7 +123,6 @@ def paper_json(paper: Any) -> dict[str, Any]:
         "organizations": list(paper.organizations),
         "category": paper.category,
         "influence": paper.influence,
-        "authors": list(paper.authors),
     }
 
 
