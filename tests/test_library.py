@@ -305,3 +305,24 @@ def test_documented_add_and_authors_shapes_match(
     from kg.queries import author_summaries
 
     assert _keys(shapes["authors"]) == _keys([author_json(author_summaries(library_kg)[0])])
+
+
+def test_the_index_embeds_only_the_added_papers_passages(data_dir: Path, tmp_path: Path) -> None:
+    from bench.library import HashEmbedder
+    from rag.documents import paper_passages
+    from rag.index import open_index
+
+    embedder, index_dir = HashEmbedder(), tmp_path / "index"
+    seed = open_index(load_corpus(), embedder, index_dir, progress=False)
+    report = add_files([BIB])
+    new = [p for o in report.of("added") for p in paper_passages(report.corpus.by_id()[o.id])]
+    merged = [p for o in report.of("merged") for p in paper_passages(report.corpus.by_id()[o.id])]
+    updated = open_index(load_corpus(default_corpus_path()), embedder, index_dir, progress=False)
+    assert updated.state.action == "updated"
+    # new papers, plus the merged papers whose passage text changed (none here: authors and
+    # identifiers are not in the passage text)
+    assert updated.state.embedded == len(new)
+    assert len(updated.passages) == len(seed.passages) + len(new) and merged
+    removed = remove_papers([o.id for o in report.of("added")])
+    after = open_index(removed.corpus, embedder, index_dir, progress=False)
+    assert after.state.embedded == 0 and len(after.passages) == len(seed.passages)
