@@ -326,3 +326,37 @@ def test_the_index_embeds_only_the_added_papers_passages(data_dir: Path, tmp_pat
     removed = remove_papers([o.id for o in report.of("added")])
     after = open_index(removed.corpus, embedder, index_dir, progress=False)
     assert after.state.embedded == 0 and len(after.passages) == len(seed.passages)
+
+
+@pytest.mark.parametrize(
+    ("question", "intent", "expected"),
+    [
+        ("What else did the authors of Mamba write?", "author_papers",
+         ["mamba", "flashattention", "hungry-hungry-hippos", "flashattention-2"]),
+        ("Mamba 的作者还写了什么？", "author_papers",
+         ["mamba", "flashattention", "hungry-hungry-hippos", "flashattention-2"]),
+        ("谁和 Tri Dao 合作过？", "coauthors",
+         ["flashattention", "hungry-hungry-hippos", "mamba"]),
+        ("Which papers did T. Dao write?", "author_papers",
+         ["flashattention", "hungry-hungry-hippos", "flashattention-2", "mamba"]),
+        ("Who wrote FlashAttention?", "authors", ["flashattention"]),
+    ],
+)  # fmt: skip
+def test_author_questions_are_answered_from_the_graph(
+    library_kg: KnowledgeGraph, question: str, intent: str, expected: list[str]
+) -> None:
+    from rag.graph_answer import answer_from_graph
+    from rag.route import route
+
+    analysis = route(library_kg, question)
+    assert (analysis.kind, analysis.intent) == ("graph", intent)
+    answer = answer_from_graph(library_kg, analysis)
+    assert answer is not None and [p.id for p in answer.papers] == expected
+    assert "[P1]" in answer.text
+
+
+def test_author_intents_leave_the_seed_questions_alone(kg: KnowledgeGraph) -> None:
+    from rag.route import route
+
+    assert route(kg, "Who are the authors of Llama 2?").intent != "authors"  # no authors known
+    assert route(kg, "What is Code Llama based on?").intent == "ancestors"
