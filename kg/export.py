@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from kg.corpus import Paper
 from kg.errors import ExportError
 from kg.graph import KnowledgeGraph
 from kg.queries import lineage
@@ -21,7 +22,7 @@ from kg.queries import lineage
 if TYPE_CHECKING:
     import networkx as nx
 
-__all__ = ["FORMATS", "export", "export_graph"]
+__all__ = ["FORMATS", "export", "export_bibtex", "export_graph"]
 
 FORMATS = ("graphml", "gexf", "json")
 JSON_FORMAT = "kgrag-graph v1"
@@ -144,3 +145,17 @@ def _atomic_write(target: Path, write: Callable[[IO[bytes]], None]) -> None:
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
+
+
+def export_bibtex(papers: Iterable[Paper], path: Path | str) -> Path:
+    """Write the papers as BibTeX (every field a reader read, kg.readers.bibtex), atomically."""
+    from kg.readers.bibtex import write_bibtex
+
+    target = Path(path)
+    data = write_bibtex(papers).encode("utf-8")
+
+    def write(handle: IO[bytes]) -> None:
+        handle.write(data)
+
+    _atomic_write(target, write)
+    return target

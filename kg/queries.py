@@ -21,7 +21,11 @@ __all__ = [
     "LineageEdge",
     "Node",
     "TechniqueUse",
+    "AuthorSummary",
     "ancestors",
+    "authors_of",
+    "author_summaries",
+    "coauthors",
     "count_by",
     "descendants",
     "earliest",
@@ -33,6 +37,8 @@ __all__ = [
     "neighbours_for_expansion",
     "normalize_month",
     "papers_by",
+    "papers_of_author",
+    "resolve_author",
     "papers_with_technique",
     "parent_organizations",
     "path_between",
@@ -160,8 +166,9 @@ def papers_by(
     since: str | None = None,
     until: str | None = None,
     include_parts: bool = True,
+    author: str | None = None,
 ) -> list[Paper]:
-    """Papers matching every given filter, by date. `org`/`category` take any alias;
+    """Papers matching every given filter, by date. `author` takes any spelling of a name. `org`/`category` take any alias;
     `month`, `since`, `until` are `YYYY-MM` (inclusive; `since`/`until` also take `YYYY`).
     An organisation's papers include its labs' (Google DeepMind's for Google), everywhere
     kgrag lists them; `include_parts=False` keeps only the papers it signs itself.
@@ -177,6 +184,9 @@ def papers_by(
         (5, 4)
     """
     papers = list(kg.corpus.papers)
+    if author is not None:
+        own = {p.id for p in papers_of_author(kg, author)}
+        papers = [p for p in papers if p.id in own]
     if org is not None:
         orgs = _org_names(kg, org, include_parts)
         papers = [p for p in papers if orgs & set(p.organizations)]
@@ -439,7 +449,8 @@ def _group_keys(kg: KnowledgeGraph, field: str) -> Callable[[Paper], list[str]]:
     if field == "year":
         return lambda p: [p.date[:4]]
     if field == "quarter":
-        return lambda p: [f"{p.date[:4]}-Q{(int(p.date[5:7]) - 1) // 3 + 1}"]
+        # a library paper known only by its year is in no quarter
+        return lambda p: [f"{p.date[:4]}-Q{(int(p.date[5:7]) - 1) // 3 + 1}"] if p.date[5:7] else []
     if field == "technique":
         return lambda p: [u.technique.label for u in techniques_of(kg, f"paper:{p.id}")]
     raise KgragError(f"cannot group by {field!r}: choose one of {', '.join(GROUP_FIELDS)}.")
@@ -494,3 +505,58 @@ def _rare_techniques(kg: KnowledgeGraph, node_id: str) -> list[str]:
     mine = [v for _, v, k in kg.graph.out_edges(node_id, keys=True) if k == "uses_technique"]
     counted = [(len(_technique_users(kg, t)), t) for t in mine]
     return [t for n, t in sorted(counted) if 1 < n <= limit]
+
+
+# --- authors ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AuthorSummary:
+    """An author, their papers (by date) and co-authors with the number of shared papers."""
+
+    author: Node
+    papers: tuple[Paper, ...]
+    coauthors: tuple[tuple[Node, int], ...]
+
+
+def papers_of_author(kg: KnowledgeGraph, name: NameOrNode) -> list[Paper]:
+    """The papers an author (any spelling: `T. Dao`, `Dao, Tri`) wrote, by date."""
+    node = resolve_author(kg, name)
+    by_id = kg.corpus.by_id()
+    ids = [v for _, v, k in kg.graph.out_edges(node.id, keys=True) if k == "authored"]
+    return _by_date(by_id[kg.node(i).paper_id or ""] for i in ids)
+
+
+def resolve_author(kg: KnowledgeGraph, name: NameOrNode) -> Node:
+    """The author `name` stands for: any spelling the corpus or `data/authors.json` has,
+    `Last, First`, initials (`T. Dao`; ambiguous initials raise `AmbiguousNameError`)."""
+    return _node(kg, name, ("author",))
+
+
+def authors_of(kg: KnowledgeGraph, name: NameOrNode) -> list[Node]:
+    """A paper's authors in the order the paper lists them."""
+    paper = _node(kg, name, ("paper",))
+    edges = [(d.get("position", 0), u) for u, _, k, d in
+             kg.graph.in_edges(paper.id, keys=True, data=True) if k == "authored"]  # fmt: skip
+    return [kg.node(u) for _, u in sorted(edges)]
+
+
+def coauthors(kg: KnowledgeGraph, name: NameOrNode) -> list[tuple[Node, int]]:
+    """Who wrote with an author, and on how many papers, most first."""
+    node = resolve_author(kg, name)
+    counts: dict[str, int] = {}
+    for paper in papers_of_author(kg, node):
+        for other in authors_of(kg, kg.node(f"paper:{paper.id}")):
+            if other.id != node.id:
+                counts[other.id] = counts.get(other.id, 0) + 1
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], kg.node(item[0]).label))
+    return [(kg.node(i), n) for i, n in ranked]
+
+
+def author_summaries(kg: KnowledgeGraph) -> list[AuthorSummary]:
+    """Every author with their papers and co-authors, most papers first, then by name."""
+    authors = [kg.node(n) for n, d in kg.graph.nodes(data=True) if d.get("kind") == "author"]
+    summaries = [
+        AuthorSummary(a, tuple(papers_of_author(kg, a)), tuple(coauthors(kg, a))) for a in authors
+    ]
+    return sorted(summaries, key=lambda s: (-len(s.papers), s.author.label))

@@ -88,6 +88,8 @@ def answer_from_graph(kg: KnowledgeGraph, route: Route) -> GraphAnswer | None:
             return _group_answer(kg, route)
         if route.intent in ("papers", "count", "earliest", "latest"):
             return _papers_answer(kg, route)
+        if route.intent in ("coauthors", "author_papers", "authors"):
+            return _author_answer(kg, route)
     except KgragError:
         return None  # an ambiguous or unknown name: let retrieval try
     return None
@@ -368,3 +370,65 @@ def _siblings_answer(kg: KnowledgeGraph, route: Route) -> GraphAnswer | None:
     if not lines:
         lines.append(phrase("no_siblings", lang, work=work))
     return GraphAnswer("\n".join(lines), tuple(citer.papers))
+
+
+# --- authors (papers added from a library: `kg.library`) --------------------------------
+
+_AUTHOR_PHRASES = {
+    "authors": {"en": "{work} was written by {names}.", "zh": "{work} 的作者是 {names}。"},
+    "papers": {"en": "{name} wrote {n} paper(s): {papers}.",
+               "zh": "{name} 的论文（{n} 篇）：{papers}。"},
+    "else": {"en": "Besides {work}, its authors ({names}) wrote: {papers}.",
+             "zh": "除 {work} 外，其作者（{names}）还写了：{papers}。"},
+    "else_none": {"en": "The authors of {work} ({names}) wrote no other paper in the corpus.",
+                  "zh": "{work} 的作者（{names}）在语料中没有其他论文。"},
+    "coauthors": {"en": "{name} has written with {names}.", "zh": "与 {name} 合作过的有：{names}。"},
+    "coauthors_none": {"en": "{name} has no co-author in the corpus.",
+                       "zh": "{name} 在语料中没有合作者。"},
+    "with": {"en": "{name} ({n} paper(s) {refs})", "zh": "{name}（{n} 篇 {refs}）"},
+}  # fmt: skip
+
+
+def _author_answer(kg: KnowledgeGraph, route: Route) -> GraphAnswer:
+    lang = "zh" if route.language == "zh" else "en"
+    citer = _Citer(kg)
+    join = "、" if lang == "zh" else ", "
+
+    def say(key: str, **values: object) -> str:
+        return _AUTHOR_PHRASES[key][lang].format(**values)
+
+    def refs(papers: list[Paper]) -> str:
+        return join.join(f"{p.title} ({p.date}) [P{citer.number(p)}]" for p in papers)
+
+    if route.intent == "coauthors":
+        author = route.authors[0]
+        own = {p.id for p in queries.papers_of_author(kg, author)}
+        parts = []
+        for other, count in queries.coauthors(kg, author):
+            shared = [p for p in queries.papers_of_author(kg, other) if p.id in own]
+            marks = "".join(f"[P{citer.number(p)}]" for p in shared)
+            parts.append(say("with", name=other.label, n=count, refs=marks))
+        if not parts:
+            return GraphAnswer(say("coauthors_none", name=author.label), ())
+        return GraphAnswer(say("coauthors", name=author.label, names=join.join(parts)),
+                           tuple(citer.papers))  # fmt: skip
+    if route.authors:
+        author = route.authors[0]
+        papers = queries.papers_of_author(kg, author)
+        text = say("papers", name=author.label, n=len(papers), papers=refs(papers))
+        return GraphAnswer(text, tuple(citer.papers))
+    work = route.works[0]
+    names = join.join(a.label for a in queries.authors_of(kg, work))
+    ref = citer.node_ref(work)
+    if route.intent == "authors":
+        return GraphAnswer(say("authors", work=ref, names=names), tuple(citer.papers))
+    others: dict[str, Paper] = {}
+    for author in queries.authors_of(kg, work):
+        for paper in queries.papers_of_author(kg, author):
+            if paper.id != work.paper_id:
+                others[paper.id] = paper
+    listed = sorted(others.values(), key=lambda p: (p.date, p.line))
+    if not listed:
+        return GraphAnswer(say("else_none", work=ref, names=names), tuple(citer.papers))
+    text = say("else", work=ref, names=names, papers=refs(listed))
+    return GraphAnswer(text, tuple(citer.papers))

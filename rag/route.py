@@ -187,7 +187,9 @@ class Route:
 
     `intent`: papers | count | earliest | latest (over the filters) | attribute (of `works[0]`,
     which `attributes` names) | most | fewest (the `group` with the most / fewest papers) |
-    ancestors | descendants | lineage | siblings (of `works[0]`) | path (between two works) | "".
+    ancestors | descendants | lineage | siblings (of `works[0]`) | path (between two works) |
+    coauthors (of `authors[0]`) | author_papers (of `authors[0]`, or the other papers of the
+    authors of `works[0]`) | authors (of `works[0]`) | "".
     """
 
     question: str
@@ -203,6 +205,7 @@ class Route:
     topic: str = ""
     attributes: tuple[str, ...] = ()
     group: str = ""
+    authors: tuple[Node, ...] = ()
 
     @property
     def has_filters(self) -> bool:
@@ -261,6 +264,9 @@ def route(kg: KnowledgeGraph, question: str) -> Route:
         unknown_names=tuple(unknown),
     )
     shape = _shape(question, mentions, dates)
+    authored = _author_route(kg, base, question, tuple(by_kind.get("author", [])))
+    if authored is not None:
+        return authored
     if works:
         lineage = _lineage_intent(shape, works)
         if lineage:
@@ -273,6 +279,35 @@ def route(kg: KnowledgeGraph, question: str) -> Route:
     if grouped is not None:
         return grouped
     return _filter_route(base, shape, mentions)
+
+
+_COAUTHOR = re.compile(r"co-?authors?|collaborat\w*|\bwork(?:ed|s)?\s+with\b|\bwr[io]te\s+with\b"
+                       r"|合作|共同作者|合著", re.I)  # fmt: skip
+_AUTHORS_OF = re.compile(r"\bauthors?\b|\bwho\s+wrote\b|作者|谁写", re.I)
+_ELSE = re.compile(r"\belse\b|\bother\b|\balso\b|\bbesides\b|还|其他|其它|别的", re.I)
+_WROTE = re.compile(
+    r"\bwr[io]te\b|\bwritten\b|\bauthored\b|\bpapers?\b|\bpublish|写|论文|发表", re.I
+)
+
+
+def _author_route(
+    kg: KnowledgeGraph, base: Route, question: str, authors: tuple[Node, ...]
+) -> Route | None:
+    """Questions about people: who wrote with X, what X wrote, what else the authors of a
+    paper wrote, who wrote a paper (only for papers whose authors the graph knows)."""
+    if authors and _COAUTHOR.search(question):
+        return replace(base, kind=GRAPH, intent="coauthors", authors=authors)
+    works = [w for w in base.works if w.kind == "paper" and _has_authors(kg, w)]
+    if works and _AUTHORS_OF.search(question):
+        intent = "author_papers" if _ELSE.search(question) else "authors"
+        return replace(base, kind=GRAPH, intent=intent, works=(works[0],), authors=())
+    if authors and _WROTE.search(question):
+        return replace(base, kind=GRAPH, intent="author_papers", authors=authors, works=())
+    return None
+
+
+def _has_authors(kg: KnowledgeGraph, node: Node) -> bool:
+    return any(k == "authored" for _, _, k in kg.graph.in_edges(node.id, keys=True))
 
 
 def _shape(question: str, mentions: list[Mention], dates: DateRange | None) -> str:

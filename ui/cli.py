@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from kg.errors import KgragError
 from kg.version import kgrag_version
 
-COMMAND_MODULES = ("graph", "models", "search", "ask", "serve", "doctor")
+COMMAND_MODULES = ("graph", "library", "models", "search", "ask", "serve", "doctor")
 
 Handler = Callable[[argparse.Namespace], int]
 

@@ -26,6 +26,7 @@ def register(commands: argparse._SubParsersAction, evals: argparse._SubParsersAc
     papers.add_argument("--exact-org", action="store_true",
                         help="only papers the organisation signs itself, not its labs' "
                         "(by default Google includes Google DeepMind)")  # fmt: skip
+    papers.add_argument("--author", help="written by this author (any spelling: T. Dao, Dao, Tri)")
     _common(papers, run_papers)
 
     lineage = commands.add_parser("lineage", help="what a work builds on and what builds on it")
@@ -35,8 +36,9 @@ def register(commands: argparse._SubParsersAction, evals: argparse._SubParsersAc
     check = commands.add_parser("check", help="validate a paper list and the graph built from it")
     _common(check, run_check)
 
-    export = commands.add_parser("export", help="write the graph as GraphML, GEXF or JSON")
-    export.add_argument("--format", required=True, choices=("graphml", "gexf", "json"))
+    export = commands.add_parser("export", help="write the graph as GraphML, GEXF or JSON, "
+                                 "or the papers as BibTeX")  # fmt: skip
+    export.add_argument("--format", required=True, choices=("graphml", "gexf", "json", "bibtex"))
     export.add_argument("--root", metavar="NAME", help="only this work's lineage subgraph")
     export.add_argument("-o", "--output", required=True, metavar="PATH", help="file to write")
     add_corpus_option(export)
@@ -93,7 +95,7 @@ def run_papers(args: argparse.Namespace) -> int:
     kg = _graph(args)
     papers = papers_by(kg, org=args.org, category=args.category, month=args.month,
                        since=args.since, until=args.until,
-                       include_parts=not args.exact_org)  # fmt: skip
+                       include_parts=not args.exact_org, author=args.author)  # fmt: skip
     if args.json:
         print_json([paper_json(p) for p in papers])
         return 0
@@ -213,8 +215,12 @@ def run_eval_lineage(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from kg.export import export
+    from kg.export import export, export_bibtex
 
+    if args.format == "bibtex":
+        path = export_bibtex(corpus_from(args).papers, args.output)
+        print(f"wrote {path}", file=sys.stderr)
+        return 0
     kg = _graph(args)
     path = export(kg, args.format, args.output, root=args.root)
     print(f"wrote {path}", file=sys.stderr)
