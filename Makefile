@@ -10,17 +10,25 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install models index run test lint format bench browser-deps clean
+.PHONY: install llama models index run test lint format bench browser-deps clean
 
-$(STAMP): pyproject.toml constraints.txt
+# llama-cpp-python is built for this CPU's own vector features with AMX off (its kernels crash on
+# the shipped model) and installed from a wheelhouse keyed by those flags: see rag/llama_build.py.
+$(STAMP): pyproject.toml constraints.txt rag/llama_build.py
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "kgrag needs Python 3.11+"'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	@echo "Installing kgrag and its dependencies (llama-cpp-python compiles once, ~5 min)…"
+	$(BIN)/python -m rag.llama_build install
+	@echo "Installing kgrag and its dependencies…"
 	$(BIN)/python -m pip install --progress-bar on -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP) models
+# Every time: a no-op when the installed build matches this CPU, a rebuild when it does not.
+llama: $(STAMP)
+	$(BIN)/python -m rag.llama_build install
+	$(BIN)/python -m rag.llama_build check
+
+install: $(STAMP) llama models
 
 models: $(STAMP)
 	$(BIN)/kgrag models --install

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from kg.errors import CorpusError
 from kg.limits import check_corpus_size, max_corpus_bytes
-from kg.paths import user_corpus_path
+from kg.paths import user_corpus_path, user_library_path
 from kg.tables import DATA_DIR, CategoryTable, OrgTable, load_category_table, load_org_table
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
 ]
 
 SHIPPED_CORPUS = DATA_DIR / "ai_papers_2023.txt"
+LIBRARY_MAGIC = b'{"format": "kgrag-library'  # the first bytes of the user's library (kg.library)
 
 _FIELDS = {
     "date": ("发布时间", "发表时间", "date", "published"),
@@ -67,6 +68,17 @@ class Paper:
     abstract_line: int = 0
     abstract_spans: tuple[tuple[int, int], ...] = ()
     """(offset in `abstract`, source line) for each source line the abstract is made of."""
+    # Library fields (kg.readers): empty for the seed list's papers.
+    authors: tuple[str, ...] = ()
+    venue: str = ""
+    arxiv_id: str = ""
+    doi: str = ""
+    url: str = ""
+    keywords: tuple[str, ...] = ()
+    provenance: tuple[tuple[str, str], ...] = ()
+    """(field, where its value came from: `refs.bib:12 @dao2022`) for each field a reader set."""
+    extra: tuple[tuple[str, str], ...] = ()
+    """Fields kept verbatim to write back (`@type`, `@key`, BibTeX `pages`, `volume`, …)."""
 
     @property
     def short_name(self) -> str:
@@ -110,6 +122,9 @@ def default_corpus_path() -> Path:
     env = os.environ.get("KGRAG_CORPUS")
     if env:
         return Path(env).expanduser()
+    library = user_library_path()
+    if library.is_file():  # papers added with `kgrag add` (over the list below)
+        return library
     user_copy = user_corpus_path()
     return user_copy if user_copy.is_file() else SHIPPED_CORPUS
 
@@ -128,6 +143,10 @@ def load_corpus(
     except OSError as exc:
         raise CorpusError(path, None, f"cannot read the corpus ({exc.strerror or exc}).") from exc
     check_corpus_size(path, len(data))
+    if data.startswith(LIBRARY_MAGIC):
+        from kg.library import load_library_corpus
+
+        return load_library_corpus(path, data)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -61,5 +61,21 @@ class ExportError(WriteError):
     """An export could not be written; any earlier file at the path is left intact."""
 
 
+class ReaderError(CorpusError):
+    """A library file (BibTeX, arXiv Atom, CSV, JSONL) is malformed; nothing from it was added.
+
+    Names the file, the line (or the entry's key) and what is wrong."""
+
+    def __init__(
+        self, path: Path | str, line: int | None, message: str, key: str | None = None
+    ) -> None:
+        self.key = key
+        super().__init__(path, line, f"entry {key!r}: {message}" if key else message)
+
+
+class LibraryError(KgragError):
+    """The user's library (`library.jsonl` in the data folder) cannot be read, written or changed."""
+
+
 class LimitError(KgragError):
     """An input is larger than kgrag's documented limit for it (the message names the limit)."""

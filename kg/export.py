@@ -9,10 +9,11 @@ and a device, FIFO or socket at the path is refused, never replaced.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from kg.corpus import Paper
 from kg.errors import ExportError
 from kg.fsutil import atomic_write
 from kg.graph import KnowledgeGraph
@@ -21,7 +22,7 @@ from kg.queries import lineage
 if TYPE_CHECKING:
     import networkx as nx
 
-__all__ = ["FORMATS", "export", "export_graph"]
+__all__ = ["FORMATS", "export", "export_bibtex", "export_graph"]
 
 FORMATS = ("graphml", "gexf", "json")
 JSON_FORMAT = "kgrag-graph v1"
@@ -115,3 +116,17 @@ def _write_json(graph: nx.MultiDiGraph, handle: IO[bytes]) -> None:
     data = nx.node_link_data(graph, edges="edges")
     data["graph"]["format"] = JSON_FORMAT
     handle.write(json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8"))
+
+
+def export_bibtex(papers: Iterable[Paper], path: Path | str) -> Path:
+    """Write the papers as BibTeX (every field a reader read, kg.readers.bibtex), atomically."""
+    from kg.readers.bibtex import write_bibtex
+
+    target = Path(path)
+    data = write_bibtex(papers).encode("utf-8")
+
+    def write(handle: IO[bytes]) -> None:
+        handle.write(data)
+
+    atomic_write(target, write, ExportError)
+    return target

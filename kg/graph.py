@@ -1,19 +1,22 @@
 """Build the knowledge graph (a `networkx.MultiDiGraph`) from a corpus, deterministically.
 
 Node ids: `paper:<paper id>`, `org:<canonical name>`, `category:<key>`, `technique:<id>`,
-`work:<slug>`. Every node has `kind` and `label` (and `date` where known). Edge keys are
-their kinds: `published_by`, `in_category`, `uses_technique`, `builds_on` (lineage, with a
-`relation`), `compared_against` (not lineage) and `part_of`. Every edge a paper gives rise to
+`work:<slug>`, `author:<slug>`. Every node has `kind` and `label` (and `date` where known).
+Edge keys are their kinds: `published_by`, `in_category`, `uses_technique`, `builds_on`
+(lineage, with a `relation`), `compared_against` (not lineage), `part_of` and `authored`
+(author → paper, with the author's `position` on the paper). Every edge a paper gives rise to
 carries `evidence`, `paper`, `line` and `method`.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kg.authors import AuthorTable, author_node_id, name_forms
 from kg.corpus import Corpus, Paper, load_corpus, slugify
 from kg.lexicon import Lexicon, Work, load_lexicon
 from kg.names import NameIndex, compact, find_mentions
@@ -32,6 +35,7 @@ EDGE_LABELS = {
     "builds_on": "builds on",
     "compared_against": "compared against",
     "part_of": "part of",
+    "authored": "authored",
 }
 
 
@@ -52,6 +56,21 @@ class KnowledgeGraph:
 
 def node_id_for_paper(paper_id: str) -> str:
     return f"paper:{paper_id}"
+
+
+# The versioned model a title opens with: "The Llama 3 Herd of Models" → "Llama 3",
+# "Qwen2 Technical Report" → "Qwen2", "DeepSeek-V3 Technical Report" → "DeepSeek-V3".
+_LEAD_NAME = re.compile(
+    r"^(?:[Tt]he\s+)?(?P<name>[A-Za-z][A-Za-z\-]*?[A-Za-z](?:[\s\-]?[vV])?[\s\-]?\d(?:\.\d)?"
+    r"(?:-[A-Za-z]{1,6})?)(?=[\s:,]|$)"
+)
+
+
+def lead_names(title: str) -> tuple[str, ...]:
+    """The versioned model name a title opens with, an extra name of its paper (so that the
+    known work "Llama 3" becomes the paper "The Llama 3 Herd of Models": one node)."""
+    match = _LEAD_NAME.match(title.strip())
+    return (match.group("name"),) if match else ()
 
 
 def load_graph(path: Path | str | None = None) -> KnowledgeGraph:
@@ -129,6 +148,7 @@ class _Builder:
         self.nodes: dict[str, Node] = {}
         self.aliases: list[tuple[str, str]] = []
         self.paper_keys: dict[str, str] = {}
+        self.authors = AuthorTable({})
 
     def add_nodes(self) -> None:
         for paper in self.corpus.papers:
@@ -147,6 +167,7 @@ class _Builder:
             self._add_org(org)
         for work in self.lexicon.works:
             self._add_work(work)
+        self._add_authors()
 
     def add_field_edges(self) -> None:
         for paper in self.corpus.papers:
@@ -154,8 +175,15 @@ class _Builder:
             for org in paper.organizations:
                 self._edge(pid, f"org:{org}", "published_by", paper.organizations_raw, paper,
                            paper.org_line, "field")  # fmt: skip
-            self._edge(pid, f"category:{paper.category}", "in_category", paper.category_label,
-                       paper, paper.line, "field")  # fmt: skip
+            if paper.category:  # a library paper may have none
+                self._edge(pid, f"category:{paper.category}", "in_category", paper.category_label,
+                           paper, paper.line, "field")  # fmt: skip
+            for position, name in enumerate(paper.authors, 1):
+                author = author_node_id(self.authors.canonical(name))
+                if not self.graph.has_edge(author, pid, key="authored"):
+                    self.graph.add_edge(author, pid, key="authored", kind="authored",
+                                        label="authored", evidence=name, paper=paper.id,
+                                        line=paper.line, method="field", position=position)  # fmt: skip
         for org in list(self.graph.nodes):
             parent = self.graph.nodes[org].get("part_of")
             if parent:
@@ -185,6 +213,7 @@ class _Builder:
             paper.title,
             paper.short_name,
             paper.id,
+            *lead_names(paper.title),
             *self.lexicon.aliases_for_title(paper.title),
         )
         self._add(
@@ -192,6 +221,7 @@ class _Builder:
             paper_id=paper.id, title=paper.title, category=paper.category,
             organizations="; ".join(paper.organizations), influence=paper.influence,
             abstract=paper.abstract, source=paper.source, line=paper.line,
+            **_library_attributes(paper),
         )  # fmt: skip
 
     def _add_org(self, name: str) -> None:
@@ -218,6 +248,18 @@ class _Builder:
             generic=work.generic,
         )  # fmt: skip
 
+    def _add_authors(self) -> None:
+        """One node per person: spellings joined by `kg.authors.AuthorTable`."""
+        spellings = [name for paper in self.corpus.papers for name in paper.authors]
+        self.authors = AuthorTable.build(spellings)
+        names: dict[str, list[str]] = {}
+        for spelling in spellings:
+            names.setdefault(self.authors.canonical(spelling), []).append(spelling)
+        for canonical, variants in names.items():
+            self._add(author_node_id(canonical), "author", canonical, None,
+                      (canonical, *variants, *self.authors.spellings(canonical),
+                       *name_forms(canonical)))  # fmt: skip
+
     def _paper_with_name(self, keys: set[str]) -> str | None:
         return next((self.paper_keys[k] for k in sorted(keys) if k in self.paper_keys), None)
 
@@ -230,3 +272,17 @@ class _Builder:
             data["date"] = date
         self.graph.add_node(node_id, **data)
         self.aliases.extend((n, node_id) for n in dict.fromkeys(names) if n)
+
+
+def _library_attributes(paper: Paper) -> dict[str, str]:
+    """Authors, venue and identifiers of a library paper, as scalar node attributes (exports
+    take scalars); none for the seed list's papers, whose nodes stay as they were."""
+    values = {
+        "authors": "; ".join(paper.authors),
+        "venue": paper.venue,
+        "arxiv_id": paper.arxiv_id,
+        "doi": paper.doi,
+        "url": paper.url,
+        "keywords": "; ".join(paper.keywords),
+    }
+    return {k: v for k, v in values.items() if v}

@@ -15,6 +15,7 @@ from kg.tables import load_json
 __all__ = [
     "CuratedEdge",
     "Lexicon",
+    "LineageCue",
     "Technique",
     "Work",
     "load_lexicon",
@@ -54,18 +55,30 @@ class CuratedEdge:
 
 
 @dataclass(frozen=True)
+class LineageCue:
+    """Wording that states lineage around a known name X: the text before X ends with
+    `before`, the text after it starts with `after` (regular expressions; empty: anything)."""
+
+    relation: str
+    before: str
+    after: str
+    example: str = ""
+
+
+@dataclass(frozen=True)
 class Lexicon:
     works: tuple[Work, ...]
     techniques: tuple[Technique, ...]
     curated: tuple[CuratedEdge, ...]
     paper_aliases: tuple[tuple[str, tuple[str, ...]], ...]
+    cues: tuple[LineageCue, ...] = ()
 
     def aliases_for_title(self, title: str) -> tuple[str, ...]:
         return next((names for t, names in self.paper_aliases if t == title), ())
 
 
 def load_lexicon(data_dir: Path | None = None) -> Lexicon:
-    """Read works.json, techniques.json and lineage.json (cached per folder)."""
+    """Read works.json, techniques.json, lineage.json and lineage_cues.json (cached per folder)."""
     return _load(data_dir)
 
 
@@ -74,6 +87,7 @@ def _load(data_dir: Path | None) -> Lexicon:
     works_raw = load_json("works.json", data_dir)
     tech_raw = load_json("techniques.json", data_dir)
     lineage_raw = load_json("lineage.json", data_dir)
+    cues_raw = load_json("lineage_cues.json", data_dir)
     try:
         works = tuple(
             Work(w["name"], tuple(w.get("aliases", ())), w.get("date", ""),
@@ -88,6 +102,10 @@ def _load(data_dir: Path | None) -> Lexicon:
             CuratedEdge(e["child"], e["parent"], e["relation"], e.get("source", ""))
             for e in lineage_raw["edges"]
         )
+        cues = tuple(
+            LineageCue(c["relation"], c.get("before", ""), c.get("after", ""), c.get("example", ""))
+            for c in cues_raw["cues"]
+        )
         paper_aliases = tuple(
             (title, tuple(names)) for title, names in works_raw.get("paper_aliases", {}).items()
         )
@@ -95,9 +113,11 @@ def _load(data_dir: Path | None) -> Lexicon:
         raise KgragError(
             f"a lexicon data file lacks the key {exc}. Restore data/ from git."
         ) from exc
-    bad = [e for e in curated if e.relation not in RELATIONS]
+    bad = [e.relation for e in curated if e.relation not in RELATIONS]
+    bad += [c.relation for c in cues if c.relation not in RELATIONS]
     if bad:
         raise KgragError(
-            f"data/lineage.json: relation {bad[0].relation!r} is not one of {', '.join(RELATIONS)}."
+            f"data/lineage.json or lineage_cues.json: relation {bad[0]!r} is not one of "
+            f"{', '.join(RELATIONS)}."
         )
-    return Lexicon(works, techniques, curated, paper_aliases)
+    return Lexicon(works, techniques, curated, paper_aliases, cues)

@@ -1,11 +1,14 @@
 """Lineage rules: which paper builds on which model or method, and the evidence for it.
 
 Three sources, each edge tagged with its `method`:
-- `rule`: a cue in the text around a known name (基于 X, 以 X 为基础, 对 X 进行微调,
-  与 X 一样的架构, based on X, fine-tuned from X, same architecture as X, "X [5]" for a cited
-  earlier version). Comparisons (与 X 相比, 优于 X, outperforms X) give `compared_against`,
+- `rule`: a cue in the text around a known name, read from the bilingual cue lexicon
+  `data/lineage_cues.json` (基于 X, 以 X 为基础, 对 X 进行微调, 与 X 一样的架构, 它是对 X 的升级,
+  X 的后继版本, 前身是 X, based on X, fine-tuned from X, the successor to X, an upgrade of X,
+  improves on X), or "X [5]" for a cited earlier version. Comparisons (与 X 相比, 优于 X, outperforms X) give `compared_against`,
   which is not lineage.
-- `name`: versioned names (Llama 2 → LLaMA, FlashAttention-2 → FlashAttention, LLaVA-1.5 → LLaVA).
+- `name`: versioned names, to the nearest earlier version that is a known paper or work
+  (Llama 2 → LLaMA, FlashAttention-2 → FlashAttention, LLaVA-1.5 → LLaVA, DeepSeek-V3 →
+  DeepSeek-V2, Qwen2-VL → Qwen-VL, Qwen2.5 → Qwen2).
 - `curated`: `data/lineage.json`, for facts the text does not state (with a source note).
 
 Targets must be known names (corpus papers and the works lexicon), so a paper's own new
@@ -17,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from kg.corpus import Paper
@@ -32,67 +36,16 @@ _METHOD_RANK = {"rule": 0, "name": 1, "curated": 2}
 _LINEAGE_KINDS = ("paper", "work")
 _COMPARE_KINDS = ("paper", "work", "technique")
 _SENTENCE_END = re.compile(r"[。！？!?；;]+|(?<=[a-z0-9)\]])\.(?=\s+[A-Z])|\n+")
-# A single-digit version ("Llama 2", "LLaVA-1.5"); "ResNet-50" or "FLM-101B" name a size.
+# A single-digit version at the end of a name or before a short suffix ("Llama 2", "LLaVA-1.5",
+# "DeepSeek-V3", "Qwen2-VL"); "ResNet-50" or "FLM-101B" name a size, not a version.
 _VERSIONED = re.compile(
-    r"^(?P<stem>.*[a-z].*?)[\s\-_]*v?(?<![\d.])(?P<ver>\d(?:\.\d+)?)$", re.IGNORECASE
+    r"^(?P<stem>.*[a-z].*?)(?P<sep>[\s\-_]*)(?P<v>v)?(?<![\d.])(?P<ver>\d(?:\.\d+)?)(?![\d.])"
+    r"(?P<suffix>[\s\-_][a-z][a-z\-_]{0,10})?$",
+    re.IGNORECASE,
 )
 _CITATION = re.compile(r"^\s*[\[［]\s*\d+(?:\s*[,，\-–]\s*\d+)*\s*[\]］]")
 _GAP = r"[^，。,;；:：]{0,10}"
 
-# (relation, pattern the text before the name ends with, pattern the text after it starts with)
-_CUES: tuple[tuple[str, str, str], ...] = (
-    ("fine_tuned_from", r"对\s*$", r"^\s*(?:模型)?\s*进行了?\s*\S{0,4}?微调"),
-    ("fine_tuned_from", r"在\s*$", r"^\s*(?:模型)?\s*(?:之上|上)\s*(?:进行)?了?微调"),
-    ("fine_tuned_from", r"微调自\s*$", r""),
-    (
-        "fine_tuned_from",
-        r"从\s*$",
-        r"^\s*(?:模型)?\s*(?:开始)?\s*(?:进行)?(?:微调|继续训练|继续预训练)",
-    ),
-    ("fine_tuned_from", r"fine-?tun(?:ed|ing|e)\s+(?:from|on\s+top\s+of)\s+(?:the\s+)?$", r""),
-    (
-        "fine_tuned_from",
-        r"(?:initiali[sz]ed|continued?\s+pre-?training)\s+(?:from|of|on)\s+(?:the\s+)?$",
-        r"",
-    ),
-    (
-        "same_architecture",
-        r"(?:与|和|跟|同)\s*$",
-        r"^\s*(?:模型)?\s*(?:一样|相同|同样|一致|类似)的?\s*(?:模型)?\s*(?:架构|结构|体系结构)",
-    ),
-    ("same_architecture", r"(?:采用|沿用|使用)了?\s*$", r"^\s*的?\s*(?:模型)?\s*(?:架构|结构)"),
-    ("same_architecture", r"same\s+(?:model\s+)?architecture\s+as\s+(?:the\s+)?$", r""),
-    ("same_architecture", r"(?:uses?|adopts?|follows?)\s+the\s+$", r"^\s+architecture"),
-    ("extends", r"(?<!优于)(?<!比)基于[^，。,;；、\s]{0,4}\s*$", r""),
-    ("extends", r"在\s*$", r"^\s*(?:模型)?\s*的\s*(?:基础上|基础之上)"),
-    (
-        "extends",
-        r"(?:使用|采用|利用|选用)了?\s*$",
-        r"^\s*(?:模型)?\s*(?:作为|为)\s*\S{0,6}?(?:骨干|主干|基座|基础模型|底座)",
-    ),
-    (
-        "extends",
-        r"(?:uses?|using|adopts?|takes?)\s+(?:the\s+)?$",
-        r"^\s+as\s+(?:the|its|our|a)\s+(?:\S+\s+)?(?:backbone|base\s+model|foundation|starting\s+point)",
-    ),
-    ("extends", r"以\s*$", r"^\s*(?:模型)?\s*(?:为|作为)\s*(?:基础|基座|骨干|主干|底座)"),
-    (
-        "extends",
-        r"(?:建立|构建|搭建)(?:在|于)" + _GAP + "$",
-        r"^\s*的?\s*(?:基础上|基础之上|之上|上)",
-    ),
-    ("extends", r"对\s*$", r"^\s*(?:模型)?\s*进行了?\s*\S{0,4}?(?:修改|扩展|改进|改造|扩充)"),
-    (
-        "extends",
-        r"(?:based|built|builds|building|build)\s+(?:up)?on\s+(?:top\s+of\s+)?(?:the\s+)?$",
-        r"",
-    ),
-    (
-        "extends",
-        r"(?:extends|extending|extension\s+of|modifications?\s+to|modifying)\s+(?:the\s+)?$",
-        r"",
-    ),
-)
 _COMPARE_CUE = (
     r"(?:优于|超越了?|超过了?|胜过|击败了?|不逊色于|逊于|不如|比|相比于|相较于|对比|媲美|"
     r"outperform(?:s|ed|ing)?|surpass(?:es|ed|ing)?|compared\s+(?:to|with)|than|versus|vs\.?)"
@@ -147,7 +100,7 @@ def derive_edges(kg: KnowledgeGraph, lexicon: Lexicon) -> list[DerivedEdge]:
     """Lineage (`builds_on`) and `compared_against` edges for every paper, merged per pair."""
     found: list[DerivedEdge] = []
     for paper in kg.corpus.papers:
-        found.extend(_text_edges(kg, paper))
+        found.extend(_text_edges(kg, paper, lexicon))
         found.extend(_name_edges(kg, paper))
     found.extend(_curated_edges(kg, lexicon))
     return _merge(found)
@@ -169,7 +122,7 @@ def unresolved_curated(kg: KnowledgeGraph, lexicon: Lexicon) -> list[tuple[str, 
     return problems
 
 
-def _text_edges(kg: KnowledgeGraph, paper: Paper) -> Iterator[DerivedEdge]:
+def _text_edges(kg: KnowledgeGraph, paper: Paper, lexicon: Lexicon) -> Iterator[DerivedEdge]:
     self_id = f"paper:{paper.id}"
     stem_parent = _versioned_parent(kg, paper)
     for sentence in paper_sentences(paper):
@@ -180,7 +133,7 @@ def _text_edges(kg: KnowledgeGraph, paper: Paper) -> Iterator[DerivedEdge]:
             before, after = sentence.text[: mention.start], sentence.text[mention.end :]
             relation = None
             if mention.node.kind in _LINEAGE_KINDS and not kg.graph.nodes[target].get("generic"):
-                relation = _cue(before, after)
+                relation = _cue(lexicon, before, after)
                 if relation is None and target == stem_parent and _CITATION.match(after):
                     relation = "successor"  # "FlashAttention [5]" cited by FlashAttention-2
             if relation:
@@ -191,14 +144,20 @@ def _text_edges(kg: KnowledgeGraph, paper: Paper) -> Iterator[DerivedEdge]:
                                   paper.id, sentence.line, "rule")  # fmt: skip
 
 
-def _cue(before: str, after: str) -> str | None:
-    for relation, before_pattern, after_pattern in _CUES:
-        if before_pattern and not re.search(before_pattern, before, re.IGNORECASE):
+def _cue(lexicon: Lexicon, before: str, after: str) -> str | None:
+    """The relation of the first cue of `data/lineage_cues.json` the text around a name meets."""
+    for cue in lexicon.cues:
+        if cue.before and not _pattern(cue.before).search(before):
             continue
-        if after_pattern and not re.search(after_pattern, after, re.IGNORECASE):
+        if cue.after and not _pattern(cue.after).search(after):
             continue
-        return relation
+        return cue.relation
     return None
+
+
+@lru_cache(maxsize=512)
+def _pattern(source: str) -> re.Pattern[str]:
+    return re.compile(source, re.IGNORECASE)
 
 
 def _name_edges(kg: KnowledgeGraph, paper: Paper) -> Iterator[DerivedEdge]:
@@ -209,7 +168,8 @@ def _name_edges(kg: KnowledgeGraph, paper: Paper) -> Iterator[DerivedEdge]:
 
 
 def _versioned_parent(kg: KnowledgeGraph, paper: Paper) -> str | None:
-    """The earlier version a versioned name points to (Llama 2 → LLaMA), if it is known."""
+    """The nearest earlier version a versioned name points to, if it is a known paper or work:
+    Llama 2 → LLaMA, DeepSeek-V3 → DeepSeek-V2, Qwen2-VL → Qwen-VL, Qwen2.5 → Qwen2."""
     self_id = f"paper:{paper.id}"
     names = [alias for alias, node_id in kg.names.aliases if node_id == self_id]
     for name in names:
@@ -217,9 +177,11 @@ def _versioned_parent(kg: KnowledgeGraph, paper: Paper) -> str | None:
         if not match:
             continue
         stem, version = match.group("stem").strip(" -_"), float(match.group("ver"))
+        suffix, marker = match.group("suffix") or "", match.group("v") or ""
         for earlier in _earlier_versions(version):
-            ids = kg.names.by_key.get(compact(stem + earlier), ())
-            nodes = [kg.node(i) for i in ids if i != self_id]
+            keys = [compact(stem + marker + earlier + suffix), compact(stem + earlier + suffix)]
+            ids = {i for key in dict.fromkeys(keys) for i in kg.names.by_key.get(key, ())}
+            nodes = [kg.node(i) for i in sorted(ids) if i != self_id]
             nodes = [n for n in nodes if n.kind in _LINEAGE_KINDS]
             if len(nodes) == 1:
                 return nodes[0].id
@@ -227,6 +189,7 @@ def _versioned_parent(kg: KnowledgeGraph, paper: Paper) -> str | None:
 
 
 def _earlier_versions(version: float) -> list[str]:
+    """Earlier version labels, nearest first: 3 → 2, 1, ""; 2.5 → 2, 1, ""; 1.5 → 1, ""."""
     if version <= 1:
         return []
     below = int(version) - 1 if version.is_integer() else int(version)

@@ -19,3 +19,8 @@ def user_data_dir() -> Path:
 def user_corpus_path() -> Path:
     """The user's own copy of the paper list, made when they first add papers."""
     return user_data_dir() / "corpus.txt"
+
+
+def user_library_path() -> Path:
+    """The user's library (`kgrag add` / `kgrag remove`): versioned JSON Lines, see kg.library."""
+    return user_data_dir() / "library.jsonl"

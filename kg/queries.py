@@ -21,23 +21,32 @@ __all__ = [
     "LineageEdge",
     "Node",
     "TechniqueUse",
+    "AuthorSummary",
     "ancestors",
+    "authors_of",
+    "author_summaries",
+    "coauthors",
     "count_by",
     "descendants",
     "earliest",
+    "group_keys",
+    "labs_share",
     "latest",
     "lineage",
     "lineage_edges",
     "neighbours_for_expansion",
     "normalize_month",
     "papers_by",
+    "papers_of_author",
+    "resolve_author",
     "papers_with_technique",
+    "parent_organizations",
     "path_between",
     "summarize_by",
     "techniques_of",
 ]
 
-GROUP_FIELDS = ("organization", "category", "month", "year", "technique")
+GROUP_FIELDS = ("organization", "category", "month", "quarter", "year", "technique")
 # A technique used by more than this share of the corpus is too common to relate two papers.
 _RARE_TECHNIQUE_SHARE = 0.25
 
@@ -156,11 +165,13 @@ def papers_by(
     month: str | None = None,
     since: str | None = None,
     until: str | None = None,
-    include_parts: bool = False,
+    include_parts: bool = True,
+    author: str | None = None,
 ) -> list[Paper]:
-    """Papers matching every given filter, by date. `org`/`category` take any alias;
+    """Papers matching every given filter, by date. `author` takes any spelling of a name. `org`/`category` take any alias;
     `month`, `since`, `until` are `YYYY-MM` (inclusive; `since`/`until` also take `YYYY`).
-    `include_parts` also counts an organisation's labs (Google DeepMind for Google).
+    An organisation's papers include its labs' (Google DeepMind's for Google), everywhere
+    kgrag lists them; `include_parts=False` keeps only the papers it signs itself.
 
     Example:
         >>> from kg.graph import load_graph
@@ -169,8 +180,13 @@ def papers_by(
         True
         >>> [p.id for p in papers_by(kg, org="Meta", until="2023-07")]
         ['llama', 'llama-2']
+        >>> len(papers_by(kg, org="Google")), len(papers_by(kg, org="Google", include_parts=False))
+        (5, 4)
     """
     papers = list(kg.corpus.papers)
+    if author is not None:
+        own = {p.id for p in papers_of_author(kg, author)}
+        papers = [p for p in papers if p.id in own]
     if org is not None:
         orgs = _org_names(kg, org, include_parts)
         papers = [p for p in papers if orgs & set(p.organizations)]
@@ -207,6 +223,8 @@ def summarize_by(
     kg: KnowledgeGraph, field: str, papers: Iterable[Paper] | None = None
 ) -> list[GroupSummary]:
     """Per group of `field`: the count and the earliest and latest papers, most papers first.
+    An organisation's group holds its labs' papers too (see `papers_by`); a quarter is
+    `YYYY-Qn`.
 
     Example:
         >>> from kg.graph import load_graph
@@ -381,15 +399,58 @@ def _org_names(kg: KnowledgeGraph, org: str, include_parts: bool) -> set[str]:
     return names
 
 
+def labs_share(kg: KnowledgeGraph, org: str, papers: Iterable[Paper]) -> list[tuple[str, int]]:
+    """Of an organisation's papers (labs included), how many each of its labs signed without it:
+    what "5 papers, 1 of them by Google DeepMind" says.
+
+    Example:
+        >>> from kg.graph import load_graph
+        >>> kg = load_graph()
+        >>> labs_share(kg, "谷歌", papers_by(kg, org="Google"))
+        [('Google DeepMind', 1)]
+    """
+    own = _node(kg, org, ("organization",)).label
+    counts: dict[str, int] = {}
+    for paper in papers:
+        if own not in paper.organizations:
+            for lab in paper.organizations:
+                counts[lab] = counts.get(lab, 0) + 1
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+
+
+def group_keys(kg: KnowledgeGraph, field: str, paper: Paper) -> list[str]:
+    """The groups of `field` a paper falls in (see `summarize_by`)."""
+    return _group_keys(kg, field)(paper)
+
+
+def parent_organizations(kg: KnowledgeGraph, org: str) -> list[str]:
+    """The organisations `org` is `part_of` (Google for Google DeepMind), nearest first."""
+    return _org_and_parents(kg, org)[1:]
+
+
+def _org_and_parents(kg: KnowledgeGraph, org: str) -> list[str]:
+    names, node = [org], f"org:{org}"
+    while True:
+        parents = [v for _, v, k in kg.graph.out_edges(node, keys=True) if k == "part_of"]
+        if not parents or parents[0].removeprefix("org:") in names:
+            return names
+        node = parents[0]
+        names.append(node.removeprefix("org:"))
+
+
 def _group_keys(kg: KnowledgeGraph, field: str) -> Callable[[Paper], list[str]]:
     if field == "organization":
-        return lambda p: list(p.organizations)
+        return lambda p: list(dict.fromkeys(o for org in p.organizations
+                                            for o in _org_and_parents(kg, org)))  # fmt: skip
     if field == "category":
         return lambda p: [p.category]
     if field == "month":
         return lambda p: [p.date]
     if field == "year":
         return lambda p: [p.date[:4]]
+    if field == "quarter":
+        # a library paper known only by its year is in no quarter
+        return lambda p: [f"{p.date[:4]}-Q{(int(p.date[5:7]) - 1) // 3 + 1}"] if p.date[5:7] else []
     if field == "technique":
         return lambda p: [u.technique.label for u in techniques_of(kg, f"paper:{p.id}")]
     raise KgragError(f"cannot group by {field!r}: choose one of {', '.join(GROUP_FIELDS)}.")
@@ -444,3 +505,58 @@ def _rare_techniques(kg: KnowledgeGraph, node_id: str) -> list[str]:
     mine = [v for _, v, k in kg.graph.out_edges(node_id, keys=True) if k == "uses_technique"]
     counted = [(len(_technique_users(kg, t)), t) for t in mine]
     return [t for n, t in sorted(counted) if 1 < n <= limit]
+
+
+# --- authors ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AuthorSummary:
+    """An author, their papers (by date) and co-authors with the number of shared papers."""
+
+    author: Node
+    papers: tuple[Paper, ...]
+    coauthors: tuple[tuple[Node, int], ...]
+
+
+def papers_of_author(kg: KnowledgeGraph, name: NameOrNode) -> list[Paper]:
+    """The papers an author (any spelling: `T. Dao`, `Dao, Tri`) wrote, by date."""
+    node = resolve_author(kg, name)
+    by_id = kg.corpus.by_id()
+    ids = [v for _, v, k in kg.graph.out_edges(node.id, keys=True) if k == "authored"]
+    return _by_date(by_id[kg.node(i).paper_id or ""] for i in ids)
+
+
+def resolve_author(kg: KnowledgeGraph, name: NameOrNode) -> Node:
+    """The author `name` stands for: any spelling the corpus or `data/authors.json` has,
+    `Last, First`, initials (`T. Dao`; ambiguous initials raise `AmbiguousNameError`)."""
+    return _node(kg, name, ("author",))
+
+
+def authors_of(kg: KnowledgeGraph, name: NameOrNode) -> list[Node]:
+    """A paper's authors in the order the paper lists them."""
+    paper = _node(kg, name, ("paper",))
+    edges = [(d.get("position", 0), u) for u, _, k, d in
+             kg.graph.in_edges(paper.id, keys=True, data=True) if k == "authored"]  # fmt: skip
+    return [kg.node(u) for _, u in sorted(edges)]
+
+
+def coauthors(kg: KnowledgeGraph, name: NameOrNode) -> list[tuple[Node, int]]:
+    """Who wrote with an author, and on how many papers, most first."""
+    node = resolve_author(kg, name)
+    counts: dict[str, int] = {}
+    for paper in papers_of_author(kg, node):
+        for other in authors_of(kg, kg.node(f"paper:{paper.id}")):
+            if other.id != node.id:
+                counts[other.id] = counts.get(other.id, 0) + 1
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], kg.node(item[0]).label))
+    return [(kg.node(i), n) for i, n in ranked]
+
+
+def author_summaries(kg: KnowledgeGraph) -> list[AuthorSummary]:
+    """Every author with their papers and co-authors, most papers first, then by name."""
+    authors = [kg.node(n) for n, d in kg.graph.nodes(data=True) if d.get("kind") == "author"]
+    summaries = [
+        AuthorSummary(a, tuple(papers_of_author(kg, a)), tuple(coauthors(kg, a))) for a in authors
+    ]
+    return sorted(summaries, key=lambda s: (-len(s.papers), s.author.label))

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 __all__ = ["KINDS", "Lineage", "LineageEdge", "Node"]
 
-KINDS = ("paper", "organization", "category", "technique", "work")
+KINDS = ("paper", "organization", "category", "technique", "work", "author")
 
 
 @dataclass(frozen=True)

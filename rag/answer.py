@@ -21,7 +21,7 @@ from kg.names import find_mentions
 from rag import prompts
 from rag.cite import CheckedText, SourceText, SupportChecker, check_answer, extractive_answer
 from rag.graph_answer import GraphAnswer, answer_from_graph, candidate_papers
-from rag.llm import Generator, LlamaCppGenerator, Message
+from rag.llm import Generator, Message, load_generator
 from rag.refusal import RefusalPolicy, should_refuse
 from rag.route import GRAPH, HYBRID, NONE, RAG, Route, route
 
@@ -130,7 +130,7 @@ class Engine:
         self._generator = generator
         self._retriever_factory = retriever_factory
         self._embedder_factory = embedder_factory
-        self._generator_factory = generator_factory or LlamaCppGenerator
+        self._generator_factory = generator_factory or load_generator
         self.policy = policy or RefusalPolicy()
         self._doc_vectors: dict[str, np.ndarray] = {}
 
@@ -155,7 +155,7 @@ class Engine:
             return load_embedder(embedder)
 
         engine = cls(kg, embedder_factory=make_embedder,
-                     generator_factory=lambda: LlamaCppGenerator(model))  # fmt: skip
+                     generator_factory=lambda: load_generator(model))  # fmt: skip
 
         def make_retriever() -> Any:
             from rag.index import default_index_dir, open_index

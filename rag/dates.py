@@ -1,5 +1,6 @@
-"""Month and date-range expressions in English and Chinese questions (`2023年5月`, `between
-March and June 2023`, `since October`, `2023年下半年`) turned into inclusive YYYY-MM bounds."""
+"""Month and date-range expressions in English and Chinese questions (`2023年5月`, `2023.05`,
+`between March and June 2023`, `2023-03 to 2023-05`, `since October`, `Q1 2023`, `第一季度`,
+`2023年下半年`, `H2 2023`) turned into inclusive YYYY-MM bounds."""
 
 from __future__ import annotations
 
@@ -25,15 +26,28 @@ _ZH_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七":
               "十": 10, "十一": 11, "十二": 12}  # fmt: skip
 _EN_MONTH = "|".join(sorted(_MONTHS, key=len, reverse=True))
 _ZH_MONTH = r"(?:1[0-2]|0?[1-9]|十一|十二|[一二三四五六七八九十])"
+_YEAR = r"(?:19|20)\d\d"
+_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "last": 4, "1st": 1, "2nd": 2,
+             "3rd": 3, "4th": 4, "一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3,
+             "4": 4}  # fmt: skip
+_EN_ORDINAL = r"first|second|third|fourth|last|1st|2nd|3rd|4th"
 
-# One date mention: (year?, month?) in any of the forms users write.
+# One date mention: (year?, month?) or a quarter / half-year, in any of the forms users write.
 _DATE = re.compile(
-    rf"(?<!\d)(?P<y1>(?:19|20)\d\d)\s*[-./]\s*(?P<m1>1[0-2]|0?[1-9])(?!\d)"
-    rf"|(?:(?P<y2>(?:19|20)\d\d)\s*年\s*)?(?P<m2>{_ZH_MONTH})\s*月(?:份)?"
-    rf"|(?P<y2h>(?:19|20)\d\d)\s*年\s*(?P<half>上半年|下半年)"
-    rf"|\b(?P<m3>{_EN_MONTH})\.?(?:\s*,?\s*(?P<y3>(?:19|20)\d\d))?\b"
-    rf"|(?P<h3>first|second)\s+half\s+of\s+(?P<y3h>(?:19|20)\d\d)"
-    rf"|(?<![\d.])(?P<y4>(?:19|20)\d\d)(?![\d.])\s*年?",
+    rf"(?<![\d.])(?P<yq>{_YEAR})\s*[-\s]?\s*Q(?P<q1>[1-4])\b"
+    rf"|\bQ(?P<q2>[1-4])(?:\s*(?:of\s+)?[-,]?\s*(?P<yq2>{_YEAR}))?\b"
+    rf"|\b(?:the\s+)?(?P<q3>{_EN_ORDINAL})\s+quarter(?:\s+of)?(?:\s+(?:the\s+year|(?P<yq3>{_YEAR})))?"
+    rf"|(?:(?P<yq4>{_YEAR})\s*年?\s*)?第?(?P<q4>[一二三四1-4])\s*季度"
+    rf"|(?<![\d.])(?P<yh>{_YEAR})\s*[-\s]?\s*H(?P<h1>[12])\b"
+    rf"|\bH(?P<h2>[12])(?:\s*(?:of\s+)?[-,]?\s*(?P<yh2>{_YEAR}))?\b"
+    rf"|\b(?:the\s+)?(?P<h3>first|second|1st|2nd|former|latter)\s+half(?:\s+of)?(?:\s+(?:the\s+year|(?P<yh3>{_YEAR})))?"
+    rf"|(?:(?P<yh4>{_YEAR})\s*年?\s*)?(?P<half>上半年|下半年)"
+    rf"|(?<![\d.])(?P<y1>{_YEAR})\s*[-./]\s*(?P<m1>1[0-2]|0?[1-9])(?![\d.])"
+    rf"|(?<![\d./])(?P<m5>1[0-2]|0?[1-9])\s*/\s*(?P<y5>{_YEAR})(?!\d)"
+    rf"|(?:(?P<y6>{_YEAR})\s*年\s*)?(?P<m6a>1[0-2]|0?[1-9])\s*[-–~到至]\s*(?P<m6b>1[0-2]|0?[1-9])\s*月"
+    rf"|(?:(?P<y2>{_YEAR})\s*年\s*)?(?P<m2>{_ZH_MONTH})\s*月(?:份)?"
+    rf"|\b(?P<m3>{_EN_MONTH})\.?(?:\s*,?\s*(?P<y3>{_YEAR}))?\b"
+    rf"|(?<![\d.])(?P<y4>{_YEAR})(?![\d.])\s*年?",
     re.IGNORECASE,
 )
 _SINCE = re.compile(r"\b(since|after)\b|以来|之后|以后|起", re.I)
@@ -88,26 +102,36 @@ def find_date_range(text: str, default_year: int) -> DateRange | None:
 
 def _mention(m: re.Match[str]) -> _Mention | None:
     g = m.groupdict()
-    if g["m1"]:
-        month = int(g["m1"])
-        return _Mention(m.start(), m.end(), int(g["y1"]), month, month)
+    quarter = g["q1"] or g["q2"] or g["q3"] or g["q4"]
+    if quarter:
+        year = g["yq"] or g["yq2"] or g["yq3"] or g["yq4"]
+        first = 3 * _ORDINALS[quarter.casefold()] - 2
+        return _span(m, year, first, first + 2)
+    half = g["h1"] or g["h2"] or g["h3"] or g["half"]
+    if half:
+        year = g["yh"] or g["yh2"] or g["yh3"] or g["yh4"]
+        first = 1 if half.casefold() in ("1", "first", "1st", "former", "上半年") else 7
+        return _span(m, year, first, first + 5)
+    if g["m1"] or g["m5"]:
+        month = int(g["m1"] or g["m5"])
+        return _span(m, g["y1"] or g["y5"], month, month)
+    if g["m6a"]:
+        return _span(m, g["y6"], int(g["m6a"]), int(g["m6b"]))
     if g["m2"]:
         month = _zh_month(g["m2"])
-        return _Mention(m.start(), m.end(), int(g["y2"]) if g["y2"] else None, month, month)
-    if g["half"]:
-        first = 1 if g["half"] == "上半年" else 7
-        return _Mention(m.start(), m.end(), int(g["y2h"]), first, first + 5)
+        return _span(m, g["y2"], month, month)
     if g["m3"]:
         month = _MONTHS[g["m3"].casefold()]
         if g["m3"].casefold() == "may" and not g["y3"] and not _looks_like_month(m):
             return None  # "may" is usually the verb
-        return _Mention(m.start(), m.end(), int(g["y3"]) if g["y3"] else None, month, month)
-    if g["h3"]:
-        first = 1 if g["h3"].casefold() == "first" else 7
-        return _Mention(m.start(), m.end(), int(g["y3h"]), first, first + 5)
+        return _span(m, g["y3"], month, month)
     if g["y4"]:
-        return _Mention(m.start(), m.end(), int(g["y4"]), 1, 12)
+        return _span(m, g["y4"], 1, 12)
     return None
+
+
+def _span(m: re.Match[str], year: str | None, first: int, last: int) -> _Mention:
+    return _Mention(m.start(), m.end(), int(year) if year else None, first, last)
 
 
 def _looks_like_month(m: re.Match[str]) -> bool:

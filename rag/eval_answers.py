@@ -108,6 +108,11 @@ class EvalReport:
             "structural_complete": _ratio(
                 sum(set(r.gold_ids) <= set(r.cited) for r in graph), len(graph)
             ),  # fmt: skip
+            # a structural answer is exact when it came from the graph citing exactly the gold
+            "exactness": _ratio(
+                sum(r.answer.route == "graph" and set(r.gold_ids) == set(r.cited) for r in graph),
+                len(graph),
+            ),  # fmt: skip
             "language_match": _ratio(sum(r.language_ok for r in self.results), len(self.results)),
             "key_fact_match": _ratio(sum(bool(f) for f in facts), len(facts)),
             "invented_citation_rate": _ratio(sum(r.invented for r in self.results), all_cited),

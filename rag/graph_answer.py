@@ -13,6 +13,7 @@ from kg.errors import KgragError
 from kg.records import LineageEdge, Node
 from kg.tables import load_category_table
 from rag import prompts
+from rag.graph_phrases import GROUP_WORDS, phrase
 from rag.route import Route
 
 if TYPE_CHECKING:
@@ -64,8 +65,7 @@ def candidate_papers(kg: KnowledgeGraph, route: Route) -> list[Paper]:
     found: dict[str, Paper] = {}
     for org in orgs:
         for cat in cats:
-            for paper in queries.papers_by(kg, org=org, category=cat, since=since, until=until,
-                                           include_parts=True):  # fmt: skip
+            for paper in queries.papers_by(kg, org=org, category=cat, since=since, until=until):
                 found[paper.id] = paper
     for technique in route.techniques:
         users = {use.paper.id for use in queries.papers_with_technique(kg, technique)}
@@ -80,8 +80,16 @@ def answer_from_graph(kg: KnowledgeGraph, route: Route) -> GraphAnswer | None:
             return _lineage_answer(kg, route)
         if route.intent == "path":
             return _path_answer(kg, route)
+        if route.intent == "siblings":
+            return _siblings_answer(kg, route)
+        if route.intent == "attribute":
+            return _attribute_answer(kg, route)
+        if route.intent in ("most", "fewest"):
+            return _group_answer(kg, route)
         if route.intent in ("papers", "count", "earliest", "latest"):
             return _papers_answer(kg, route)
+        if route.intent in ("coauthors", "author_papers", "authors"):
+            return _author_answer(kg, route)
     except KgragError:
         return None  # an ambiguous or unknown name: let retrieval try
     return None
@@ -90,7 +98,7 @@ def answer_from_graph(kg: KnowledgeGraph, route: Route) -> GraphAnswer | None:
 def _papers_answer(kg: KnowledgeGraph, route: Route) -> GraphAnswer:
     lang = route.language
     papers = candidate_papers(kg, route)
-    description = _description(kg, route)
+    description = _description(kg, route, papers)
     citer = _Citer(kg)
     if not papers:
         return GraphAnswer(prompts.render("no_papers", lang, description=description), ())
@@ -188,12 +196,14 @@ def _evidence_lines(
     return lines
 
 
-def _description(kg: KnowledgeGraph, route: Route) -> str:
+def _description(kg: KnowledgeGraph, route: Route, papers: list[Paper] | None = None) -> str:
     lang = route.language
     parts = []
     if route.organizations:
         names = prompts.word("joiner", lang).join(n.label for n in route.organizations)
-        parts.append(prompts.word("published_by", lang, value=names))
+        parts.append(
+            _labs_note(route, papers or [], prompts.word("published_by", lang, value=names))
+        )
     if route.categories:
         table = load_category_table()
         labels = [_category_label(table, n, lang) for n in route.categories]
@@ -243,3 +253,182 @@ def _technique_label(kg: KnowledgeGraph, node: Node, lang: str) -> str:
 
 def _has_cjk(text: str) -> bool:
     return any("\u4e00" <= c <= "\u9fff" for c in text)
+
+
+def _labs_note(route: Route, papers: list[Paper], text: str) -> str:
+    """ "published by Google (1 of them by Google DeepMind)": an organisation's papers include
+    its labs', and the answer says how many came from them."""
+    named = {n.label for n in route.organizations}
+    by_labs = [p for p in papers if not named & set(p.organizations)]
+    if not by_labs:
+        return text
+    labs = sorted({o for p in by_labs for o in p.organizations})
+    joined = prompts.word("joiner", route.language).join(labs)
+    return phrase("labs_note", route.language, value=text, count=len(by_labs), labs=joined)
+
+
+def _attribute_answer(kg: KnowledgeGraph, route: Route) -> GraphAnswer | None:
+    """The asked facts about one paper, the first sentence stating the answer."""
+    node = route.works[0]
+    if node.paper_id is None:
+        return None
+    paper = kg.paper(node.paper_id)
+    lang, citer = route.language, _Citer(kg)
+    number = citer.number(paper)
+    values = {"work": node.label, "date": paper.date, "number": number,
+              "organizations": prompts.word("joiner", lang).join(paper.organizations)}  # fmt: skip
+    lines = [_attribute_line(kg, paper, name, lang, values) for name in route.attributes]
+    if paper.title != node.label:
+        lines.append(phrase("attr_title", lang, title=paper.title))
+    return GraphAnswer("\n".join(lines), tuple(citer.papers))
+
+
+def _attribute_line(
+    kg: KnowledgeGraph, paper: Paper, name: str, lang: str, values: dict[str, object]
+) -> str:
+    if name == "category":
+        label = paper.category_label if lang == "zh" else _category_label(
+            load_category_table(), kg.node(f"category:{paper.category}"), lang)  # fmt: skip
+        return phrase("attr_category", lang, category=f"{label} ({paper.category})", **values)
+    if name == "techniques":
+        uses = queries.techniques_of(kg, f"paper:{paper.id}")
+        if not uses:
+            return phrase("attr_no_techniques", lang, **values)
+        joiner = prompts.word("joiner", lang) if lang == "zh" else ", "
+        names = joiner.join(_technique_label(kg, u.technique, lang) + _also(u, lang) for u in uses)
+        return phrase("attr_techniques", lang, techniques=names, **values)
+    if name == "influence":
+        return phrase("attr_influence", lang, influence=paper.influence, **values)
+    if name == "abstract":
+        text = paper.abstract or paper.influence
+        return phrase("attr_abstract", lang, abstract=text, **values)
+    return phrase(f"attr_{name}", lang, **values)
+
+
+def _also(use: queries.TechniqueUse, lang: str) -> str:
+    """The English name after a Chinese one, so either language finds it."""
+    return f" ({use.technique.label})" if lang == "zh" else ""
+
+
+def _group_answer(kg: KnowledgeGraph, route: Route) -> GraphAnswer:
+    """The group (organisation, month, quarter, …) with the most or fewest papers, and them."""
+    lang = route.language
+    papers = candidate_papers(kg, route)
+    summaries = queries.summarize_by(kg, route.group, papers)
+    if not summaries:
+        return GraphAnswer(
+            prompts.render("no_papers", lang, description=_description(kg, route)), ()
+        )
+    pick = max if route.intent == "most" else min
+    count = pick(s.count for s in summaries)
+    winners = [s.group for s in summaries if s.count == count]
+    scope = _scope(kg, route)
+    labels = [_group_label(kg, route.group, g, lang) for g in winners]
+    names = ("、" if lang == "zh" else ", ").join(labels)
+    citer = _Citer(kg)
+    have = "has" if len(winners) == 1 else "have"
+    lines = [phrase(route.intent, lang, groups=names, have=have, count=count, scope=scope,
+                    group=GROUP_WORDS[route.group][lang])]  # fmt: skip
+    chosen = [p for p in papers if set(queries.group_keys(kg, route.group, p)) & set(winners)]
+    lines += [_paper_line(p, lang, citer) for p in chosen]
+    return GraphAnswer("\n".join(lines), tuple(citer.papers))
+
+
+def _scope(kg: KnowledgeGraph, route: Route) -> str:
+    if not route.has_filters:
+        return ""
+    description = _description(kg, route)
+    return f" ({description})" if route.language == "en" else f"{description}的"
+
+
+def _group_label(kg: KnowledgeGraph, group: str, key: str, lang: str) -> str:
+    if group == "quarter":
+        year, quarter = key.split("-Q")
+        return phrase(
+            "quarter", lang, year=year, quarter=quarter, quarter_zh="一二三四"[int(quarter) - 1]
+        )
+    if group == "category":
+        return _category_label(load_category_table(), kg.node(f"category:{key}"), lang)
+    return key
+
+
+def _siblings_answer(kg: KnowledgeGraph, route: Route) -> GraphAnswer | None:
+    """Works that share a parent with the named work, per parent, with the parent cited."""
+    lang, root, citer = route.language, route.works[0], _Citer(kg)
+    parents = [e.target for e in queries.lineage_edges(kg) if e.source.id == root.id]
+    if not parents:
+        return None
+    work = citer.node_ref(root)
+    lines = []
+    for parent in parents:
+        children = [e.source for e in queries.lineage_edges(kg)
+                    if e.target.id == parent.id and e.source.id != root.id]  # fmt: skip
+        if children:
+            chain = ("、" if lang == "zh" else ", ").join(citer.node_ref(n) for n in children)
+            lines.append(phrase("siblings", lang, parent=citer.node_ref(parent), work=work,
+                                chain=chain))  # fmt: skip
+    if not lines:
+        lines.append(phrase("no_siblings", lang, work=work))
+    return GraphAnswer("\n".join(lines), tuple(citer.papers))
+
+
+# --- authors (papers added from a library: `kg.library`) --------------------------------
+
+_AUTHOR_PHRASES = {
+    "authors": {"en": "{work} was written by {names}.", "zh": "{work} 的作者是 {names}。"},
+    "papers": {"en": "{name} wrote {n} paper(s): {papers}.",
+               "zh": "{name} 的论文（{n} 篇）：{papers}。"},
+    "else": {"en": "Besides {work}, its authors ({names}) wrote: {papers}.",
+             "zh": "除 {work} 外，其作者（{names}）还写了：{papers}。"},
+    "else_none": {"en": "The authors of {work} ({names}) wrote no other paper in the corpus.",
+                  "zh": "{work} 的作者（{names}）在语料中没有其他论文。"},
+    "coauthors": {"en": "{name} has written with {names}.", "zh": "与 {name} 合作过的有：{names}。"},
+    "coauthors_none": {"en": "{name} has no co-author in the corpus.",
+                       "zh": "{name} 在语料中没有合作者。"},
+    "with": {"en": "{name} ({n} paper(s) {refs})", "zh": "{name}（{n} 篇 {refs}）"},
+}  # fmt: skip
+
+
+def _author_answer(kg: KnowledgeGraph, route: Route) -> GraphAnswer:
+    lang = "zh" if route.language == "zh" else "en"
+    citer = _Citer(kg)
+    join = "、" if lang == "zh" else ", "
+
+    def say(key: str, **values: object) -> str:
+        return _AUTHOR_PHRASES[key][lang].format(**values)
+
+    def refs(papers: list[Paper]) -> str:
+        return join.join(f"{p.title} ({p.date}) [P{citer.number(p)}]" for p in papers)
+
+    if route.intent == "coauthors":
+        author = route.authors[0]
+        own = {p.id for p in queries.papers_of_author(kg, author)}
+        parts = []
+        for other, count in queries.coauthors(kg, author):
+            shared = [p for p in queries.papers_of_author(kg, other) if p.id in own]
+            marks = "".join(f"[P{citer.number(p)}]" for p in shared)
+            parts.append(say("with", name=other.label, n=count, refs=marks))
+        if not parts:
+            return GraphAnswer(say("coauthors_none", name=author.label), ())
+        return GraphAnswer(say("coauthors", name=author.label, names=join.join(parts)),
+                           tuple(citer.papers))  # fmt: skip
+    if route.authors:
+        author = route.authors[0]
+        papers = queries.papers_of_author(kg, author)
+        text = say("papers", name=author.label, n=len(papers), papers=refs(papers))
+        return GraphAnswer(text, tuple(citer.papers))
+    work = route.works[0]
+    names = join.join(a.label for a in queries.authors_of(kg, work))
+    ref = citer.node_ref(work)
+    if route.intent == "authors":
+        return GraphAnswer(say("authors", work=ref, names=names), tuple(citer.papers))
+    others: dict[str, Paper] = {}
+    for author in queries.authors_of(kg, work):
+        for paper in queries.papers_of_author(kg, author):
+            if paper.id != work.paper_id:
+                others[paper.id] = paper
+    listed = sorted(others.values(), key=lambda p: (p.date, p.line))
+    if not listed:
+        return GraphAnswer(say("else_none", work=ref, names=names), tuple(citer.papers))
+    text = say("else", work=ref, names=names, papers=refs(listed))
+    return GraphAnswer(text, tuple(citer.papers))

@@ -1,7 +1,9 @@
-"""The text generator behind answers: a tiny `Generator` protocol and its llama.cpp backend.
+"""The text generator behind answers: a tiny `Generator` protocol and its llama.cpp backends.
 
-The model loads lazily, once per process (per path and settings), so graph answers and
-refusals never pay for it.
+`LlamaCppGenerator` runs llama.cpp in this process; the model loads lazily, once per process (per
+path and settings), so graph answers and refusals never pay for it. `load_generator()` — what the
+CLI and the app use — returns `rag.llm_worker.WorkerGenerator`, which runs the same generator in a
+kept-warm child process so that a native crash cannot take the app or the CLI down.
 """
 
 from __future__ import annotations
@@ -71,6 +73,9 @@ class LlamaCppGenerator:
         self.n_ctx = n_ctx
         self.max_tokens = max_tokens
         self.temperature = temperature
+        # Token counts of the last generation: how much of the prompt llama.cpp could reuse from
+        # the previous call (its longest common token prefix) and how much it had to evaluate.
+        self.last_usage: dict[str, int] = {}
 
     @property
     def model_path(self) -> Path:
@@ -87,7 +92,10 @@ class LlamaCppGenerator:
             return _CACHE[key]
 
     def stream(self, messages: Sequence[Message], max_tokens: int | None = None) -> Iterator[str]:
-        chunks = self.llama().create_chat_completion(
+        llama = self.llama()
+        before = _tokens(llama)
+        generated = 0
+        chunks = llama.create_chat_completion(
             messages=[{"role": m.role, "content": m.content} for m in messages],
             stream=True,
             max_tokens=max_tokens or self.max_tokens,
@@ -96,12 +104,32 @@ class LlamaCppGenerator:
         for chunk in chunks:
             piece = chunk["choices"][0]["delta"].get("content")
             if piece:
+                generated += 1
                 yield piece
+        self.last_usage = _usage(before, _tokens(llama), generated)
 
 
-def load_generator(model: Path | str | None = None) -> LlamaCppGenerator:
-    """The default generator for a model path (None: `default_model_path()`)."""
-    return LlamaCppGenerator(model)
+def load_generator(model: Path | str | None = None, max_tokens: int | None = None) -> Any:
+    """The generator the CLI and the app use: llama.cpp in a crash-proof worker process."""
+    from rag.llm_worker import WorkerGenerator
+
+    return WorkerGenerator(model, max_tokens=max_tokens)
+
+
+def _tokens(llama: Any) -> list[int]:
+    ids = getattr(llama, "_input_ids", None)
+    return [] if ids is None else [int(t) for t in ids]
+
+
+def _usage(before: list[int], after: list[int], generated: int) -> dict[str, int]:
+    reused = 0
+    for old, new in zip(before, after, strict=False):
+        if old != new:
+            break
+        reused += 1
+    prompt = max(len(after) - generated, 0)
+    return {"prompt_tokens": prompt, "reused_tokens": min(reused, prompt),
+            "evaluated_tokens": max(prompt - reused, 0)}  # fmt: skip
 
 
 def _load_llama(path: Path, n_ctx: int, n_threads: int) -> Any:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from kg.names import Mention, find_mentions
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 __all__ = ["Route", "detect_language", "route"]
 
 GRAPH, RAG, HYBRID, NONE = "graph", "rag", "hybrid", "none"
+W = "⟨w⟩"  # a work or paper the question names, in the question's shape (see `_shape`)
 
 _COUNT = re.compile(r"\bhow many\b|\bnumber of\b|\bcount\b|几篇|多少|几个|数量|总数", re.I)
 _EARLIEST = re.compile(r"\b(first|earliest|oldest)\b|最早|第一|最先|最初", re.I)
@@ -31,25 +33,130 @@ _PAPER_WORD = re.compile(r"\bpapers?\b|\bworks?\b|\bpublications?\b|论文|文�
 _LIST = re.compile(
     r"\b(which|what|list|show|name)\b.{0,40}\b(papers?|works?|publications?)\b"
     r"|\bpublish(?:ed|es)?\b|\breleased?\b|\bput out\b|\bpapers?\s+(?:from|by|of|in|on|about)\b"
-    r"|哪些|哪几篇|列出|列举|发表了|发布了|有什么论文|的论文|论文有",
+    r"|\bc[ao]mes?\s+out\b|\bappeared\b|\bwas\s+published\b"
+    r"|哪些|哪几篇|列出|列举|发表了|发布了|有什么论文|的论文|论文有|发表的|发布的",
     re.I,
 )
-_BASED_ON = re.compile(
-    r"\bbased on\b|\bbuilds? (?:up)?on\b|\bbuilt (?:up)?on\b|\bderived from\b|\bfine-?tuned from\b"
-    r"|\bderives? from\b|\bextends?\b|基于|为基础|基础上|源自|来源于|衍生自|继承",
+# Lineage direction. Each rule reads the question's shape, in which every named work is ⟨w⟩;
+# the first rule that matches says whether the question asks what the work builds on
+# ("ancestors") or what builds on it ("descendants"). Verbs point from the child to the parent
+# (A based on B), so the side of the verb the work stands on decides; relation nouns
+# (predecessor, successor, 前身, 后继) ask for their own direction unless the work is their
+# subject ("⟨w⟩ is the successor of what?" asks for ancestors).
+_UP_VERB = (r"(?:based|built|build|builds|building|derived|derives?|descend(?:s|ed)?|fine-?tuned|"
+            r"initiali[sz]ed|evolved?|grew|originat\w*|stem(?:s|med)?|come|comes|came|"
+            r"adapted|distilled|trained)\s+(?:up)?(?:on|from|upon|out\s+of)")  # fmt: skip
+_UP_NOUN = (r"predecessors?|ancestors?|parents?|origins?|roots?|base\s+models?|"
+            r"previous\s+(?:version|generation|model)|前身|祖先|父模型|上一代|上一版本?|前代|"
+            r"基础模型|基座模型|底座|原型|母模型")  # fmt: skip
+_DOWN_NOUN = (r"successors?|descendants?|children|child\s+models?|follow-?ups?|derivatives?|"
+              r"offspring|later\s+(?:versions?|models?|works?)|next\s+(?:version|generation)|"
+              r"后继|后续|继任|下一代|升级版|改进版|衍生|派生|子模型|后代")  # fmt: skip
+_ZH_UP_VERB = r"基于|源自|来源于|来自|衍生自|派生自|继承自|演化自|演变自|脱胎于|改进自|升级自|微调自|沿用|是从|从"
+_DIRECTION_RULES: tuple[tuple[str, str], ...] = (
+    (
+        rf"{W}\s*(?:is|was)\s+(?:a|an|the)?\s*(?:direct\s+)?(?:{_DOWN_NOUN})\s+(?:of|to)",
+        "ancestors",
+    ),
+    (
+        rf"{W}\s*(?:is|was)\s+(?:a|an|the)?\s*(?:direct\s+)?(?:{_UP_NOUN})\s+(?:of|to)",
+        "descendants",
+    ),
+    (rf"{W}\s*是\s*\S{{0,10}}的\s*(?:{_DOWN_NOUN})", "ancestors"),
+    (rf"{W}\s*是\s*\S{{0,10}}的\s*(?:{_UP_NOUN})", "descendants"),
+    (
+        rf"(?:{_UP_NOUN})\s*(?:is|是|为)\s*{W}|has\s+{W}\s+as\s+(?:its\s+|a\s+|the\s+)?(?:{_UP_NOUN})",
+        "descendants",
+    ),
+    (
+        rf"(?:{_DOWN_NOUN})\s*(?:is|是|为)\s*{W}|has\s+{W}\s+as\s+(?:its\s+|a\s+|the\s+)?(?:{_DOWN_NOUN})",
+        "ancestors",
+    ),
+    (rf"{W}.{{0,24}}?\b{_UP_VERB}\b", "ancestors"),
+    (rf"\b{_UP_VERB}\s+(?:the\s+)?(?:top\s+of\s+)?(?:the\s+)?{W}", "descendants"),
+    (
+        rf"{W}.{{0,20}}?\b(?:shares?|uses?|adopts?|follows?|borrows?|reuses?)\s+(?:the\s+)?(?:same\s+)?"
+        r"(?:model\s+)?architecture",
+        "ancestors",
+    ),
+    (
+        rf"{W}\s*(?:是|都是|也是)?\s*(?:在|建立在|构建在)\s*\S{{0,10}}(?:基础上|基础之上|之上)",
+        "ancestors",
+    ),
+    (
+        rf"(?:在|以)\s*{W}\s*(?:的)?\s*(?:基础上|基础之上|之上|为基础|作为基础|为基座|为底座|为骨干)",
+        "descendants",
+    ),
+    (rf"{W}\s*(?:衍生|派生|演化|演变|发展|升级|改进|扩展)出", "descendants"),
+    (rf"(?:{_ZH_UP_VERB})\s*{W}", "descendants"),
+    (rf"{W}\s*\S{{0,6}}?(?:{_ZH_UP_VERB})", "ancestors"),
+    (rf"(?:{_UP_NOUN})\s*(?:of|for)\s+{W}|{W}(?:'s|’s|\s*的)\s*(?:{_UP_NOUN})", "ancestors"),
+    (
+        rf"(?:{_DOWN_NOUN})\s*(?:of|to|for)\s+{W}|{W}(?:'s|’s|\s*的)\s*(?:{_DOWN_NOUN})",
+        "descendants",
+    ),
+    (
+        rf"\b(?:came|comes?|released|published)\s+(?:right\s+)?(?:after|following)\s+{W}|{W}\s*之后",
+        "descendants",
+    ),
+    (rf"\b(?:came|comes?|released|published)\s+(?:right\s+)?before\s+{W}|{W}\s*之前", "ancestors"),
+    (rf"{W}.{{0,12}}(?:{_DOWN_NOUN})", "descendants"),
+    (rf"{W}.{{0,12}}(?:{_UP_NOUN})", "ancestors"),
+    # no word ties the cue to the work ("and what came after it? (Llama 2)"): the cue alone
+    (rf"\b(?:came|comes?|come\s+next)\s+after\b|(?:{_DOWN_NOUN})", "descendants"),
+    (rf"\b(?:came|comes?)\s+before\b|(?:{_UP_NOUN})", "ancestors"),
+)
+_RELATION = re.compile(
+    r"\brelat(?:ed|ion|ionship|es?)\b|\bconnect(?:ed|ion|s)?\b|\blink(?:ed|s)?\b|\bpath\b|\bbetween\b"
+    r"|\btrace\b|\bchain\b|\bfrom\s+⟨w⟩.{0,20}\bto\s+⟨w⟩|关系|联系|关联|路径|之间|演进路线|怎么演变|从\s*⟨w⟩.{0,10}到",
     re.I,
 )
-_PREDECESSOR = re.compile(r"\bpredecessors?\b|\bancestors?\b|\bparents?\b|\bcame before\b|前身|祖先",
-                          re.I)  # fmt: skip
-_DESCENDANT = re.compile(
-    r"\bdescend\w*|\bsuccessors?\b|\bcame after\b|\bcomes? after\b|\bcome next\b|\bfollow-?ups?\b"
-    r"|\bchildren\b|\bbuilt from it\b|后续|衍生|继任|之后的工作|后来的工作|演化出|派生",
+_SIBLINGS = re.compile(
+    r"\bshares?\s+(?:a|the)?\s*(?:same\s+)?(?:parent|base|ancestor|foundation)|\bsame\s+"
+    r"(?:parent|base(?:\s+model)?|model|foundation|ancestor)\s+as\b|\bsiblings?\b"
+    r"|同一个?\s*(?:模型|基座|父模型|基础|祖先)|同源|兄弟",
     re.I,
 )
-_PATH = re.compile(
-    r"\bpath\b|\bbetween\b|\bfrom\b.+\bto\b|\bchain\b|路径|之间|演进路线|怎么演变", re.I
+_LINEAGE = re.compile(r"\blineage\b|\bfamily\b|\bgenealogy\b|\bevolution\b|谱系|家族|演进|演化|发展脉络|来龙去脉",
+                      re.I)  # fmt: skip
+# What a question asks about one paper: (attribute, cue).
+_ATTRIBUTES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("organization", re.compile(
+        r"\bwho\b|\bwhose\b|\bwhich\s+(?:organi[sz]ations?|compan(?:y|ies)|labs?|institutions?|teams?|"
+        r"groups?|universit(?:y|ies)|orgs?)\b|\bpublishers?\b|\bbehind\b|\bauthors?\b"
+        r"|谁|哪(?:个|家|所)?\s*(?:机构|公司|单位|团队|实验室|大学|组织)|哪家|发表单位|发布单位|出自|作者",
+        re.I)),
+    ("date", re.compile(
+        r"\bwhen\b|\bwhat\s+(?:date|month|year|time)\b|\bwhich\s+(?:month|year|date)\b|"
+        r"\b(?:release|publication)\s+date\b|\bdated?\b|什么时候|何时|哪一?年|哪个?月|几月|发布时间|发表时间|日期",
+        re.I)),
+    ("category", re.compile(
+        r"\bcategor(?:y|ies)\b|\bsection\b|\bfiled\s+under\b|\bclassified\b|\bwhich\s+(?:area|field|track)\b"
+        r"|类别|分类|哪一?类|什么类|什么方向|哪个方向|哪一个方向|归在|归为|属于", re.I)),
+    ("techniques", re.compile(
+        r"\b(?:which|what)\s+(?:\w+\s+)?(?:techniques?|methods?)\b.{0,30}\b(?:use[sd]?|employ\w*|appl\w*|rel\w*)\b"
+        r"|(?:用到|采用|使用|涉及|用了)\S{0,6}(?:技术|方法)", re.I)),
+    ("influence", re.compile(
+        r"\binfluen\w*|\bimpact\b|\bsignifican\w*|\bknown\s+for\b|\bimportan\w*|影响|意义|地位", re.I)),
+    ("abstract", re.compile(r"\babstract\b|摘要", re.I)),
+)  # fmt: skip
+# Superlatives over groups: which organisation / month / category … has the most papers.
+_MOST = re.compile(
+    r"\bmost\b|\b(?:largest|greatest|highest|biggest)\s+(?:number|count|share)\b|最多|最高产|最活跃",
+    re.I,
 )
-_LINEAGE = re.compile(r"\blineage\b|\bfamily\b|\bfamily tree\b|谱系|家族|演进|演化|发展脉络", re.I)
+_FEWEST = re.compile(r"\bfewest\b|\bleast\b|\b(?:smallest|lowest)\s+(?:number|count)\b|最少", re.I)
+_GROUPS: tuple[tuple[str, str], ...] = (
+    ("quarter", r"quarters?|季度"),
+    ("month", r"months?|月份?"),
+    ("year", r"years?|年份|一年|年"),
+    ("technique", r"techniques?|methods?|技术|方法"),
+    ("category", r"categor(?:y|ies)|sections?|areas?|fields?|topics?|directions?|tracks?|类别|方向|领域|分类|类"),
+    ("organization", r"organi[sz]ations?|compan(?:y|ies)|labs?|institutions?|universit(?:y|ies)|teams?|"
+                     r"orgs?|publishers?|机构|公司|单位|团队|实验室|大学|组织"),
+)  # fmt: skip
+_ASKED_GROUP = r"(?:\b(?:which|what)\s+(?:\w+\s+)?|哪(?:个|一个|一|家|所|些)?\s*)(?:{nouns})"
+_WHO = re.compile(r"\bwho\b|谁", re.I)
 _TOPIC = re.compile(
     r"\b(?:about|on|regarding|concerning|related to|relating to|for|in the area of)\b\s+(?P<en>.+)"
     r"|(?:关于|有关|涉及|针对)(?P<zh1>.+)|(?P<zh2>[^，。？?]{1,12}?)(?:方面|相关|有关)",
@@ -62,6 +169,13 @@ _LATIN_NAME = re.compile(
     r"(?P<word>[A-Za-z][A-Za-z0-9]*(?:[-.][A-Za-z0-9]+)*)(?P<version>\s+(?!(?:19|20)\d\d\b)\d+(?:\.\d+)?\b)?"
 )
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+# Capitalised English words that open or fill a question; never names.
+_QUESTION_WORDS = {
+    "what", "which", "who", "whose", "when", "where", "why", "how", "is", "are", "was", "were",
+    "do", "does", "did", "can", "could", "list", "show", "tell", "give", "name", "trace",
+    "papers", "paper", "the", "a", "an", "in", "on", "of", "among", "since", "before", "after",
+    "between", "from", "release", "released", "published", "publish", "works", "models",
+}  # fmt: skip
 _MONTH_WORDS = {"january", "february", "march", "april", "may", "june", "july", "august",
                 "september", "october", "november", "december", "jan", "feb", "mar", "apr",
                 "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec"}  # fmt: skip
@@ -69,13 +183,18 @@ _MONTH_WORDS = {"january", "february", "march", "april", "may", "june", "july", 
 
 @dataclass(frozen=True)
 class Route:
-    """The analysis of one question. `kind` is graph | rag | hybrid (refusal is decided later)."""
+    """The analysis of one question. `kind` is graph | rag | hybrid (refusal is decided later).
+
+    `intent`: papers | count | earliest | latest (over the filters) | attribute (of `works[0]`,
+    which `attributes` names) | most | fewest (the `group` with the most / fewest papers) |
+    ancestors | descendants | lineage | siblings (of `works[0]`) | path (between two works) |
+    coauthors (of `authors[0]`) | author_papers (of `authors[0]`, or the other papers of the
+    authors of `works[0]`) | authors (of `works[0]`) | "".
+    """
 
     question: str
     kind: str
-    intent: (
-        str  # papers | count | earliest | latest | ancestors | descendants | lineage | path | ""
-    )
+    intent: str
     language: str
     organizations: tuple[Node, ...] = ()
     categories: tuple[Node, ...] = ()
@@ -84,6 +203,9 @@ class Route:
     dates: DateRange | None = None
     unknown_names: tuple[str, ...] = ()
     topic: str = ""
+    attributes: tuple[str, ...] = ()
+    group: str = ""
+    authors: tuple[Node, ...] = ()
 
     @property
     def has_filters(self) -> bool:
@@ -99,8 +221,19 @@ class Route:
 
 
 def detect_language(text: str) -> str:
-    """`zh` when the question is written in Chinese, else `en`."""
-    return "zh" if _CJK.search(text) else "en"
+    """`zh` when the question is mainly Chinese, else `en`. A mixed question ("What did 普林斯顿
+    publish?") is English when its English words outnumber half its Chinese characters; names
+    (capitalised inside a sentence, or with inner capitals or digits) are not words here."""
+    cjk = len(_CJK.findall(text))
+    if not cjk:
+        return "en"
+    words = [w for w in re.findall(r"[A-Za-z][A-Za-z'’-]*", text) if _is_plain_word(w)]
+    return "zh" if cjk >= 2 * len(words) else "en"
+
+
+def _is_plain_word(word: str) -> bool:
+    rest = word[1:]
+    return rest == rest.lower() and (word[0].islower() or word.casefold() in _QUESTION_WORDS)
 
 
 def route(kg: KnowledgeGraph, question: str) -> Route:
@@ -130,35 +263,126 @@ def route(kg: KnowledgeGraph, question: str) -> Route:
         dates=dates,
         unknown_names=tuple(unknown),
     )
-    lineage = _lineage_intent(question, mentions, works)
-    if lineage:
-        return _with(base, GRAPH, lineage)
-    return _filter_route(base, question, mentions)
+    shape = _shape(question, mentions, dates)
+    authored = _author_route(kg, base, question, tuple(by_kind.get("author", [])))
+    if authored is not None:
+        return authored
+    if works:
+        lineage = _lineage_intent(shape, works)
+        if lineage:
+            return _with(base, GRAPH, lineage)
+        attributes = _attributes(shape, works)
+        if attributes:
+            return replace(base, kind=GRAPH, intent="attribute", attributes=attributes,
+                           categories=(), organizations=(), dates=None)  # fmt: skip
+    grouped = _group_intent(base, shape)
+    if grouped is not None:
+        return grouped
+    return _filter_route(base, shape, mentions)
 
 
-def _lineage_intent(question: str, mentions: list[Mention], works: tuple[Node, ...]) -> str:
-    if not works:
-        return ""
-    if len(works) >= 2 and _PATH.search(question):
+_COAUTHOR = re.compile(r"co-?authors?|collaborat\w*|\bwork(?:ed|s)?\s+with\b|\bwr[io]te\s+with\b"
+                       r"|合作|共同作者|合著", re.I)  # fmt: skip
+_AUTHORS_OF = re.compile(r"\bauthors?\b|\bwho\s+wrote\b|作者|谁写", re.I)
+_ELSE = re.compile(r"\belse\b|\bother\b|\balso\b|\bbesides\b|还|其他|其它|别的", re.I)
+_WROTE = re.compile(
+    r"\bwr[io]te\b|\bwritten\b|\bauthored\b|\bpapers?\b|\bpublish|写|论文|发表", re.I
+)
+
+
+def _author_route(
+    kg: KnowledgeGraph, base: Route, question: str, authors: tuple[Node, ...]
+) -> Route | None:
+    """Questions about people: who wrote with X, what X wrote, what else the authors of a
+    paper wrote, who wrote a paper (only for papers whose authors the graph knows)."""
+    if authors and _COAUTHOR.search(question):
+        return replace(base, kind=GRAPH, intent="coauthors", authors=authors)
+    works = [w for w in base.works if w.kind == "paper" and _has_authors(kg, w)]
+    if works and _AUTHORS_OF.search(question):
+        intent = "author_papers" if _ELSE.search(question) else "authors"
+        return replace(base, kind=GRAPH, intent=intent, works=(works[0],), authors=())
+    if authors and _WROTE.search(question):
+        return replace(base, kind=GRAPH, intent="author_papers", authors=authors, works=())
+    return None
+
+
+def _has_authors(kg: KnowledgeGraph, node: Node) -> bool:
+    return any(k == "authored" for _, _, k in kg.graph.in_edges(node.id, keys=True))
+
+
+def _shape(question: str, mentions: list[Mention], dates: DateRange | None) -> str:
+    """The question with each named work written ⟨w⟩, other names blanked, and the date
+    phrase blanked, so cue words are read around the names and never inside them."""
+    chars = list(question)
+    if dates is not None:
+        chars[dates.start : dates.end] = " " * (dates.end - dates.start)
+    for m in sorted(mentions, key=lambda m: -m.start):
+        keep = m.node.kind == "category"  # 基础模型 is a category and a lineage noun
+        if m.node.kind in ("paper", "work"):
+            chars[m.start : m.end] = f" {W} "
+        elif not keep:
+            chars[m.start : m.end] = " " * (m.end - m.start)
+    return "".join(chars)
+
+
+def _lineage_intent(shape: str, works: tuple[Node, ...]) -> str:
+    direction = _direction(shape)
+    if len(works) >= 2 and (direction or _RELATION.search(shape)):
         return "path"
-    if _DESCENDANT.search(question):
-        return "descendants"
-    if _PREDECESSOR.search(question):
-        return "ancestors"
-    cue = _BASED_ON.search(question)
-    if cue:
-        first = min(_first_start(mentions, w) for w in works)
-        return "ancestors" if first < cue.start() else "descendants"
-    if _LINEAGE.search(question):
+    if _SIBLINGS.search(shape):
+        return "siblings"
+    if direction:
+        return direction
+    if _LINEAGE.search(shape):
         return "lineage"
     return ""
 
 
-def _filter_route(base: Route, question: str, mentions: list[Mention]) -> Route:
-    paperish = bool(_PAPER_WORD.search(question))
-    counting = bool(_COUNT.search(question)) and (paperish or base.has_filters)
-    listing = bool(_LIST.search(question))
-    extreme = _extreme(question) if (paperish or base.has_filters) else ""
+def _direction(shape: str) -> str:
+    for pattern, direction in _DIRECTION_RULES:
+        if _compiled(pattern).search(shape):
+            return direction
+    return ""
+
+
+def _attributes(shape: str, works: tuple[Node, ...]) -> tuple[str, ...]:
+    """What the question asks about one corpus paper (who published it, when, …), if anything."""
+    if len(works) != 1 or works[0].kind != "paper":
+        return ()
+    if _COUNT.search(shape) or re.search(r"\bpapers\b|哪些论文|哪几篇", shape, re.I):
+        return ()  # about several papers, not one attribute
+    return tuple(name for name, cue in _ATTRIBUTES if cue.search(shape))
+
+
+def _group_intent(base: Route, shape: str) -> Route | None:
+    """Which organisation / month / category … has the most (or fewest) papers."""
+    order = "fewest" if _FEWEST.search(shape) else "most" if _MOST.search(shape) else ""
+    if not order or base.works:
+        return None
+    group = _asked_group(shape)
+    if not group:
+        return None
+    return replace(base, kind=GRAPH, intent=order, group=group)
+
+
+def _asked_group(shape: str) -> str:
+    for name, nouns in _GROUPS:
+        if re.search(_ASKED_GROUP.format(nouns=nouns), shape, re.I):
+            return name
+    if _WHO.search(shape):
+        return "organization"
+    for name, nouns in _GROUPS:
+        if re.search(rf"(?:\b|的)(?:{nouns})(?:\b|是)", shape, re.I) and name != "year":
+            return name
+    return ""
+
+
+def _filter_route(base: Route, shape: str, mentions: list[Mention]) -> Route:
+    question = base.question
+    paperish = bool(_PAPER_WORD.search(shape))
+    counting = bool(_COUNT.search(shape)) and (paperish or base.has_filters)
+    listing = bool(_LIST.search(shape))
+    extreme = _extreme(shape) if (paperish or base.has_filters) else ""
     if not (base.has_filters or (counting and paperish) or (extreme and paperish)):
         return base
     if base.works and not (counting or extreme):
@@ -172,7 +396,8 @@ def _filter_route(base: Route, question: str, mentions: list[Mention]) -> Route:
         return _with(base, HYBRID if topic else GRAPH, extreme, topic)
     if listing or paperish:
         return _with(base, HYBRID if topic else GRAPH, "papers", topic)
-    if topic and base.organizations:
+    if base.organizations or base.categories:
+        # named, but no structural intent: retrieval over the graph's candidates, never a refusal
         return _with(base, HYBRID, "papers", topic)
     return base
 
@@ -182,6 +407,11 @@ def _extreme(question: str) -> str:
     if earliest and latest:
         return "earliest" if earliest.start() < latest.start() else "latest"
     return "earliest" if earliest else "latest" if latest else ""
+
+
+@lru_cache(maxsize=256)
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.IGNORECASE)
 
 
 def _topic(question: str, mentions: list[Mention], dates: DateRange | None) -> str:
@@ -214,7 +444,7 @@ def _unknown_names(
         capitalised = word[0].isupper() and (language == "zh" or not initial)
         if not (inner or capitalised) or not any(c.isalpha() for c in word):
             continue
-        if word.casefold() in _MONTH_WORDS or _overlaps(match, dates):
+        if word.casefold() in _MONTH_WORDS | _QUESTION_WORDS or _overlaps(match, dates):
             continue
         name = match[0].strip() if match["version"] else word
         if _covered(match.start(), match.end(), mentions) or _in_corpus(kg, name):

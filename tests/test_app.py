@@ -240,6 +240,41 @@ def test_the_api_answers_traces_lineage_and_exports(server: LiveServer, kg: Any)
     assert subgraph.number_of_nodes() < kg.graph.number_of_nodes()
 
 
+def ask_timed(page: Any, question: str) -> float:
+    """Seconds from pressing Ask to the checked answer's route badge."""
+    open_tab(page, "Ask")
+    page.locator("#kg-clear").click()
+    page.wait_for_function("!document.querySelector('#kg-answer-meta .kg-badge')")
+    page.locator("#kg-question textarea").fill(question)
+    started = time.monotonic()
+    page.locator("#kg-ask").click()
+    page.wait_for_selector("#kg-answer-meta .kg-badge", timeout=30_000)
+    return time.monotonic() - started
+
+
+def test_graph_questions_are_not_queued_behind_a_generating_answer(page: Any) -> None:
+    other = page.context.new_page()
+    other.goto(page.url)
+    other.wait_for_selector("#kg-header")
+    other.locator("#kg-question textarea").fill("How does Medusa speed up LLM inference?")
+    other.locator("#kg-ask").click()
+    # Wait until the LLM is really generating: streamed text has replaced the placeholder.
+    other.wait_for_function(
+        "() => { const m = document.querySelectorAll('#kg-chat [data-testid=\"bot\"]');"
+        " return m.length && m[m.length - 1].innerText.trim().length > 3; }",
+        timeout=ANSWER_TIMEOUT_MS,
+    )
+    questions = ["What did Meta publish?", "谷歌发表了几篇论文?", "What is Code Llama based on?",
+                 "有哪些多模态论文?", "Which papers came out in July 2023?", "Code Llama 基于哪个模型?"]  # fmt: skip
+    seconds = [ask_timed(page, q) for q in questions]
+    still_generating = other.locator("#kg-answer-meta .kg-badge").count() == 0
+    other.wait_for_selector("#kg-answer-meta .kg-badge, #kg-answer-meta .kg-error",
+                            timeout=ANSWER_TIMEOUT_MS)  # fmt: skip
+    other.close()
+    assert still_generating, "the retrieval answer ended before the graph questions: no overlap"
+    assert max(seconds) < 2.0, dict(zip(questions, seconds, strict=True))
+
+
 def test_a_valid_upload_is_merged_into_the_user_copy_and_indexed(
     page: Any, server: LiveServer, tmp_path: Path
 ) -> None:
@@ -267,6 +302,17 @@ def test_every_tab_has_a_screenshot(page: Any) -> None:
         open_tab(page, tab)
         time.sleep(0.5)
         assert shoot(page, f"tab-{tab.lower()}").stat().st_size > 10_000
+
+
+def test_the_page_names_no_external_host_in_its_metadata(server: LiveServer) -> None:
+    import urllib.request
+
+    with urllib.request.urlopen(server.url, timeout=10) as response:
+        html = response.read().decode("utf-8")
+    metas = re.findall(r"<meta\b[^>]*>", html, flags=re.DOTALL)
+    assert metas
+    external = [m for m in metas if re.search(r'content="https?://(?!127\.0\.0\.1)', m)]
+    assert external == []
 
 
 def test_no_request_left_loopback_during_the_session(page: Any, requests_seen: RequestLog) -> None:

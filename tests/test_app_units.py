@@ -185,6 +185,9 @@ def test_serve_with_a_broken_corpus_fails_with_one_line(tmp_path: Path) -> None:
 class MissingModelServices:
     """Stands in for AppServices when the LLM file is missing (as the library reports it)."""
 
+    def llm_queue(self) -> int | None:
+        return None  # the LLM never started
+
     def ask_stream(self, question: str, history: tuple[str, ...] = ()) -> Any:
         from rag.llm import ModelMissingError
 

@@ -16,6 +16,7 @@ from ui.app_services import AppServices
 
 STATIC = Path(__file__).resolve().parent / "static"
 TITLE = "kgrag — AI papers 2023"
+APP_CONCURRENCY = 16  # questions and clicks served at once (the LLM still answers one at a time)
 
 
 def static_text(name: str) -> str:
@@ -80,9 +81,14 @@ def launch(
     The models load in the background once the page is being served (`warm_up`).
     """
     import gradio as gr
+    from starlette.middleware import Middleware
+
+    from ui.app_offline import OfflinePage
 
     app = build_app(services)
-    app.queue(default_concurrency_limit=1)
+    # Graph answers, refusals, lineage, papers and export never wait behind a generation: events
+    # run side by side, and the LLM worker itself queues generations one at a time.
+    app.queue(default_concurrency_limit=APP_CONCURRENCY)
     app.launch(
         server_name=host,
         server_port=port,
@@ -98,6 +104,7 @@ def launch(
         mcp_server=False,
         enable_monitoring=False,
         prevent_thread_lock=True,
+        app_kwargs={"middleware": [Middleware(OfflinePage)]},
     )
     shown = f"[{host}]" if ":" in host else host
     print(f"kgrag: serving on http://{shown}:{port}  (Ctrl+C to stop)", file=sys.stderr)

@@ -1,4 +1,5 @@
-"""Named API endpoints for `gradio_client`: `ask`, `lineage` (and `export_graph`, in app_export).
+"""Named API endpoints for `gradio_client`: `ask`, `lineage`, `papers` (and `export_graph`, in
+app_export).
 
 Errors reach the client as `gradio.Error` with the library's message (never a traceback).
 """
@@ -36,5 +37,22 @@ def register_api(services: AppServices) -> None:
         except Exception as exc:
             raise gr.Error(message_for(exc)) from exc
 
+    def papers(org: str, exact_org: bool = False) -> list:
+        """An organisation's papers (any alias; its labs' included unless `exact_org`), as
+        `kgrag papers --org ORG [--exact-org] --json` prints them."""
+        try:
+            return papers_json(services, org, exact_org)
+        except Exception as exc:
+            raise gr.Error(message_for(exc)) from exc
+
     gr.api(ask, api_name="ask")
     gr.api(lineage, api_name="lineage")
+    gr.api(papers, api_name="papers")
+
+
+def papers_json(services: AppServices, org: str, exact_org: bool = False) -> list[dict]:
+    """The `/papers` endpoint's answer: the Papers tab's selection in the CLI's JSON shape."""
+    from ui.app_papers import ALL, select_papers
+    from ui.commands.graph import paper_json
+
+    return [paper_json(p) for p in select_papers(services, org, ALL, ALL, "", exact_org)]

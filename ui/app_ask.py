@@ -109,7 +109,7 @@ def _respond(
         )
         return
     messages += [_msg("user", text), _msg("assistant", "…")]
-    waiting = '<div class="kg-muted">Thinking… (the first question loads the models)</div>'
+    waiting = f'<div class="kg-muted">{_waiting_note(services)}</div>'
     yield "", messages, waiting, empty_card(CARD_HINT), earlier, previous
     streamed = ""
     try:
@@ -130,6 +130,16 @@ def _respond(
         message = message_for(exc)
         messages[-1] = _msg("assistant", f"⚠️ {message}")
         yield "", messages, error_box(message), empty_card(CARD_HINT), earlier, previous
+
+
+def _waiting_note(services: AppServices) -> str:
+    queued = services.llm_queue()
+    if queued is None:
+        return "Thinking… (the first question loads the models)"
+    if queued:
+        return (f"Thinking… if this question needs the LLM, {queued} question(s) are ahead of "
+                "it; graph answers do not wait.")  # fmt: skip
+    return "Thinking…"
 
 
 def _msg(role: str, content: str) -> dict[str, str]:

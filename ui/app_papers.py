@@ -35,6 +35,8 @@ def build_papers_tab(services: AppServices, interact_js: str) -> None:
         text = gr.Textbox(
             label="Title contains", placeholder="e.g. llama", elem_id="kg-filter-text"
         )
+        exact = gr.Checkbox(value=False, label="Only the organisation itself, not its labs",
+                            elem_id="kg-filter-exact-org")  # fmt: skip
     listing, summary = filtered(services, ALL, ALL, ALL, "")
     counts = gr.HTML(summary, elem_id="kg-paper-counts")
     with gr.Row(equal_height=False):
@@ -43,11 +45,11 @@ def build_papers_tab(services: AppServices, interact_js: str) -> None:
         with gr.Column(scale=2, min_width=300):
             card = gr.HTML(empty_card(CARD_HINT), js_on_load=interact_js, elem_id="kg-papers-card")
 
-    def refresh(o: str, c: str, m: str, t: str) -> tuple[str, str]:
-        return filtered(services, o, c, m, t)
+    def refresh(o: str, c: str, m: str, t: str, e: bool) -> tuple[str, str]:
+        return filtered(services, o, c, m, t, e)
 
-    inputs = [org, category, month, text]
-    for trigger in (org.change, category.change, month.change, text.change):
+    inputs = [org, category, month, text, exact]
+    for trigger in (org.change, category.change, month.change, text.change, exact.change):
         trigger(refresh, inputs, [table, counts], api_visibility="private")
     table.select(open_node, None, [card], api_visibility="private")
     card.select(open_node, None, [card], api_visibility="private")
@@ -66,14 +68,16 @@ def filter_choices(papers: Iterable[Paper]) -> tuple[list[str], list[str], list[
 
 
 def filtered(
-    services: AppServices, org: str, category: str, month: str, text: str
-) -> tuple[str, str]:
+    services: AppServices, org: str, category: str, month: str, text: str,
+    exact_org: bool = False,
+) -> tuple[str, str]:  # fmt: skip
     """The papers table (each row opens the paper's card) and the counts above it."""
     try:
-        papers = select_papers(services, org, category, month, text)
+        papers = select_papers(services, org, category, month, text, exact_org)
     except Exception as exc:
         return "", error_box(message_for(exc))
-    return papers_table(papers), _counts_html(papers)
+    labs = _labs_line(services, papers, org) if _given(org) else ""
+    return papers_table(papers), _counts_html(papers, labs)
 
 
 def papers_table(papers: list[Paper]) -> str:
@@ -99,9 +103,11 @@ def papers_table(papers: list[Paper]) -> str:
 
 
 def select_papers(
-    services: AppServices, org: str, category: str, month: str, text: str
-) -> list[Paper]:
-    """Papers matching every filter; organisation and category accept any alias (中文/English)."""
+    services: AppServices, org: str, category: str, month: str, text: str,
+    exact_org: bool = False,
+) -> list[Paper]:  # fmt: skip
+    """Papers matching every filter; organisation and category accept any alias (中文/English).
+    An organisation's papers include its labs' unless `exact_org` (as `kgrag papers`)."""
     from kg.queries import papers_by
 
     papers = papers_by(
@@ -109,7 +115,7 @@ def select_papers(
         org=org.strip() if _given(org) else None,
         category=category.split("·")[0].strip() if _given(category) else None,
         month=month.strip() if _given(month) else None,
-        include_parts=True,
+        include_parts=not exact_org,
     )
     if (text or "").strip():
         needle = text.strip().casefold()
@@ -125,15 +131,23 @@ def _category_label(paper: Paper) -> str:
     return f"{paper.category_label} · {paper.category}"
 
 
-def _counts_html(papers: list[Paper]) -> str:
+def _labs_line(services: AppServices, papers: list[Paper], org: str) -> str:
+    from kg.queries import labs_share
+
+    shares = labs_share(services.kg(), org.strip(), papers)
+    return ", ".join(f"{n} of them by {lab}" for lab, n in shares)
+
+
+def _counts_html(papers: list[Paper], labs: str = "") -> str:
     if not papers:
         return '<div class="kg-muted">No paper matches these filters.</div>'
     by_org = Counter(o for p in papers for o in p.organizations).most_common(8)
     by_cat = Counter(_category_label(p) for p in papers).most_common()
     by_month = sorted(Counter(p.date for p in papers).items())
+    labs_note = f", {escape(labs)}" if labs else ""
     return (
-        f'<div class="kg-counts"><b>{len(papers)} papers</b> · earliest {papers[0].date}, '
-        f"latest {papers[-1].date}</div>"
+        f'<div class="kg-counts"><b>{len(papers)} papers</b>{labs_note} · earliest '
+        f"{papers[0].date}, latest {papers[-1].date}</div>"
         + counts_line("By category:", by_cat)
         + counts_line("By organisation:", by_org)
         + counts_line("By month:", by_month)

@@ -83,7 +83,16 @@ class AppServices:
         """Load the embedder, the index and the LLM now rather than at the first question."""
         engine = self.engine()
         _ = engine.retriever
-        _ = engine.generator.llama() if hasattr(engine.generator, "llama") else None
+        warm = getattr(engine.generator, "warm", None)
+        if warm is not None:
+            warm()  # starts the LLM worker process and loads the model
+
+    def llm_queue(self) -> int | None:
+        """Questions waiting for the LLM right now (None when it has not started)."""
+        if self._engine is None or self._engine._generator is None:
+            return None
+        ahead = getattr(self._engine._generator, "ahead", None)
+        return int(ahead()) if ahead is not None else None
 
     def ask_stream(self, question: str, history: Sequence[str] = ()) -> Iterator[Any]:
         """Text chunks as generated, then the checked `Answer` (see `rag.answer.stream`)."""
@@ -173,7 +182,7 @@ class AppServices:
 
     def _make_engine(self) -> Any:
         from rag.answer import Engine
-        from rag.llm import LlamaCppGenerator
+        from rag.llm import load_generator
 
         kg = self.kg()
         options = self.options
@@ -191,7 +200,7 @@ class AppServices:
         engine = Engine(
             kg,
             embedder_factory=self._shared_embedder,
-            generator_factory=lambda: LlamaCppGenerator(options.model),
+            generator_factory=lambda: load_generator(options.model),
             retriever_factory=make_retriever,
         )
         return engine

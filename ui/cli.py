@@ -14,8 +14,9 @@ import sys
 from collections.abc import Callable, Sequence
 
 from kg.errors import KgragError
+from kg.version import kgrag_version
 
-COMMAND_MODULES = ("graph", "models", "search", "ask", "serve")
+COMMAND_MODULES = ("graph", "library", "models", "search", "ask", "serve", "doctor")
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -25,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="kgrag",
         description="Offline knowledge graph + RAG assistant for AI research papers.",
     )
+    parser.add_argument("--version", action="version", version=f"kgrag {kgrag_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     evals_parser = sub.add_parser("eval", help="evaluate retrieval or answers on a question file")
     evals = evals_parser.add_subparsers(dest="eval_command", metavar="WHAT", required=True)

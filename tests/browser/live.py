@@ -67,7 +67,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def live_server(root: Path, timeout: float = 240.0) -> Iterator[LiveServer]:
+def live_server(
+    root: Path, timeout: float = 240.0, extra_env: dict[str, str] | None = None
+) -> Iterator[LiveServer]:
     """`python -m ui.cli serve` with its data and index in `root`; stopped on exit."""
     port = free_port()
     data_dir, index_dir = root / "data", root / "index"
@@ -75,6 +77,7 @@ def live_server(root: Path, timeout: float = 240.0) -> Iterator[LiveServer]:
     env = dict(os.environ, KGRAG_DATA_DIR=str(data_dir), KGRAG_INDEX_DIR=str(index_dir),
                HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False")  # fmt: skip
     env.pop("KGRAG_CORPUS", None)
+    env.update(extra_env or {})
     started = time.monotonic()
     with log_path.open("wb") as log:
         process = subprocess.Popen(

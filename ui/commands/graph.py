@@ -1,4 +1,5 @@
-"""`kgrag` graph commands: stats, papers, lineage, check, export (no model is loaded)."""
+"""`kgrag` graph commands: stats, papers, lineage, check, export and `eval lineage` (no model
+is loaded)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,10 @@ def register(commands: argparse._SubParsersAction, evals: argparse._SubParsersAc
     papers.add_argument("--month", metavar="YYYY-MM", help="published in this month")
     papers.add_argument("--since", metavar="YYYY-MM", help="published in or after this month")
     papers.add_argument("--until", metavar="YYYY-MM", help="published in or before this month")
+    papers.add_argument("--exact-org", action="store_true",
+                        help="only papers the organisation signs itself, not its labs' "
+                        "(by default Google includes Google DeepMind)")  # fmt: skip
+    papers.add_argument("--author", help="written by this author (any spelling: T. Dao, Dao, Tri)")
     _common(papers, run_papers)
 
     lineage = commands.add_parser("lineage", help="what a work builds on and what builds on it")
@@ -31,12 +36,22 @@ def register(commands: argparse._SubParsersAction, evals: argparse._SubParsersAc
     check = commands.add_parser("check", help="validate a paper list and the graph built from it")
     _common(check, run_check)
 
-    export = commands.add_parser("export", help="write the graph as GraphML, GEXF or JSON")
-    export.add_argument("--format", required=True, choices=("graphml", "gexf", "json"))
+    export = commands.add_parser("export", help="write the graph as GraphML, GEXF or JSON, "
+                                 "or the papers as BibTeX")  # fmt: skip
+    export.add_argument("--format", required=True, choices=("graphml", "gexf", "json", "bibtex"))
     export.add_argument("--root", metavar="NAME", help="only this work's lineage subgraph")
     export.add_argument("-o", "--output", required=True, metavar="PATH", help="file to write")
     add_corpus_option(export)
     export.set_defaults(handler=run_export)
+
+    lineage_eval = evals.add_parser(
+        "lineage",
+        help="precision and recall of lineage edges against a gold file",
+        description="Build the graph of a paper list and compare its lineage edges with the "
+        "links a gold file lists (JSON, format kgrag-lineage-gold v1).",
+    )
+    lineage_eval.add_argument("--gold", required=True, metavar="FILE", help="gold lineage JSON")
+    _common(lineage_eval, run_eval_lineage)
 
 
 def _common(parser: argparse.ArgumentParser, handler: Any) -> None:
@@ -79,14 +94,25 @@ def run_papers(args: argparse.Namespace) -> int:
 
     kg = _graph(args)
     papers = papers_by(kg, org=args.org, category=args.category, month=args.month,
-                       since=args.since, until=args.until)  # fmt: skip
+                       since=args.since, until=args.until,
+                       include_parts=not args.exact_org, author=args.author)  # fmt: skip
     if args.json:
         print_json([paper_json(p) for p in papers])
         return 0
     for p in papers:
         print(f"{p.date}  {p.id:<40}  {', '.join(p.organizations):<28}  {p.title}")
-    print(f"{len(papers)} paper(s)", file=sys.stderr)
+    print(papers_summary(kg, papers, args.org), file=sys.stderr)
     return 0
+
+
+def papers_summary(kg: Any, papers: list[Any], org: str | None) -> str:
+    """ "5 paper(s), 1 of them by Google DeepMind": an organisation's count says what its labs
+    add (the same words in the CLI and the app)."""
+    from kg.queries import labs_share
+
+    shares = labs_share(kg, org, papers) if org else []
+    labs = ", ".join(f"{n} of them by {lab}" for lab, n in shares)
+    return f"{len(papers)} paper(s)" + (f", {labs}" if labs else "")
 
 
 def paper_json(paper: Any) -> dict[str, Any]:
@@ -177,9 +203,24 @@ def _problem_json(problem: Any) -> dict[str, Any]:
     return {"code": problem.code, "line": problem.line, "message": problem.message}
 
 
-def run_export(args: argparse.Namespace) -> int:
-    from kg.export import export
+def run_eval_lineage(args: argparse.Namespace) -> int:
+    from kg.eval_lineage import evaluate_lineage, format_lineage_report, load_gold
 
+    report = evaluate_lineage(_graph(args), load_gold(args.gold))
+    if args.json:
+        print_json(report.to_json())
+    else:
+        sys.stdout.write(format_lineage_report(report))
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from kg.export import export, export_bibtex
+
+    if args.format == "bibtex":
+        path = export_bibtex(corpus_from(args).papers, args.output)
+        print(f"wrote {path}", file=sys.stderr)
+        return 0
     kg = _graph(args)
     path = export(kg, args.format, args.output, root=args.root)
     print(f"wrote {path}", file=sys.stderr)

@@ -115,10 +115,14 @@ def _hit_json(hit: Any) -> dict[str, Any]:
 
 
 def run_index(args: argparse.Namespace) -> int:
+    from rag.index import read_manifest
+
     corpus = corpus_from(args)
+    before = read_manifest(args.index_dir)
     _, index = _open(args, corpus)
     manifest = index.manifest
     if args.json:
+        reused = manifest.passages - index.state.embedded
         print_json(
             {
                 "path": str(index.path),
@@ -126,6 +130,11 @@ def run_index(args: argparse.Namespace) -> int:
                 "reason": index.state.reason,
                 "embedded": index.state.embedded,
                 "manifest": manifest.to_json(),
+                # what `kgrag add` / `remove` cost: only passages with new text are embedded
+                "passages": manifest.passages,
+                "reused": reused,
+                "removed": max(0, before.passages - reused) if before else 0,
+                "store": getattr(manifest, "store", None) or "faiss",
             }
         )
         return 0

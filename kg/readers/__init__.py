@@ -1,0 +1,125 @@
+"""The `Reader` seam: one module per library format, each turning a file into `Paper` records.
+
+A reader is small: a `name`, the file `extensions` it usually has, `sniff(text)` (does this
+content look like my format?) and `read(text, source, options)` (every entry, or a
+`ReaderError` naming the file, the line or entry key, and what is wrong). `read_source` picks
+the reader — by content for `auto`, the extension only breaking ties — and reads a path or
+bytes. Readers never write anything: `kg.library` decides what is added or merged.
+
+    >>> from kg.readers import FORMATS
+    >>> FORMATS
+    ('seed', 'bibtex', 'arxiv', 'csv', 'jsonl')
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from kg.corpus import Paper
+from kg.errors import ReaderError
+from kg.readers.common import ReadOptions
+
+__all__ = ["FORMATS", "ReadOptions", "ReadResult", "Reader", "detect_format", "get_reader",
+           "parse_mapping", "read_source"]  # fmt: skip
+
+
+class Reader(Protocol):
+    """One library format: text in, papers (with where each field came from) out."""
+
+    name: str
+    extensions: tuple[str, ...]
+
+    def sniff(self, text: str) -> bool:
+        """True when `text` looks like this format (cheap; the first few KB are enough)."""
+        ...
+
+    def read(self, text: str, source: Path, options: ReadOptions) -> tuple[Paper, ...]:
+        """Every entry of `text` as a `Paper`; raise `ReaderError` on the first malformed one."""
+        ...
+
+
+@dataclass(frozen=True)
+class ReadResult:
+    path: Path
+    format: str
+    papers: tuple[Paper, ...]
+
+
+def _registry() -> dict[str, Reader]:
+    from kg.readers.arxiv import ArxivReader
+    from kg.readers.bibtex import BibtexReader
+    from kg.readers.seed import SeedReader
+    from kg.readers.tabular import CsvReader, JsonlReader
+
+    readers: list[Reader] = [SeedReader(), BibtexReader(), ArxivReader(), CsvReader(),
+                             JsonlReader()]  # fmt: skip
+    return {r.name: r for r in readers}
+
+
+FORMATS = ("seed", "bibtex", "arxiv", "csv", "jsonl")
+# Content sniffing order: the most distinctive formats first (a CSV sniff accepts a lot).
+_SNIFF_ORDER = ("arxiv", "bibtex", "jsonl", "seed", "csv")
+
+
+def get_reader(name: str) -> Reader:
+    readers = _registry()
+    if name not in readers:
+        raise ReaderError("<format>", None, f"unknown format {name!r}: choose auto or one of "
+                          f"{', '.join(FORMATS)}.")  # fmt: skip
+    return readers[name]
+
+
+def detect_format(path: Path, text: str) -> str:
+    """The format of `text` judged by its content; the extension only breaks a tie."""
+    readers = _registry()
+    sample = text[:20000]
+    matches = [name for name in _SNIFF_ORDER if readers[name].sniff(sample)]
+    by_extension = [m for m in matches if path.suffix.casefold() in readers[m].extensions]
+    if by_extension:
+        return by_extension[0]
+    if matches:
+        return matches[0]
+    raise ReaderError(path, None, "cannot tell its format from the content: give --format "
+                      f"({', '.join(FORMATS)}).")  # fmt: skip
+
+
+def read_source(
+    path: Path | str,
+    data: bytes | None = None,
+    fmt: str = "auto",
+    options: ReadOptions | None = None,
+) -> ReadResult:
+    """Read the file at `path` (or `data`, named `path`) in `fmt` (`auto`: judged by content)."""
+    path = Path(path)
+    if data is None:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise ReaderError(path, None, f"cannot read it ({exc.strerror or exc}).") from exc
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ReaderError(path, line, "is not UTF-8 text. Re-export it as UTF-8.") from exc
+    name = detect_format(path, text) if fmt == "auto" else fmt
+    papers = get_reader(name).read(text, path, options or ReadOptions())
+    return ReadResult(path, name, papers)
+
+
+def parse_mapping(spec: str | None) -> ReadOptions:
+    """`title=Title,date=Year` → `ReadOptions` (kgrag field = column of the CSV / JSONL)."""
+    from kg.readers.tabular import FIELDS
+
+    pairs: list[tuple[str, str]] = []
+    for item in (spec or "").split(","):
+        if not item.strip():
+            continue
+        name, sep, column = item.partition("=")
+        name = name.strip()
+        if not sep or not column.strip() or name not in FIELDS:
+            raise ReaderError("--map", None, f"{item.strip()!r} is not FIELD=COLUMN with FIELD "
+                              f"one of {', '.join(FIELDS)}.")  # fmt: skip
+        pairs.append((name, column.strip()))
+    return ReadOptions(tuple(pairs))

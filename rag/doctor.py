@@ -1,0 +1,196 @@
+"""`kgrag doctor`: every check a user needs when something is wrong, each with its fix.
+
+Each check returns a `Check` (`ok` / `warn` / `fail`, what was seen, what to do). A check never
+raises: a failure to look is itself a `fail` with the reason. The LLM is tried in a worker process
+(one generated token), so a crashing llama.cpp build is reported here instead of killing `doctor`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from kg.errors import KgragError
+
+__all__ = ["Check", "run_checks"]
+
+Status = Literal["ok", "warn", "fail"]
+MIN_FREE_BYTES = 3 * 1024**3  # room for the models (~2.3 GB) plus an index
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    status: Status
+    detail: str
+    fix: str = ""
+
+    def to_json(self) -> dict[str, str]:
+        return {"name": self.name, "status": self.status, "detail": self.detail, "fix": self.fix}
+
+
+def run_checks(generate: bool = True) -> list[Check]:
+    """All checks, in the order a user should read them."""
+    checks: list[Callable[[], Check]] = [
+        python_check,
+        llama_build_check,
+        *([llm_generation_check] if generate else []),
+        models_check,
+        embedder_check,
+        index_check,
+        folders_check,
+        disk_check,
+        chromium_check,
+    ]
+    return [_guarded(check) for check in checks]
+
+
+def _guarded(check: Callable[[], Check]) -> Check:
+    try:
+        return check()
+    except Exception as exc:  # a check that cannot look is a failed check, not a traceback
+        name = check.__name__.removesuffix("_check").replace("_", " ")
+        return Check(name, "fail", f"{type(exc).__name__}: {exc}", "run `make install`")
+
+
+def python_check() -> Check:
+    version = ".".join(map(str, sys.version_info[:3]))
+    in_venv = sys.prefix != sys.base_prefix
+    if not in_venv:
+        return Check("python", "warn", f"Python {version} outside a virtual environment "
+                     f"({sys.prefix})", "run kgrag from the project's .venv (`make install`)")  # fmt: skip
+    return Check("python", "ok", f"Python {version}, venv {sys.prefix}")
+
+
+def llama_build_check() -> Check:
+    from rag.llama_build import expected_report, plan_build, reported_features
+
+    fix = "rebuild for this CPU: `.venv/bin/python -m rag.llama_build install --force`"
+    try:
+        import llama_cpp
+    except ImportError as exc:
+        return Check("llama.cpp build", "fail", f"llama-cpp-python is not importable: {exc}", fix)
+    info = llama_cpp.llama_print_system_info()
+    report = reported_features(info.decode() if isinstance(info, bytes) else str(info))
+    plan = plan_build()
+    wrong = [name for name, on in expected_report(plan).items() if report.get(name, False) != on]
+    on = " ".join(sorted(name for name, value in report.items() if value))
+    detail = f"llama-cpp-python {llama_cpp.__version__}; CPU features in use: {on}"
+    if report.get("AMX_INT8"):
+        return Check("llama.cpp build", "fail", f"{detail}. AMX kernels are compiled in: they "
+                     "crash on the shipped Q4_K_M model", fix)  # fmt: skip
+    if wrong:
+        return Check("llama.cpp build", "warn", f"{detail}. Differs from this CPU's plan in: "
+                     f"{', '.join(wrong)} (built on another CPU?)", fix)  # fmt: skip
+    return Check("llama.cpp build", "ok", detail)
+
+
+def llm_generation_check() -> Check:
+    from rag.llm import Message, default_model_path
+    from rag.llm_worker import WorkerGenerator
+
+    path = default_model_path()
+    if not path.is_file():
+        return Check("LLM generation", "fail", f"no model file at {path}",
+                     "run `kgrag models --install`")  # fmt: skip
+    worker = WorkerGenerator(path, max_tokens=1, n_ctx=512)
+    started = time.perf_counter()
+    try:
+        text = "".join(worker.stream([Message("user", "Say OK.")]))
+    except KgragError as exc:
+        return Check("LLM generation", "fail", str(exc),
+                     "rebuild llama.cpp (`.venv/bin/python -m rag.llama_build install --force`) "
+                     "or reinstall the model (`kgrag models --install`)")  # fmt: skip
+    finally:
+        worker.close()
+    seconds = time.perf_counter() - started
+    return Check("LLM generation", "ok", f"one token ({text.strip()!r}) from {path.name} in a "
+                 f"worker process, {seconds:.1f} s including the model load")  # fmt: skip
+
+
+def models_check() -> Check:
+    from rag import models
+
+    states = models.status(verify=True)
+    bad = [f"{s.spec.key} {s.detail}".strip() for s in states if not s.installed]
+    if bad:
+        return Check("models", "fail", "; ".join(bad), "run `kgrag models --install`")
+    names = ", ".join(f"{s.spec.key} ({s.checksum})" for s in states)
+    return Check("models", "ok", f"sha256 rehashed: {names}")
+
+
+def embedder_check() -> Check:
+    from rag.embed import default_embedder_spec, load_embedder
+
+    spec = default_embedder_spec()
+    embedder = load_embedder(spec)
+    vector = embedder.encode_queries(["kgrag doctor"])
+    return Check("embedder", "ok", f"{embedder.name} loads and encodes ({vector.shape[1]} dims)")
+
+
+def index_check() -> Check:
+    from kg.corpus import default_corpus_path, load_corpus
+    from rag.index import default_index_dir, read_manifest
+
+    folder = default_index_dir()
+    manifest = read_manifest(folder)
+    if manifest is None:
+        return Check("index", "warn", f"no usable index in {folder}",
+                     "run `kgrag index` (or any command that needs it builds it)")  # fmt: skip
+    corpus = load_corpus(default_corpus_path())
+    if manifest.corpus_sha256 != corpus.sha256:
+        return Check("index", "warn", f"{folder} was built for another version of "
+                     f"{corpus.path}", "run `kgrag index` to update it")  # fmt: skip
+    return Check("index", "ok", f"{folder}: {manifest.passages} passages, {manifest.embedder}, "
+                 f"matches {corpus.path.name}")  # fmt: skip
+
+
+def folders_check() -> Check:
+    from kg.paths import user_data_dir
+    from rag.models import kgrag_home
+
+    problems = []
+    for folder in (user_data_dir(), kgrag_home()):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=folder, prefix=".doctor-"):
+                pass
+        except OSError as exc:
+            problems.append(f"{folder}: {exc.strerror or exc}")
+    if problems:
+        return Check("folders", "fail", "; ".join(problems),
+                     "make them writable, or point KGRAG_DATA_DIR / KGRAG_HOME elsewhere")  # fmt: skip
+    return Check("folders", "ok", f"writable: {user_data_dir()}, {kgrag_home()}")
+
+
+def disk_check() -> Check:
+    from rag.models import kgrag_home
+
+    folder = _existing_parent(kgrag_home())
+    free = shutil.disk_usage(folder).free
+    detail = f"{free / 1024**3:.1f} GiB free at {folder}"
+    if free < MIN_FREE_BYTES:
+        return Check("disk", "warn", detail, "free at least 3 GiB for the models and the index")
+    return Check("disk", "ok", detail)
+
+
+def chromium_check() -> Check:
+    found = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium")
+                                         else None)  # fmt: skip
+    if found is None:
+        return Check("chromium", "warn", "Debian's chromium is not installed (only the browser "
+                     "tests need it)", "run `make browser-deps`")  # fmt: skip
+    return Check("chromium", "ok", f"{found} (for the browser tests)")
+
+
+def _existing_parent(path: Path) -> Path:
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
