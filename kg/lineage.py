@@ -171,7 +171,7 @@ def _versioned_parent(kg: KnowledgeGraph, paper: Paper) -> str | None:
     """The nearest earlier version a versioned name points to, if it is a known paper or work:
     Llama 2 → LLaMA, DeepSeek-V3 → DeepSeek-V2, Qwen2-VL → Qwen-VL, Qwen2.5 → Qwen2."""
     self_id = f"paper:{paper.id}"
-    names = [alias for alias, node_id in kg.names.aliases if node_id == self_id]
+    names = list(kg.names.aliases_of(self_id))
     for name in names:
         match = _VERSIONED.match(name.strip())
         if not match:
