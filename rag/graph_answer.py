@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from kg import queries
 from kg.errors import KgragError
+from kg.lang import has_han
 from kg.records import LineageEdge, Node
 from kg.tables import load_category_table
 from rag import prompts
@@ -245,14 +246,10 @@ def _category_label(table: object, node: Node, lang: str) -> str:
 
 def _technique_label(kg: KnowledgeGraph, node: Node, lang: str) -> str:
     if lang == "zh":
-        chinese = [a for a, nid in kg.names.aliases if nid == node.id and _has_cjk(a)]
+        chinese = [a for a in kg.names.aliases_of(node.id) if has_han(a)]
         if chinese:
             return chinese[0]
     return node.label
-
-
-def _has_cjk(text: str) -> bool:
-    return any("\u4e00" <= c <= "\u9fff" for c in text)
 
 
 def _labs_note(route: Route, papers: list[Paper], text: str) -> str:

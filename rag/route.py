@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from kg.lang import han_count, is_chinese
 from kg.names import Mention, find_mentions
 from kg.records import Node
 from rag.dates import DateRange, find_date_range
@@ -168,7 +169,6 @@ _STOP_TOPIC = re.compile(
 _LATIN_NAME = re.compile(
     r"(?P<word>[A-Za-z][A-Za-z0-9]*(?:[-.][A-Za-z0-9]+)*)(?P<version>\s+(?!(?:19|20)\d\d\b)\d+(?:\.\d+)?\b)?"
 )
-_CJK = re.compile(r"[\u4e00-\u9fff]")
 # Capitalised English words that open or fill a question; never names.
 _QUESTION_WORDS = {
     "what", "which", "who", "whose", "when", "where", "why", "how", "is", "are", "was", "were",
@@ -224,9 +224,9 @@ def detect_language(text: str) -> str:
     """`zh` when the question is mainly Chinese, else `en`. A mixed question ("What did 普林斯顿
     publish?") is English when its English words outnumber half its Chinese characters; names
     (capitalised inside a sentence, or with inner capitals or digits) are not words here."""
-    cjk = len(_CJK.findall(text))
-    if not cjk:
+    if not is_chinese(text):  # no Han, or Japanese / Korean: answered in English
         return "en"
+    cjk = han_count(text)
     words = [w for w in re.findall(r"[A-Za-z][A-Za-z'’-]*", text) if _is_plain_word(w)]
     return "zh" if cjk >= 2 * len(words) else "en"
 

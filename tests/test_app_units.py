@@ -204,3 +204,15 @@ def test_a_missing_model_is_a_message_in_the_chat_and_the_chat_keeps_working() -
     assert asked == []  # the failed question is not a follow-up subject
     again = list(_respond(MissingModelServices(), "And Medusa?", chat, asked, None))  # type: ignore[arg-type]
     assert len(again[-1][1]) == len(chat) + 2
+
+
+def test_an_overlong_question_is_a_limit_in_the_chat_not_a_refusal() -> None:
+    from kg.limits import MAX_QUESTION_CHARS
+    from ui.app_ask import _respond
+
+    question = "What is Medusa? " * (MAX_QUESTION_CHARS // 10)
+    updates = list(_respond(MissingModelServices(), question, [], [], None))  # type: ignore[arg-type]
+    _, chat, meta, _, asked, _ = updates[-1]
+    assert "limit" in chat[-1]["content"] and f"{MAX_QUESTION_CHARS:,}" in chat[-1]["content"]
+    assert "kg-error" in meta
+    assert asked == []

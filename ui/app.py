@@ -83,6 +83,7 @@ def launch(
     import gradio as gr
     from starlette.middleware import Middleware
 
+    from kg.limits import MAX_UPLOAD_BYTES
     from ui.app_offline import OfflinePage
 
     app = build_app(services)
@@ -105,6 +106,7 @@ def launch(
         enable_monitoring=False,
         prevent_thread_lock=True,
         app_kwargs={"middleware": [Middleware(OfflinePage)]},
+        max_file_size=MAX_UPLOAD_BYTES,  # Gradio refuses larger uploads before storing them
     )
     shown = f"[{host}]" if ":" in host else host
     print(f"kgrag: serving on http://{shown}:{port}  (Ctrl+C to stop)", file=sys.stderr)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gradio as gr
 
+from kg.limits import check_question
 from ui.app_errors import message_for
 from ui.app_services import AppServices
 
@@ -17,6 +18,7 @@ def register_api(services: AppServices) -> None:
         """Answer a question from the corpus: the `kgrag ask --json` shape (text + citations)."""
         try:
             answer = None
+            check_question(question)
             for item in services.ask_stream(question):
                 if not isinstance(item, str):
                     answer = item

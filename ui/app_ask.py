@@ -7,6 +7,7 @@ from typing import Any
 
 import gradio as gr
 
+from kg.limits import check_question
 from ui.app_cards import card_html
 from ui.app_errors import message_for
 from ui.app_format import (
@@ -114,6 +115,7 @@ def _respond(
     streamed = ""
     try:
         answer = None
+        check_question(text)  # a 20,000-character paste is a clear limit, not a refusal
         for item in services.ask_stream(text, tuple(earlier)):
             if isinstance(item, str):
                 streamed += item
