@@ -194,11 +194,18 @@ def _build_wheel(plan: BuildPlan, python: str) -> Path:
         if house.exists():  # a concurrent build won the race; keep theirs
             shutil.rmtree(staging)
         else:
+            staging.chmod(0o777 & ~_umask())  # mkdtemp's 0700 is for staging only
             staging.rename(house)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return house
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _wheel_in(house: Path) -> Path | None:
