@@ -74,6 +74,7 @@ class MilvusStore:
         self._rows: dict[str, str] | None = None
         self._dim = 0
         self._dirty = False
+        self._loaded: set[str] = set()
         try:
             if self.lite:
                 Path(self.uri).parent.mkdir(parents=True, exist_ok=True)
@@ -88,9 +89,13 @@ class MilvusStore:
     # ------------------------------------------------------------------ reading
 
     def load(self) -> tuple[Manifest | None, str]:
+        with self._errors("read"):
+            return self._load()
+
+    def _load(self) -> tuple[Manifest | None, str]:
         self._rows = None
-        has_rows = self.client.has_collection(self.collection)
-        record = self._manifest_record() if self.client.has_collection(self.meta) else None
+        has_rows = self._has(self.collection)
+        record = self._manifest_record() if self._has(self.meta) else None
         if record is None:
             if has_rows:
                 return None, (
@@ -122,7 +127,7 @@ class MilvusStore:
     def rows(self) -> list[tuple[str, str]]:
         if self._rows is None:
             self._rows = {}
-            if self.client.has_collection(self.collection):
+            if self._has(self.collection):
                 for row in self._scan(["id", "hash"]):
                     self._rows[str(row["id"])] = str(row["hash"])
         return sorted(self._rows.items())
@@ -159,6 +164,7 @@ class MilvusStore:
             for name in (self.collection, self.meta):
                 if self.client.has_collection(name):
                     self.client.drop_collection(name)
+                self._loaded.discard(name)
             self._create(dim)
         self._rows, self._dim = {}, dim
 
@@ -166,7 +172,7 @@ class MilvusStore:
         if not len(rows):
             return
         self._begin_write()
-        if not self.client.has_collection(self.collection):
+        if not self._has(self.collection):
             self._create(int(vectors.shape[1]))
         current = dict(self.rows())
         with self._errors("insert"):
@@ -201,10 +207,10 @@ class MilvusStore:
             built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         )  # fmt: skip
         with self._errors("commit"):
-            if not self.client.has_collection(self.collection):
+            if not self._has(self.collection):
                 self._create(manifest.dim)
             self.client.flush(self.collection)
-            if not self.client.has_collection(self.meta):
+            if not self._has(self.meta):
                 self._create_meta()
             record = json.dumps(manifest.to_json(), ensure_ascii=False)
             self.client.upsert(self.meta, [{"key": _MANIFEST_KEY, "value": record,
@@ -222,6 +228,16 @@ class MilvusStore:
 
     # ------------------------------------------------------------------ helpers
 
+    def _has(self, name: str) -> bool:
+        """Whether collection `name` exists; if so it is loaded (a reopened one is released)."""
+        if name in self._loaded:
+            return True
+        if not self.client.has_collection(name):
+            return False
+        self.client.load_collection(name)
+        self._loaded.add(name)
+        return True
+
     @contextmanager
     def _file_lock(self) -> Iterator[None]:
         import fcntl
@@ -237,7 +253,7 @@ class MilvusStore:
         if self._dirty:
             return
         with self._errors("delete the manifest"):
-            if self.client.has_collection(self.meta):
+            if self._has(self.meta):
                 self.client.delete(self.meta, ids=[_MANIFEST_KEY])
                 self.client.flush(self.meta)
         self._dirty = True
@@ -253,6 +269,7 @@ class MilvusStore:
         index.add_index(field_name="vector", metric_type="IP",
                         index_type="FLAT" if self.lite else "AUTOINDEX")  # fmt: skip
         self.client.create_collection(self.collection, schema=schema, index_params=index)
+        self._loaded.add(self.collection)
         self._dim = dim
 
     def _create_meta(self) -> None:
@@ -265,6 +282,7 @@ class MilvusStore:
         index = self.client.prepare_index_params()
         index.add_index(field_name="vector", metric_type="L2", index_type="FLAT")
         self.client.create_collection(self.meta, schema=schema, index_params=index)
+        self._loaded.add(self.meta)
 
     def _manifest_record(self) -> str | None:
         rows = self.client.query(self.meta, ids=[_MANIFEST_KEY], output_fields=["value"])
@@ -277,13 +295,22 @@ class MilvusStore:
         return 0
 
     def _scan(self, fields: list[str]) -> Iterator[dict[str, Any]]:
-        iterator = self.client.query_iterator(self.collection, batch_size=10_000,
-                                              output_fields=fields)  # fmt: skip
+        import logging
+
+        # Milvus Lite has no server timestamp to give the iterator; pymilvus warns each time.
+        quiet = logging.getLogger("pymilvus")
+        level = quiet.level
+        quiet.setLevel(logging.ERROR)
         try:
-            while batch := iterator.next():
-                yield from batch
+            iterator = self.client.query_iterator(self.collection, batch_size=10_000,
+                                                  output_fields=fields)  # fmt: skip
+            try:
+                while batch := iterator.next():
+                    yield from batch
+            finally:
+                iterator.close()
         finally:
-            iterator.close()
+            quiet.setLevel(level)
 
     @contextmanager
     def _errors(self, what: str) -> Iterator[None]:
