@@ -137,18 +137,28 @@ def embedder_check() -> Check:
 
 def index_check() -> Check:
     from kg.corpus import default_corpus_path, load_corpus
+    from kg.errors import KgragError
     from rag.index import default_index_dir, read_manifest
+    from rag.store import default_vector_uri, store_kind
 
     folder = default_index_dir()
-    manifest = read_manifest(folder)
+    uri = default_vector_uri()
+    kind = store_kind(uri)
+    where = f"{kind} store {uri}" if uri else str(folder)
+    try:
+        manifest = read_manifest(folder, uri)
+    except KgragError as exc:
+        return Check("index", "fail", f"{where}: {exc}",
+                     "start the store, or fix KGRAG_VECTOR_URI (unset: FAISS)")  # fmt: skip
     if manifest is None:
-        return Check("index", "warn", f"no usable index in {folder}",
+        return Check("index", "warn", f"no usable index in {where}",
                      "run `kgrag index` (or any command that needs it builds it)")  # fmt: skip
     corpus = load_corpus(default_corpus_path())
     if manifest.corpus_sha256 != corpus.sha256:
-        return Check("index", "warn", f"{folder} was built for another version of "
+        return Check("index", "warn", f"{where} was built for another version of "
                      f"{corpus.path}", "run `kgrag index` to update it")  # fmt: skip
-    return Check("index", "ok", f"{folder}: {manifest.passages} passages, {manifest.embedder}, "
+    return Check("index", "ok", f"{where} ({manifest.store}, {manifest.index_type}): "
+                 f"{manifest.passages} passages, {manifest.embedder}, "
                  f"matches {corpus.path.name}")  # fmt: skip
 
 

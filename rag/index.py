@@ -1,19 +1,21 @@
-"""The persisted dense index: a FAISS file, passage metadata as JSON, and a manifest.
+"""The persisted dense index over a `VectorStore`, and the FAISS index folder.
 
 `open_index` reuses a fresh index, refreshes a stale one (re-embedding only passages whose text
-changed, keyed by content hash), rebuilds one made by another embedder, and rejects a corrupt one
-with a clear reason before rebuilding it. The index proves itself: the manifest records the
-sha256 and size of every file (vectors, passages), the digest of the row → passage-hash mapping
-and a checksum of its own fields, so any edit (even two passages swapped in valid JSON) reads as
-corrupt, never as an index to update.
+changed, keyed by content hash), rebuilds one made by another embedder, and rejects a corrupt or
+half-written one with a clear reason before rebuilding it. The same rules hold for every store
+(`rag.store`: FAISS by default, Milvus Lite or a Milvus server by `KGRAG_VECTOR_URI` /
+`--vector-uri`); each store proves itself with the manifest it commits last.
 
-Writes: a new folder (`.<name>-new-*`) is filled, then exchanged with the old one in one atomic
-step (renameat2 RENAME_EXCHANGE; two renames where the filesystem lacks it). Leftovers of an
-interrupted or failed swap (`.<name>-old-*`, orphan `.<name>-new-*`) carry unique names, so they
-never block a later build, and are removed on the next build. A symlinked index folder is followed
-(the folder it points to is replaced, the link stays). A fresh index is reused without taking the
-lock or writing anything, so a read-only index works; rebuilding one that cannot be written is an
-`IndexWriteError` that says where to build instead.
+The FAISS folder (`rag.stores.faiss`): the manifest records the sha256 and size of every file
+(vectors, passages), the digest of the row → passage-hash mapping and a checksum of its own
+fields, so any edit (even two passages swapped in valid JSON) reads as corrupt, never as an index
+to update. Writes: a new folder (`.<name>-new-*`) is filled, then exchanged with the old one in
+one atomic step (renameat2 RENAME_EXCHANGE; two renames where the filesystem lacks it). Leftovers
+of an interrupted or failed swap (`.<name>-old-*`, orphan `.<name>-new-*`) carry unique names, so
+they never block a later build, and are removed on the next build. A symlinked index folder is
+followed (the folder it points to is replaced, the link stays). A fresh index is reused without
+taking the lock or writing anything, so a read-only index works; rebuilding one that cannot be
+written is an `IndexWriteError` that says where to build instead.
 Small corpora get an exact inner-product index; past `hnsw_threshold` vectors, HNSW.
 """
 
@@ -25,10 +27,9 @@ import json
 import logging
 import os
 import sys
-import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -40,10 +41,21 @@ from kg.fsutil import remove_tree, staging_dir
 from kg.paths import user_data_dir
 from rag.documents import Passage, passages
 from rag.embed import Embedder
+from rag.store import (
+    FORMAT,
+    Manifest,
+    VectorStore,
+    check_manifest,
+    default_vector_uri,
+    hashes_digest,
+    open_store,
+)
+from rag.store import manifest_checksum as _manifest_checksum
 
 __all__ = [
     "FORMAT",
     "HNSW_THRESHOLD",
+    "DocumentEncoder",
     "IndexWriteError",
     "IndexState",
     "Manifest",
@@ -55,7 +67,6 @@ __all__ = [
     "rows_digest",
 ]
 
-FORMAT = "kgrag-index v2"
 HNSW_THRESHOLD = 50_000
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 40
@@ -65,77 +76,20 @@ _EMBED_BATCH = 32
 
 IndexType = Literal["flat-ip", "hnsw"]
 Action = Literal["reused", "built", "updated", "rebuilt"]
+DocumentEncoder = Callable[[Sequence[str]], np.ndarray]
+"""Embeds document texts (one row each): the embedder itself, or Ray workers (`rag.ray_embed`)."""
 log = logging.getLogger("kgrag.index")
+
+_ = _manifest_checksum  # re-exported: tests recompute a manifest's checksum with it
 
 
 class IndexWriteError(WriteError):
     """The index folder cannot be written or read."""
 
 
-@dataclass(frozen=True)
-class Manifest:
-    format: str
-    corpus_sha256: str
-    embedder: str
-    dim: int
-    kgrag_version: str
-    built_at: str
-    index_type: IndexType
-    passages: int
-    faiss_sha256: str
-    faiss_bytes: int
-    passages_sha256: str = ""
-    passages_bytes: int = 0
-    rows_sha256: str = ""
-    """sha256 of the passages' content hashes in FAISS row order (row i ↔ passage i)."""
-
-    def to_json(self) -> dict[str, Any]:
-        fields = {
-            "format": self.format,
-            "corpus_sha256": self.corpus_sha256,
-            "embedder": {"name": self.embedder, "dim": self.dim},
-            "kgrag_version": self.kgrag_version,
-            "built_at": self.built_at,
-            "index_type": self.index_type,
-            "passages": self.passages,
-            "faiss": {"file": VECTORS, "sha256": self.faiss_sha256, "bytes": self.faiss_bytes},
-            "passages_file": {
-                "file": PASSAGES, "sha256": self.passages_sha256, "bytes": self.passages_bytes,
-            },
-            "rows_sha256": self.rows_sha256,
-        }  # fmt: skip
-        return {**fields, "checksum": _manifest_checksum(fields)}
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Manifest:
-        return cls(
-            format=str(data["format"]),
-            corpus_sha256=str(data["corpus_sha256"]),
-            embedder=str(data["embedder"]["name"]),
-            dim=int(data["embedder"]["dim"]),
-            kgrag_version=str(data["kgrag_version"]),
-            built_at=str(data["built_at"]),
-            index_type=data["index_type"],
-            passages=int(data["passages"]),
-            faiss_sha256=str(data["faiss"]["sha256"]),
-            faiss_bytes=int(data["faiss"]["bytes"]),
-            passages_sha256=str(data["passages_file"]["sha256"]),
-            passages_bytes=int(data["passages_file"]["bytes"]),
-            rows_sha256=str(data["rows_sha256"]),
-        )
-
-
-def _manifest_checksum(fields: dict[str, Any]) -> str:
-    """sha256 of the manifest's fields (all but `checksum`), in a canonical JSON form."""
-    canonical = json.dumps(
-        {k: v for k, v in fields.items() if k != "checksum"}, sort_keys=True, ensure_ascii=False
-    )
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-
-
 def rows_digest(rows: Sequence[Passage]) -> str:
     """The digest of the row → passage mapping: each row's passage content hash, in order."""
-    return hashlib.sha256("\n".join(p.content_hash for p in rows).encode("ascii")).hexdigest()
+    return hashes_digest([p.content_hash for p in rows])
 
 
 @dataclass(frozen=True)
@@ -149,12 +103,13 @@ class IndexState:
 
 @dataclass(frozen=True)
 class VectorIndex:
-    """A loaded index: FAISS rows line up with `passages`."""
+    """A loaded index: the corpus passages and the store holding one vector for each."""
 
-    path: Path
+    path: Path | str
+    """The FAISS folder, or the store's location (a Milvus Lite file, a server URI)."""
     manifest: Manifest
     passages: tuple[Passage, ...]
-    faiss_index: Any = field(repr=False)
+    store: VectorStore = field(repr=False)
     state: IndexState
 
     def search(self, queries: np.ndarray, k: int) -> list[list[tuple[Passage, float]]]:
@@ -162,15 +117,28 @@ class VectorIndex:
         k = min(k, len(self.passages))
         if k <= 0:
             return [[] for _ in range(len(queries))]
-        scores, rows = self.faiss_index.search(np.ascontiguousarray(queries, np.float32), k)
+        by_id = self._by_id
         return [
-            [(self.passages[r], float(s)) for r, s in zip(row, score, strict=True) if r >= 0]
-            for row, score in zip(rows, scores, strict=True)
+            [(by_id[pid], score) for pid, score in row if pid in by_id]
+            for row in self.store.search(np.ascontiguousarray(queries, np.float32), k)
         ]
 
     def vectors(self) -> np.ndarray:
         """Every stored vector, in passage order."""
-        return self.faiss_index.reconstruct_n(0, self.faiss_index.ntotal)
+        return self.store.vectors([p.id for p in self.passages])
+
+    @property
+    def faiss_index(self) -> Any:
+        """The FAISS index (FAISS store only)."""
+        return self.store.faiss_index  # type: ignore[attr-defined]
+
+    @property
+    def _by_id(self) -> dict[str, Passage]:
+        cached = self.__dict__.get("_by_id_cache")
+        if cached is None:
+            cached = {p.id: p for p in self.passages}
+            object.__setattr__(self, "_by_id_cache", cached)
+        return cached
 
 
 def default_index_dir() -> Path:
@@ -185,18 +153,155 @@ def open_index(
     index_dir: Path | None = None,
     progress: bool = True,
     hnsw_threshold: int = HNSW_THRESHOLD,
+    vector_uri: str | None = None,
+    *,
+    encode: DocumentEncoder | None = None,
 ) -> VectorIndex:
-    """The index of `corpus` under `embedder`: reused if fresh, else refreshed or rebuilt on disk."""
+    """The index of `corpus` under `embedder`: reused if fresh, else refreshed or rebuilt.
+
+    `vector_uri` picks the store (`rag.store`; default `KGRAG_VECTOR_URI`, else FAISS in
+    `index_dir`). `encode` embeds the passages to add (default `embedder.encode_documents`;
+    `rag.ray_embed` spreads it over Ray workers); writes follow the store's own rules."""
     shown = Path(index_dir) if index_dir is not None else default_index_dir()
-    folder = _index_folder(shown)
-    # Reuse needs no lock and writes nothing (a read-only index works). A swap racing this read
+    uri = vector_uri if vector_uri is not None else default_vector_uri()
+    store = open_store(uri, shown, hnsw_threshold)
+    wanted = passages(corpus)
+    # Reuse needs no lock and writes nothing (a read-only index works). A write racing this read
     # makes the checksums disagree; the locked pass below then settles it.
-    current, _ = _load(folder, shown)
-    if current is not None and _fresh(current, corpus, embedder, passages(corpus)):
-        return _with_state(current, IndexState("reused", "index is up to date", 0))
-    with _build_lock(folder, shown):
-        _remove_leftovers(folder)
-        return _open_locked(corpus, embedder, folder, shown, progress, hnsw_threshold)
+    manifest, _ = store.load()
+    if manifest is not None and _fresh(manifest, store, corpus, embedder, wanted):
+        return _index(store, manifest, wanted, IndexState("reused", "index is up to date", 0))
+    with store.lock():
+        return _open_locked(corpus, embedder, store, wanted, progress, encode)
+
+
+def _index(
+    store: VectorStore, manifest: Manifest, wanted: Sequence[Passage], state: IndexState
+) -> VectorIndex:
+    path: Path | str = Path(store.location) if store.kind == "faiss" else store.location
+    return VectorIndex(path, manifest, tuple(wanted), store, state)
+
+
+def _open_locked(
+    corpus: Corpus,
+    embedder: Embedder,
+    store: VectorStore,
+    wanted: list[Passage],
+    progress: bool,
+    encode: DocumentEncoder | None,
+) -> VectorIndex:
+    previous, problem = store.load()
+    if previous is not None and _fresh(previous, store, corpus, embedder, wanted):
+        return _index(store, previous, wanted, IndexState("reused", "index is up to date", 0))
+    if previous is None:
+        action: Action = "rebuilt" if problem else "built"
+        reason = problem or f"no index in {store.location}"
+        store.clear(embedder.dim)
+    elif _same_embedder(previous, embedder):
+        action, reason = "updated", "the corpus or its passages changed"
+    else:
+        action = "rebuilt"
+        reason = (
+            f"the index was made with {previous.embedder} "
+            f"({previous.dim}-dim), not {embedder.name} ({embedder.dim}-dim)"
+        )
+        store.clear(embedder.dim)
+    if problem:
+        log.warning("index in %s is unusable (%s); rebuilding it", store.location, problem)
+    stored = dict(store.rows())
+    want = {p.id: p.content_hash for p in wanted}
+    stale = [pid for pid, digest in stored.items() if want.get(pid) != digest]
+    todo = [p for p in wanted if stored.get(p.id) != p.content_hash]
+    vectors, embedded = _embed(todo, embedder, store, stored, progress, encode)
+    store.remove(stale)
+    store.add(todo, vectors)
+    manifest = store.commit(
+        Manifest(
+            format=FORMAT,
+            corpus_sha256=corpus.sha256,
+            embedder=embedder.name,
+            dim=embedder.dim,
+            kgrag_version=kgrag_version(),
+            built_at="",
+            index_type="",
+            passages=store.count(),
+            rows_sha256=hashes_digest([digest for _, digest in store.rows()]),
+        )
+    )
+    return _index(store, manifest, wanted, IndexState(action, reason, embedded))
+
+
+def _fresh(
+    manifest: Manifest,
+    store: VectorStore,
+    corpus: Corpus,
+    embedder: Embedder,
+    wanted: list[Passage],
+) -> bool:
+    return (
+        manifest.corpus_sha256 == corpus.sha256
+        and _same_embedder(manifest, embedder)
+        and manifest.passages == len(wanted)
+        and sorted(store.rows()) == sorted((p.id, p.content_hash) for p in wanted)
+    )
+
+
+def _same_embedder(manifest: Manifest, embedder: Embedder) -> bool:
+    return manifest.embedder == embedder.name and manifest.dim == embedder.dim
+
+
+def _embed(
+    todo: list[Passage],
+    embedder: Embedder,
+    store: VectorStore,
+    stored: dict[str, str],
+    progress: bool,
+    encode: DocumentEncoder | None,
+) -> tuple[np.ndarray, int]:
+    """Vectors for `todo`: a text the store already holds (under another passage id) is copied,
+    the rest is embedded. Returns the vectors and how many were embedded."""
+    from tqdm import tqdm
+
+    vectors = np.zeros((len(todo), embedder.dim), dtype=np.float32)
+    by_hash = {digest: pid for pid, digest in stored.items()}
+    copied = [i for i, p in enumerate(todo) if p.content_hash in by_hash]
+    if copied:
+        vectors[copied] = store.vectors([by_hash[todo[i].content_hash] for i in copied])
+    missing = [i for i, p in enumerate(todo) if p.content_hash not in by_hash]
+    if encode is not None and missing:
+        vectors[missing] = encode([todo[i].text for i in missing])
+        return vectors, len(missing)
+    with tqdm(
+        total=len(missing), desc=f"Embedding passages ({embedder.name})", unit="passage",
+        disable=not progress or not missing, file=sys.stderr,
+    ) as bar:  # fmt: skip
+        for start in range(0, len(missing), _EMBED_BATCH):
+            rows = missing[start : start + _EMBED_BATCH]
+            vectors[rows] = embedder.encode_documents([todo[i].text for i in rows])
+            bar.update(len(rows))
+    return vectors, len(missing)
+
+
+# ---------------------------------------------------------------------- the FAISS index folder
+
+
+def build_faiss(vectors: np.ndarray, hnsw_threshold: int = HNSW_THRESHOLD) -> tuple[Any, IndexType]:
+    """An exact inner-product index, or HNSW once there are more than `hnsw_threshold` vectors."""
+    import faiss
+
+    faiss.omp_set_num_threads(os.cpu_count() or 1)
+    dim = vectors.shape[1]
+    index: Any
+    if len(vectors) > hnsw_threshold:
+        index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+        index.hnsw.efSearch = HNSW_EF_SEARCH
+        kind: IndexType = "hnsw"
+    else:
+        index = faiss.IndexFlatIP(dim)
+        kind = "flat-ip"
+    index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    return index, kind
 
 
 def _index_folder(index_dir: Path) -> Path:
@@ -238,112 +343,21 @@ def _remove_leftovers(folder: Path) -> None:
                 log.warning("cannot remove %s left by an earlier build; delete it", leftover)
 
 
-def _open_locked(
-    corpus: Corpus,
-    embedder: Embedder,
-    folder: Path,
-    shown: Path,
-    progress: bool,
-    hnsw_threshold: int,
-) -> VectorIndex:
-    wanted = passages(corpus)
-    previous, problem = _load(folder, shown)
-    if previous is not None and _fresh(previous, corpus, embedder, wanted):
-        return _with_state(previous, IndexState("reused", "index is up to date", 0))
-    reusable: dict[str, np.ndarray] = {}
-    if previous is None:
-        action: Action = "rebuilt" if problem else "built"
-        reason = problem or f"no index in {shown}"
-    elif _same_embedder(previous.manifest, embedder):
-        action, reason = "updated", "the corpus or its passages changed"
-        reusable = _vectors_by_hash(previous)
-    else:
-        action = "rebuilt"
-        reason = (
-            f"the index was made with {previous.manifest.embedder} "
-            f"({previous.manifest.dim}-dim), not {embedder.name} ({embedder.dim}-dim)"
-        )
-    if problem:
-        log.warning("index in %s is unusable (%s); rebuilding it", shown, problem)
-    vectors, embedded = _embed(wanted, embedder, reusable, progress)
-    index = _write(folder, shown, corpus, embedder, wanted, vectors, hnsw_threshold)
-    return _with_state(index, IndexState(action, reason, embedded))
+@contextmanager
+def _locked_for_build(folder: Path, shown: Path) -> Iterator[None]:
+    """The build lock, then the leftovers of earlier builds removed (we hold the lock)."""
+    with _build_lock(folder, shown):
+        _remove_leftovers(folder)
+        yield
 
 
-def _with_state(index: VectorIndex, state: IndexState) -> VectorIndex:
-    return VectorIndex(index.path, index.manifest, index.passages, index.faiss_index, state)
-
-
-def _fresh(index: VectorIndex, corpus: Corpus, embedder: Embedder, wanted: list[Passage]) -> bool:
-    return (
-        index.manifest.corpus_sha256 == corpus.sha256
-        and _same_embedder(index.manifest, embedder)
-        and [p.content_hash for p in index.passages] == [p.content_hash for p in wanted]
-    )
-
-
-def _same_embedder(manifest: Manifest, embedder: Embedder) -> bool:
-    return manifest.embedder == embedder.name and manifest.dim == embedder.dim
-
-
-def _vectors_by_hash(index: VectorIndex) -> dict[str, np.ndarray]:
-    vectors = index.vectors()
-    return {p.content_hash: vectors[i] for i, p in enumerate(index.passages)}
-
-
-def _embed(
-    wanted: list[Passage], embedder: Embedder, reusable: dict[str, np.ndarray], progress: bool
-) -> tuple[np.ndarray, int]:
-    """Vectors for every passage, embedding only those not in `reusable`."""
-    from tqdm import tqdm
-
-    todo = [i for i, p in enumerate(wanted) if p.content_hash not in reusable]
-    vectors = np.zeros((len(wanted), embedder.dim), dtype=np.float32)
-    for i, p in enumerate(wanted):
-        if p.content_hash in reusable:
-            vectors[i] = reusable[p.content_hash]
-    with tqdm(
-        total=len(todo), desc=f"Embedding passages ({embedder.name})", unit="passage",
-        disable=not progress or not todo, file=sys.stderr,
-    ) as bar:  # fmt: skip
-        for start in range(0, len(todo), _EMBED_BATCH):
-            rows = todo[start : start + _EMBED_BATCH]
-            vectors[rows] = embedder.encode_documents([wanted[i].text for i in rows])
-            bar.update(len(rows))
-    return vectors, len(todo)
-
-
-def build_faiss(vectors: np.ndarray, hnsw_threshold: int = HNSW_THRESHOLD) -> tuple[Any, IndexType]:
-    """An exact inner-product index, or HNSW once there are more than `hnsw_threshold` vectors."""
+def _write_folder(
+    folder: Path, shown: Path, manifest: Manifest, rows: Sequence[Passage], index: Any
+) -> Manifest:
+    """Write `index`, `rows` and `manifest` (completed with the files' checksums) into a new
+    folder and swap it in; returns the manifest written."""
     import faiss
 
-    faiss.omp_set_num_threads(os.cpu_count() or 1)
-    dim = vectors.shape[1]
-    index: Any
-    if len(vectors) > hnsw_threshold:
-        index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
-        index.hnsw.efSearch = HNSW_EF_SEARCH
-        kind: IndexType = "hnsw"
-    else:
-        index = faiss.IndexFlatIP(dim)
-        kind = "flat-ip"
-    index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    return index, kind
-
-
-def _write(
-    folder: Path,
-    shown: Path,
-    corpus: Corpus,
-    embedder: Embedder,
-    wanted: Sequence[Passage],
-    vectors: np.ndarray,
-    hnsw_threshold: int,
-) -> VectorIndex:
-    import faiss
-
-    index, kind = build_faiss(vectors, hnsw_threshold)
     staging: Path | None = None
     try:
         # The files go into a fresh folder of our own, which is then swapped in whole: that is
@@ -351,22 +365,15 @@ def _write(
         staging = staging_dir(folder.parent, f".{folder.name}-new-")
         faiss.write_index(index, str(staging / VECTORS))
         _write_json(
-            staging / PASSAGES, {"format": FORMAT, "passages": [_passage_json(p) for p in wanted]}
+            staging / PASSAGES, {"format": FORMAT, "passages": [_passage_json(p) for p in rows]}
         )
-        manifest = Manifest(
-            format=FORMAT,
-            corpus_sha256=corpus.sha256,
-            embedder=embedder.name,
-            dim=embedder.dim,
-            kgrag_version=kgrag_version(),
-            built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            index_type=kind,
-            passages=len(wanted),
+        manifest = replace(
+            manifest,
             faiss_sha256=_sha256(staging / VECTORS),
             faiss_bytes=(staging / VECTORS).stat().st_size,
             passages_sha256=_sha256(staging / PASSAGES),
             passages_bytes=(staging / PASSAGES).stat().st_size,
-            rows_sha256=rows_digest(wanted),
+            rows_sha256=rows_digest(rows),
         )
         # The manifest is written last: a folder without one is never taken for an index.
         _write_json(staging / MANIFEST, manifest.to_json())
@@ -378,9 +385,9 @@ def _write(
             f"cannot write the index to {shown} ({exc.strerror or exc}); choose a folder you can "
             "write to with --index-dir or KGRAG_INDEX_DIR.", shown
         ) from exc  # fmt: skip
-    if kind == "hnsw":
+    if hasattr(index, "hnsw"):
         index.hnsw.efSearch = HNSW_EF_SEARCH
-    return VectorIndex(shown, manifest, tuple(wanted), index, IndexState("built", "", len(wanted)))
+    return manifest
 
 
 def _swap_in(staging: Path, folder: Path) -> None:
@@ -422,54 +429,68 @@ def _exchange(a: Path, b: Path) -> bool:
     raise OSError(code, os.strerror(code), str(b))
 
 
-def read_manifest(index_dir: Path | None = None) -> Manifest | None:
-    """The manifest of the index in `index_dir` (None when there is none or it is unreadable)."""
-    path = Path(os.path.realpath(index_dir if index_dir is not None else default_index_dir()))
-    path = path / MANIFEST
+def read_manifest(index_dir: Path | None = None, vector_uri: str | None = None) -> Manifest | None:
+    """The manifest of the index in `index_dir` (or the store `vector_uri` / `KGRAG_VECTOR_URI`
+    names); None when there is none or it is unreadable. Writes nothing."""
+    uri = vector_uri if vector_uri is not None else default_vector_uri()
+    folder = index_dir if index_dir is not None else default_index_dir()
+    if uri:
+        from rag.store import store_kind
+
+        if store_kind(uri) != "faiss":
+            store = open_store(uri, Path(folder), HNSW_THRESHOLD)
+            try:
+                return store.load()[0]
+            finally:
+                store.close()
+        folder = Path(uri.removeprefix("faiss://").removeprefix("faiss:"))
+    path = Path(os.path.realpath(folder)) / MANIFEST
     try:
         return Manifest.from_json(json.loads(path.read_text("utf-8")))
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
 
-def _load(folder: Path, shown: Path) -> tuple[VectorIndex | None, str]:
-    """The index in `folder`, or None and why it cannot be used ('' when there is none)."""
+def _load_folder(
+    folder: Path,
+) -> tuple[Manifest | None, tuple[Passage, ...], Any, str]:
+    """The index in `folder` (manifest, row passages, FAISS index), or None and why it cannot be
+    used ('' when there is none)."""
     if not (folder / MANIFEST).exists():
-        return None, ""
+        return None, (), None, ""
     try:
         data = json.loads((folder / MANIFEST).read_text("utf-8"))
     except (OSError, ValueError) as exc:
-        return None, f"its manifest is unreadable ({exc})"
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        found = data.get("format") if isinstance(data, dict) else None
-        return None, f"it has format {found!r}, this kgrag reads {FORMAT!r}"
-    try:
-        manifest = Manifest.from_json(data)
-    except (ValueError, KeyError, TypeError) as exc:
-        return None, f"its manifest is unreadable ({exc})"
-    if data.get("checksum") != _manifest_checksum(data):
-        return None, f"its {MANIFEST} was altered (its checksum differs)"
+        return None, (), None, f"its manifest is unreadable ({exc})"
+    manifest, problem = check_manifest(data)
+    if manifest is None:
+        return None, (), None, problem
     for name, size, digest in (
         (VECTORS, manifest.faiss_bytes, manifest.faiss_sha256),
         (PASSAGES, manifest.passages_bytes, manifest.passages_sha256),
     ):
         problem = _file_problem(folder / name, size, digest)
         if problem:
-            return None, problem
+            return None, (), None, problem
     try:
         records = json.loads((folder / PASSAGES).read_text("utf-8"))["passages"]
         loaded = tuple(_passage_from_json(r) for r in records)
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        return None, f"{PASSAGES} is unreadable ({exc})"
+        return None, (), None, f"{PASSAGES} is unreadable ({exc})"
     if rows_digest(loaded) != manifest.rows_sha256:
-        return None, "its rows no longer match their passages (the row → passage hashes differ)"
+        return (
+            None,
+            (),
+            None,
+            ("its rows no longer match their passages (the row → passage hashes differ)"),
+        )
     try:
         index = _read_faiss(folder / VECTORS)
     except RuntimeError as exc:
-        return None, f"FAISS cannot read {VECTORS} ({str(exc).splitlines()[0]})"
+        return None, (), None, f"FAISS cannot read {VECTORS} ({str(exc).splitlines()[0]})"
     if index.ntotal != len(loaded) or index.d != manifest.dim or len(loaded) != manifest.passages:
-        return None, "the FAISS file, passages and manifest disagree"
-    return VectorIndex(shown, manifest, loaded, index, IndexState("reused", "", 0)), ""
+        return None, (), None, "the FAISS file, passages and manifest disagree"
+    return manifest, loaded, index, ""
 
 
 def _file_problem(path: Path, size: int, digest: str) -> str:

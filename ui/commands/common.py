@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -21,14 +22,40 @@ def add_corpus_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+class _VectorUriAction(argparse.Action):
+    """Stores `--vector-uri` and also sets `KGRAG_VECTOR_URI` for this process, so that the parts
+    that read the setting when they open the index (the answer engine, the app's services,
+    `kgrag doctor`) follow the option too: a command-line option wins over the variable."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        setattr(namespace, self.dest, values)
+        os.environ["KGRAG_VECTOR_URI"] = str(values)
+
+
 def add_index_options(parser: argparse.ArgumentParser) -> None:
-    """`--corpus`, `--index-dir` and `--embedder`: what every index-backed command takes."""
+    """`--corpus`, `--index-dir`, `--vector-uri` and `--embedder`: what every index-backed
+    command takes."""
     add_corpus_option(parser)
     parser.add_argument(
         "--index-dir",
         type=Path,
         default=None,
         help="index folder (default: $KGRAG_INDEX_DIR or index/ in the user data dir)",
+    )
+    parser.add_argument(
+        "--vector-uri",
+        default=None,
+        action=_VectorUriAction,
+        metavar="URI",
+        help="where the vectors live (default: $KGRAG_VECTOR_URI, else FAISS in the index "
+        "folder): a folder (FAISS), a file ending in .db (Milvus Lite, embedded), or "
+        "http://host:19530 (a Milvus server; token in $KGRAG_VECTOR_TOKEN)",
     )
     parser.add_argument(
         "--embedder",

@@ -34,11 +34,28 @@ def register(commands: argparse._SubParsersAction, evals: argparse._SubParsersAc
     index = commands.add_parser(
         "index",
         help="build or refresh the search index (only when missing or stale)",
-        description="Bring the FAISS index up to date with the corpus: reuse it when fresh, "
-        "embed only new passages when papers were added, rebuild it when the embedder changed "
-        "or the files are corrupt.",
+        description="Bring the index (FAISS, or the store --vector-uri names) up to date with the "
+        "corpus: reuse it when fresh, embed only new passages when papers were added, rebuild "
+        "it when the embedder changed or the store is corrupt or half-written.",
     )
     add_index_options(index)
+    index.add_argument(
+        "--ray",
+        nargs="?",
+        const="local",
+        default=None,
+        metavar="ADDRESS",
+        help="embed the new passages with Ray Data over workers holding the embedder: a local "
+        "Ray when no ADDRESS is given, else the cluster at ADDRESS (ray://host:10001 or "
+        "host:6379); needs `pip install 'kgrag[ray]'`",
+    )
+    index.add_argument(
+        "--ray-workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="Ray workers, each holding one embedder (default: the CPUs Ray reports, at most 8)",
+    )
     add_json_option(index)
     index.set_defaults(handler=run_index)
 
@@ -67,7 +84,18 @@ def _open(args: argparse.Namespace, corpus: Corpus) -> tuple[Embedder, VectorInd
     from rag.index import open_index
 
     embedder = load_embedder(args.embedder)
-    index = open_index(corpus, embedder, args.index_dir, progress=True)
+    ray_address = getattr(args, "ray", None)
+    if ray_address is not None:
+        from rag.ray_embed import RayEncoder
+
+        spec = args.embedder or _embedder_spec()
+        with RayEncoder(spec, embedder.dim, address=None if ray_address == "local" else ray_address,
+                        workers=args.ray_workers) as encode:  # fmt: skip
+            index = open_index(corpus, embedder, args.index_dir, progress=True,
+                               vector_uri=args.vector_uri, encode=encode)  # fmt: skip
+    else:
+        index = open_index(corpus, embedder, args.index_dir, progress=True,
+                           vector_uri=args.vector_uri)  # fmt: skip
     if index.state.action != "reused":
         print(
             f"kgrag: index {index.state.action} ({index.state.reason}; "
@@ -75,6 +103,12 @@ def _open(args: argparse.Namespace, corpus: Corpus) -> tuple[Embedder, VectorInd
             file=sys.stderr,
         )
     return embedder, index
+
+
+def _embedder_spec() -> str:
+    from rag.embed import default_embedder_spec
+
+    return default_embedder_spec()
 
 
 def _retriever(args: argparse.Namespace, corpus: Corpus, expand: bool = True) -> Retriever:
@@ -118,7 +152,7 @@ def run_index(args: argparse.Namespace) -> int:
     from rag.index import read_manifest
 
     corpus = corpus_from(args)
-    before = read_manifest(args.index_dir)
+    before = read_manifest(args.index_dir, args.vector_uri)
     _, index = _open(args, corpus)
     manifest = index.manifest
     if args.json:
@@ -134,13 +168,14 @@ def run_index(args: argparse.Namespace) -> int:
                 "passages": manifest.passages,
                 "reused": reused,
                 "removed": max(0, before.passages - reused) if before else 0,
-                "store": getattr(manifest, "store", None) or "faiss",
+                "store": manifest.store,
             }
         )
         return 0
     print(
         f"index {index.state.action}: {manifest.passages} passages of {len(corpus.papers)} papers, "
-        f"{manifest.embedder} ({manifest.dim}-dim), {manifest.index_type}, in {index.path}"
+        f"{manifest.embedder} ({manifest.dim}-dim), {manifest.store} {manifest.index_type}, "
+        f"in {index.path}"
     )
     return 0
 

@@ -1,0 +1,165 @@
+"""Vector-store scale: FAISS flat, FAISS HNSW and Milvus Lite at 10⁴ and 10⁵ passages (10⁶ and
+more only when asked: `python -m bench.scale --size 1000000`).
+
+Everything here is SYNTHETIC. Passages: `bench.graph_scale.synthetic_corpus` papers (seed paper
+fields under invented names, Chinese and English mixed, organisations, dates and lineage phrases
+"基于 X" / "与 X 相比"), one passage each, ids `p<i>#0`. Vectors: `bench.retrieval
+.synthetic_vectors`, 768-dim unit vectors clustered around topics (EmbeddingGemma's size), so no
+embedder runs: embedding throughput is measured separately (`bench/retrieval.py`, and per Ray
+worker by `kgrag index --ray`). Graph build time and memory at 1k–100k papers are
+`bench/graph_scale.py`'s.
+
+For each size and store, in a fresh process (so peak memory is its own): the build through the
+store's real write path (`clear` + `add` + `commit`, manifest included), search p50/p95 for single
+queries and per query in batches of 32, recall@10 against exact search, on-disk size and peak
+memory (Milvus Lite's server process counted too). A store that fails or runs out of time at a
+size is reported as such: that is the "what breaks first" column.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+SIZES = (10_000, 100_000)
+STORES = ("faiss-flat", "faiss-hnsw", "milvus-lite")
+DIM = 768
+QUERIES = 200
+BATCH = 32
+TIMEOUT_S = 1800
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    sizes = [int(v) for i, v in enumerate(argv) if i > 0 and argv[i - 1] == "--size"] or SIZES
+    print(f"synthetic passages, {DIM}-dim vectors, {QUERIES} queries (batches of {BATCH})")
+    print(f"{'passages':>9} {'store':<12} {'build s':>8} {'p50 ms':>7} {'p95 ms':>7} "
+          f"{'batch ms/q':>10} {'recall@10':>9} {'disk MB':>8} {'peak MB':>8}")  # fmt: skip
+    for size in sizes:
+        with tempfile.TemporaryDirectory(prefix="kgrag-scale-") as tmp:
+            exact: np.ndarray | None = None
+            for store in STORES:
+                row = _run_child(store, size, Path(tmp))
+                if "error" in row:
+                    print(f"{size:>9} {store:<12} BROKE: {row['error']}", flush=True)
+                    continue
+                found = np.load(Path(tmp) / f"{store}.npy")
+                exact = found if store == "faiss-flat" else exact
+                recall = _recall(exact, found) if exact is not None else float("nan")
+                print(f"{size:>9} {store:<12} {row['build_s']:>8.1f} {row['p50_ms']:>7.2f} "
+                      f"{row['p95_ms']:>7.2f} {row['batch_ms']:>10.3f} {recall:>9.3f} "
+                      f"{row['disk_mb']:>8.0f} {row['peak_mb']:>8.0f}", flush=True)  # fmt: skip
+    print(
+        "build: rows written through the store (FAISS: index + passages.json + manifest, "
+        "swapped in; Milvus Lite: upserts, flush, manifest). peak MB: the measuring process "
+        "plus Milvus Lite's server. recall@10 against FAISS flat (exact)."
+    )
+
+
+def _recall(exact: np.ndarray, found: np.ndarray) -> float:
+    return float(
+        np.mean([len(set(a) & set(b)) / len(a) for a, b in zip(exact, found, strict=True)])
+    )
+
+
+def _run_child(store: str, size: int, tmp: Path) -> dict[str, float | str]:
+    command = [sys.executable, "-m", "bench.scale", "--worker", store, str(size), str(tmp)]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        return {"error": f"over {TIMEOUT_S} s"}
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or [f"exit {done.returncode}"])[-1]
+        return {"error": f"exit {done.returncode}: {last[:160]}"}
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def synthetic_passages(size: int) -> list:  # type: ignore[type-arg]
+    """`size` passages of synthetic papers (see the module docstring)."""
+    from bench.graph_scale import synthetic_corpus
+    from kg.corpus import parse_corpus
+    from rag.documents import Passage, paper_header
+
+    # Parsing 10⁶ papers costs minutes and gigabytes (bench/graph_scale.py); the store only needs
+    # rows of realistic text, so the 1,000 parsed papers are reused under new ids.
+    papers = parse_corpus(synthetic_corpus(min(size, 1000)), "synthetic").papers
+    texts = [f"{paper_header(p)}\n\n{p.abstract}" for p in papers]
+    return [Passage(f"p{i}#0", f"p{i}", papers[i % len(papers)].title,
+                    f"{texts[i % len(texts)]}\n{i}", 0) for i in range(size)]  # fmt: skip
+
+
+def _worker(store_name: str, size: int, tmp: Path) -> None:
+    from bench.retrieval import _peak_mb, _percentile, synthetic_vectors
+    from rag.store import FORMAT, Manifest, hashes_digest, open_store
+
+    rows = synthetic_passages(size)
+    vectors = synthetic_vectors(size, DIM)
+    rng = np.random.default_rng(2)
+    picks = rng.integers(0, size, QUERIES)
+    queries = vectors[picks] + rng.standard_normal((QUERIES, DIM), np.float32) * (0.6 / DIM**0.5)
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    where = tmp / store_name
+    uri = str(where / "kg.db") if store_name == "milvus-lite" else str(where)
+    threshold = 0 if store_name == "faiss-hnsw" else size + 1
+    start = time.perf_counter()
+    store = open_store(uri, where, hnsw_threshold=threshold, token="")
+    store.clear(DIM)
+    for part in range(0, size, 50_000):
+        store.add(rows[part : part + 50_000], vectors[part : part + 50_000])
+    store.commit(Manifest(FORMAT, "0" * 64, "synthetic", DIM, "0", "", "", store.count(),
+                          rows_sha256=hashes_digest([h for _, h in store.rows()])))  # fmt: skip
+    build_s = time.perf_counter() - start
+    single, found = [], []
+    for q in queries:
+        t = time.perf_counter()
+        hits = store.search(q.reshape(1, -1), 10)[0]
+        single.append(1000 * (time.perf_counter() - t))
+        found.append([int(pid[1:].split("#")[0]) for pid, _ in hits] + [-1] * (10 - len(hits)))
+    t = time.perf_counter()
+    for b in range(0, QUERIES, BATCH):
+        store.search(queries[b : b + BATCH], 10)
+    batch_ms = 1000 * (time.perf_counter() - t) / QUERIES
+    peak = _peak_mb() + _children_peak_mb()
+    store.close()
+    np.save(tmp / f"{store_name}.npy", np.array(found))
+    disk = sum(f.stat().st_size for f in where.rglob("*") if f.is_file()) / 2**20
+    print(json.dumps({"build_s": build_s, "p50_ms": _percentile(single, 50),
+                      "p95_ms": _percentile(single, 95), "batch_ms": batch_ms,
+                      "disk_mb": disk, "peak_mb": peak}))  # fmt: skip
+
+
+def _children_peak_mb() -> float:
+    """Peak resident memory of this process's descendants (Milvus Lite runs a server process)."""
+    total, todo, seen = 0.0, [Path("/proc/self").resolve().name], set()
+    while todo:
+        pid = todo.pop()
+        for task in Path(f"/proc/{pid}/task").glob("*"):
+            try:
+                children = (task / "children").read_text().split()
+            except OSError:
+                continue
+            for child in children:
+                if child in seen:
+                    continue
+                seen.add(child)
+                todo.append(child)
+                try:
+                    for line in Path(f"/proc/{child}/status").read_text().splitlines():
+                        if line.startswith("VmHWM:"):
+                            total += int(line.split()[1]) / 1024
+                except OSError:
+                    pass
+    return total
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 5 and sys.argv[1] == "--worker":
+        _worker(sys.argv[2], int(sys.argv[3]), Path(sys.argv[4]))
+    else:
+        main()

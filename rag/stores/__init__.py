@@ -1,0 +1,1 @@
+"""`VectorStore` implementations, one module each (registered in `rag.store.STORES`)."""

@@ -1,0 +1,330 @@
+"""The Milvus store: Milvus Lite (a local `.db` file, embedded) or a Milvus server / cluster.
+
+One implementation on pymilvus' `MilvusClient` (optional extra `kgrag[milvus]`):
+
+- `/path/kg.db` or `milvus-lite:///path/kg.db` — Milvus Lite, no server (milvus-lite package);
+- `http://host:19530` (or `https://…`) — Milvus standalone or cluster, with `KGRAG_VECTOR_TOKEN`
+  (`user:password` or an API key) when the server needs one.
+
+`?collection=NAME` at the end of the URI names the collection (default `kgrag`). Two
+collections: `NAME` holds one row per passage (`id` = passage id, `hash` = content hash,
+`vector`), `NAME_manifest` the index manifest. Every write session first deletes the manifest,
+and the manifest is written only after the rows are flushed: rows without a manifest, or a
+manifest that does not match the rows (count, row-hash digest, dimension), are a half-written
+store, rebuilt rather than trusted. Writers on one Milvus Lite file take a lock file beside it;
+writers on one server collection must not run at once (no lock spans machines).
+
+Vectors are L2-normalised, so the inner product (`IP`) is the cosine, as in FAISS. Milvus Lite
+searches exactly (FLAT); a server collection uses `AUTOINDEX`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import numpy as np
+
+from kg.errors import KgragError
+from rag.documents import Passage
+from rag.store import Manifest, StoreTarget, batches, check_manifest, hashes_digest
+
+__all__ = ["MilvusStore", "MilvusStoreError"]
+
+_BATCH = 1000
+_ID_CHARS = 512
+_MANIFEST_KEY = "manifest"
+_MANIFEST_DIM = 2  # Milvus needs a vector field in every collection; the manifest's is unused
+
+
+class MilvusStoreError(KgragError):
+    """Milvus cannot be reached or refused an operation."""
+
+
+def parse_uri(uri: str) -> tuple[str, str, bool]:
+    """(what MilvusClient connects to, collection name, is it Milvus Lite)."""
+    base, _, query = uri.partition("?")
+    collection = parse_qs(query).get("collection", ["kgrag"])[0]
+    if base.startswith("milvus-lite://"):
+        base = base.removeprefix("milvus-lite://")
+    scheme = urlsplit(base).scheme.lower() if "://" in base else ""
+    if scheme:
+        return base, collection, False
+    return str(Path(base).expanduser().absolute()), collection, True
+
+
+class MilvusStore:
+    """`VectorStore` over a Milvus collection (Lite file or server)."""
+
+    def __init__(self, target: StoreTarget) -> None:
+        try:
+            from pymilvus import MilvusClient
+        except ImportError as exc:  # rag.store turns this into "install kgrag[milvus]"
+            raise exc
+        self.uri, self.collection, self.lite = parse_uri(target.uri)
+        self.kind = "milvus-lite" if self.lite else "milvus"
+        self.location = self.uri if self.collection == "kgrag" else target.uri
+        self.meta = f"{self.collection}_manifest"
+        self._rows: dict[str, str] | None = None
+        self._dim = 0
+        self._dirty = False
+        self._loaded: set[str] = set()
+        try:
+            if self.lite:
+                Path(self.uri).parent.mkdir(parents=True, exist_ok=True)
+            self.client: Any = MilvusClient(uri=self.uri, token=target.token)
+        except Exception as exc:
+            raise MilvusStoreError(
+                f"cannot open the Milvus store {self.location} ({_first_line(exc)}); check "
+                "KGRAG_VECTOR_URI / --vector-uri (and KGRAG_VECTOR_TOKEN for a server), or "
+                "unset it to use FAISS."
+            ) from exc
+
+    # ------------------------------------------------------------------ reading
+
+    def load(self) -> tuple[Manifest | None, str]:
+        with self._errors("read"):
+            return self._load()
+
+    def _load(self) -> tuple[Manifest | None, str]:
+        self._rows = None
+        has_rows = self._has(self.collection)
+        record = self._manifest_record() if self._has(self.meta) else None
+        if record is None:
+            if has_rows:
+                return None, (
+                    f"collection {self.collection!r} has rows but no committed manifest (an "
+                    "earlier write was interrupted)"
+                )
+            return None, ""
+        try:
+            data = json.loads(record)
+        except ValueError as exc:
+            return None, f"its manifest is unreadable ({exc})"
+        manifest, problem = check_manifest(data)
+        if manifest is None:
+            return None, problem
+        if not has_rows:
+            return None, f"collection {self.collection!r} is missing"
+        dim = self._collection_dim()
+        rows = self.rows()
+        if dim != manifest.dim or len(rows) != manifest.passages:
+            return None, (
+                f"collection {self.collection!r} holds {len(rows)} rows of {dim} dims, its "
+                f"manifest {manifest.passages} of {manifest.dim} (a half-written store)"
+            )
+        if hashes_digest([digest for _, digest in rows]) != manifest.rows_sha256:
+            return None, "its rows no longer match their passages (the row → passage hashes differ)"
+        self._dim = dim
+        return manifest, ""
+
+    def rows(self) -> list[tuple[str, str]]:
+        if self._rows is None:
+            self._rows = {}
+            if self._has(self.collection):
+                for row in self._scan(["id", "hash"]):
+                    self._rows[str(row["id"])] = str(row["hash"])
+        return sorted(self._rows.items())
+
+    def count(self) -> int:
+        return len(self.rows())
+
+    def vectors(self, ids: Sequence[str]) -> np.ndarray:
+        found: dict[str, list[float]] = {}
+        for part in batches(len(ids), _BATCH):
+            for row in self.client.get(self.collection, ids=list(ids[part]),
+                                       output_fields=["vector"]):  # fmt: skip
+                found[str(row["id"])] = row["vector"]
+        matrix = np.zeros((len(ids), self._dim or self._collection_dim()), np.float32)
+        for i, pid in enumerate(ids):
+            matrix[i] = found[pid]
+        return matrix
+
+    def search(self, queries: np.ndarray, k: int) -> list[list[tuple[str, float]]]:
+        k = min(k, self.count())
+        if k <= 0:
+            return [[] for _ in range(len(queries))]
+        results = self.client.search(
+            self.collection, data=np.asarray(queries, np.float32).tolist(), limit=k,
+            output_fields=["id"], search_params={"metric_type": "IP"},
+        )  # fmt: skip
+        return [[(str(hit["id"]), float(hit["distance"])) for hit in row] for row in results]
+
+    # ------------------------------------------------------------------ writing
+
+    def clear(self, dim: int) -> None:
+        self._begin_write()
+        with self._errors("clear"):
+            for name in (self.collection, self.meta):
+                if self.client.has_collection(name):
+                    self.client.drop_collection(name)
+                self._loaded.discard(name)
+            self._create(dim)
+        self._rows, self._dim = {}, dim
+
+    def add(self, rows: Sequence[Passage], vectors: np.ndarray) -> None:
+        if not len(rows):
+            return
+        self._begin_write()
+        if not self._has(self.collection):
+            self._create(int(vectors.shape[1]))
+        current = dict(self.rows())
+        with self._errors("insert"):
+            for part in batches(len(rows), _BATCH):
+                data = [
+                    {"id": p.id, "hash": p.content_hash, "vector": v.tolist()}
+                    for p, v in zip(rows[part], np.asarray(vectors[part], np.float32), strict=True)
+                ]
+                self.client.upsert(self.collection, data)
+        current.update((p.id, p.content_hash) for p in rows)
+        self._rows = current
+
+    def remove(self, ids: Sequence[str]) -> None:
+        if not ids:
+            return
+        self._begin_write()
+        current = dict(self.rows())
+        with self._errors("delete"):
+            for part in batches(len(ids), _BATCH):
+                self.client.delete(self.collection, ids=list(ids[part]))
+        for pid in ids:
+            current.pop(pid, None)
+        self._rows = current
+
+    def commit(self, manifest: Manifest) -> Manifest:
+        import time
+
+        self._begin_write()
+        manifest = replace(
+            manifest, store=self.kind, location=self.location,
+            index_type="milvus-flat" if self.lite else "milvus-autoindex",
+            built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        )  # fmt: skip
+        with self._errors("commit"):
+            if not self._has(self.collection):
+                self._create(manifest.dim)
+            self.client.flush(self.collection)
+            if not self._has(self.meta):
+                self._create_meta()
+            record = json.dumps(manifest.to_json(), ensure_ascii=False)
+            self.client.upsert(self.meta, [{"key": _MANIFEST_KEY, "value": record,
+                                            "vector": [0.0] * _MANIFEST_DIM}])  # fmt: skip
+            self.client.flush(self.meta)
+        self._dirty = False
+        return manifest
+
+    def lock(self) -> AbstractContextManager[None]:
+        return self._file_lock() if self.lite else contextlib.nullcontext()
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.client.close()
+
+    # ------------------------------------------------------------------ helpers
+
+    def _has(self, name: str) -> bool:
+        """Whether collection `name` exists; if so it is loaded (a reopened one is released)."""
+        if name in self._loaded:
+            return True
+        if not self.client.has_collection(name):
+            return False
+        self.client.load_collection(name)
+        self._loaded.add(name)
+        return True
+
+    @contextmanager
+    def _file_lock(self) -> Iterator[None]:
+        import fcntl
+
+        path = Path(self.uri)
+        with (path.parent / f".{path.name}.lock").open("w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            yield
+
+    def _begin_write(self) -> None:
+        """Before the first write: delete the manifest, so a crash from here on reads back as a
+        half-written store."""
+        if self._dirty:
+            return
+        with self._errors("delete the manifest"):
+            if self._has(self.meta):
+                self.client.delete(self.meta, ids=[_MANIFEST_KEY])
+                self.client.flush(self.meta)
+        self._dirty = True
+
+    def _create(self, dim: int) -> None:
+        from pymilvus import DataType
+
+        schema = self.client.create_schema(auto_id=False, enable_dynamic_field=False)
+        schema.add_field("id", DataType.VARCHAR, is_primary=True, max_length=_ID_CHARS)
+        schema.add_field("hash", DataType.VARCHAR, max_length=64)
+        schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dim)
+        index = self.client.prepare_index_params()
+        index.add_index(field_name="vector", metric_type="IP",
+                        index_type="FLAT" if self.lite else "AUTOINDEX")  # fmt: skip
+        self.client.create_collection(self.collection, schema=schema, index_params=index)
+        self._loaded.add(self.collection)
+        self._dim = dim
+
+    def _create_meta(self) -> None:
+        from pymilvus import DataType
+
+        schema = self.client.create_schema(auto_id=False, enable_dynamic_field=False)
+        schema.add_field("key", DataType.VARCHAR, is_primary=True, max_length=64)
+        schema.add_field("value", DataType.VARCHAR, max_length=65535)
+        schema.add_field("vector", DataType.FLOAT_VECTOR, dim=_MANIFEST_DIM)
+        index = self.client.prepare_index_params()
+        index.add_index(field_name="vector", metric_type="L2", index_type="FLAT")
+        self.client.create_collection(self.meta, schema=schema, index_params=index)
+        self._loaded.add(self.meta)
+
+    def _manifest_record(self) -> str | None:
+        rows = self.client.query(self.meta, ids=[_MANIFEST_KEY], output_fields=["value"])
+        return str(rows[0]["value"]) if rows else None
+
+    def _collection_dim(self) -> int:
+        for spec in self.client.describe_collection(self.collection).get("fields", []):
+            if spec.get("name") == "vector":
+                return int(spec.get("params", {}).get("dim", 0))
+        return 0
+
+    def _scan(self, fields: list[str]) -> Iterator[dict[str, Any]]:
+        import logging
+
+        # Milvus Lite has no server timestamp to give the iterator; pymilvus warns each time.
+        quiet = logging.getLogger("pymilvus")
+        level = quiet.level
+        quiet.setLevel(logging.ERROR)
+        try:
+            iterator = self.client.query_iterator(self.collection, batch_size=10_000,
+                                                  output_fields=fields)  # fmt: skip
+            try:
+                while batch := iterator.next():
+                    yield from batch
+            finally:
+                iterator.close()
+        finally:
+            quiet.setLevel(level)
+
+    @contextmanager
+    def _errors(self, what: str) -> Iterator[None]:
+        try:
+            yield
+        except MilvusStoreError:
+            raise
+        except Exception as exc:
+            if type(exc).__name__ != "MilvusException":
+                raise
+            raise MilvusStoreError(
+                f"Milvus refused to {what} in {self.location} ({_first_line(exc)})"
+            ) from exc
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
