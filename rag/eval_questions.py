@@ -25,18 +25,18 @@ def read_question_lines(path: Path | str) -> list[tuple[str, Any]]:
         lines = Path(path).read_text(encoding="utf-8").splitlines()
     except OSError as exc:
         raise QuestionFileError(f"cannot read {path} ({exc.strerror or exc}).") from exc
-    records = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        where = f"{path}:{number}"
-        try:
-            records.append((where, json.loads(line)))
-        except ValueError as exc:
-            raise QuestionFileError(f"{where}: not JSON ({exc}).") from exc
+    numbered = [(f"{path}:{n}", line) for n, line in enumerate(lines, start=1) if line.strip()]
+    records = [(where, _json_line(where, line)) for where, line in numbered]
     if not records:
         raise QuestionFileError(f"{path} holds no questions (one JSON object per line).")
     return records
+
+
+def _json_line(where: str, line: str) -> Any:
+    try:
+        return json.loads(line)
+    except ValueError as exc:
+        raise QuestionFileError(f"{where}: not JSON ({exc}).") from exc
 
 
 def resolve_gold(gold: str, corpus: Corpus, where: str = "") -> str:

@@ -6,8 +6,9 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import rag.embed
 import rag.llm
@@ -20,30 +21,14 @@ def test_each_seam_is_declared_once_and_re_exported() -> None:
     assert rag.llm.Message is protocols.Message
 
 
-@dataclass(frozen=True)
-class _Passage:
-    text: str
-
-
-@dataclass(frozen=True)
-class _Hit:
-    paper_id: str
-    via: tuple[str, ...]
-    why: str
-    snippet: str
-    passage: _Passage
-
-
-@dataclass(frozen=True)
-class _Retrieval:
-    hits: tuple[_Hit, ...]
-    top_similarity: float
-
-
 class _ToyRetriever:
-    def retrieve(self, query: str, k: int = 5) -> _Retrieval:
-        hit = _Hit("code-llama", ("bm25",), "", query, _Passage(query))
-        return _Retrieval((hit,) * k, 1.0)
+    """Hits and scores as plain namespaces: the Protocols ask for attributes, not classes."""
+
+    def retrieve(self, query: str, k: int = 5) -> Any:
+        passage = SimpleNamespace(text=query)
+        hit = SimpleNamespace(paper_id="code-llama", via=("bm25",), why="", snippet=query,
+                              passage=passage)  # fmt: skip
+        return SimpleNamespace(hits=(hit,) * k, top_similarity=1.0)
 
 
 class _EchoGenerator:

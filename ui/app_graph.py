@@ -7,7 +7,6 @@ of thousands of nodes. Zoom, pan and clicks are handled by `ui/static/graph.js`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 from typing import Any
@@ -58,17 +57,10 @@ class GraphView:
         return tuple(e for e in self.edges if e.kind == LINEAGE)
 
 
-def neighbourhood(
-    kg: Any,
-    root: str,
-    depth: int = 3,
-    organizations: bool = False,
-    techniques: bool = False,
-    path: Sequence[str] = (),
-) -> GraphView:
-    """The root, its ancestors and descendants within `depth` lineage hops, laid out by date
-    (`kg.queries.neighbourhood` chooses what is drawn; this places it)."""
-    return layout(graph_neighbourhood(kg, root, depth, organizations, techniques, path))
+def neighbourhood(kg: Any, root: str, *options: Any, **named: Any) -> GraphView:
+    """`kg.queries.neighbourhood(kg, root, depth, organizations, techniques, path)` laid out
+    by date: what is drawn is chosen in `kg/`, where it goes is chosen here."""
+    return layout(graph_neighbourhood(kg, root, *options, **named))
 
 
 def layout(near: Neighbourhood) -> GraphView:
