@@ -265,8 +265,8 @@ class _Builder:
 
     def _add(self, node_id: str, kind: str, label: str, date: str | None,
              names: tuple[str, ...], **attrs: Any) -> None:  # fmt: skip
-        paper_id = attrs.get("paper_id")
-        self.nodes[node_id] = Node(node_id, kind, label, date, paper_id)
+        paper_id, title = attrs.get("paper_id"), attrs.get("title")
+        self.nodes[node_id] = Node(node_id, kind, label, date, paper_id, title)
         data = {"kind": kind, "label": label, **attrs}
         if date:
             data["date"] = date

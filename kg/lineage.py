@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 from kg.corpus import Paper
 from kg.lexicon import Lexicon
 from kg.names import compact, find_mentions
+from kg.text import sentence_spans
 
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
@@ -35,7 +36,6 @@ __all__ = ["DerivedEdge", "Sentence", "derive_edges", "paper_sentences", "unreso
 _METHOD_RANK = {"rule": 0, "name": 1, "curated": 2}
 _LINEAGE_KINDS = ("paper", "work")
 _COMPARE_KINDS = ("paper", "work", "technique")
-_SENTENCE_END = re.compile(r"[。！？!?；;]+|(?<=[a-z0-9)\]])\.(?=\s+[A-Z])|\n+")
 # A single-digit version at the end of a name or before a short suffix ("Llama 2", "LLaVA-1.5",
 # "DeepSeek-V3", "Qwen2-VL"); "ResNet-50" or "FLM-101B" name a size, not a version.
 _VERSIONED = re.compile(
@@ -233,15 +233,8 @@ def _merge(edges: list[DerivedEdge]) -> list[DerivedEdge]:
 
 
 def _split(text: str, spans: tuple[tuple[int, int], ...]) -> Iterator[Sentence]:
-    start = 0
-    for match in [*_SENTENCE_END.finditer(text), None]:
-        end = match.end() if match else len(text)
-        piece = text[start:end].strip()
-        if piece:
-            yield Sentence(
-                piece, _line_at(spans, start + len(text[start:end]) - len(text[start:end].lstrip()))
-            )
-        start = end
+    for start, end in sentence_spans(text):
+        yield Sentence(text[start:end], _line_at(spans, start))
 
 
 def _line_at(spans: tuple[tuple[int, int], ...], offset: int) -> int:

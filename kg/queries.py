@@ -5,17 +5,34 @@ Names are resolved with `kg.names.resolve` (bilingual, forgiving; ambiguity rais
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from kg.corpus import Paper
 from kg.errors import KgragError
 from kg.graph import KnowledgeGraph
 from kg.names import resolve
-from kg.records import Lineage, LineageEdge, Node
+from kg.records import (
+    GraphEdge,
+    GraphStats,
+    Lineage,
+    LineageEdge,
+    Neighbourhood,
+    Node,
+    NodeLinks,
+)
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 __all__ = [
     "GROUP_FIELDS",
+    "GraphEdge",
+    "GraphStats",
+    "Neighbourhood",
+    "NodeLinks",
     "GroupSummary",
     "Lineage",
     "LineageEdge",
@@ -35,6 +52,9 @@ __all__ = [
     "lineage",
     "lineage_edges",
     "neighbours_for_expansion",
+    "graph_stats",
+    "neighbourhood",
+    "node_links",
     "normalize_month",
     "papers_by",
     "papers_of_author",
@@ -43,7 +63,9 @@ __all__ = [
     "parent_organizations",
     "path_between",
     "summarize_by",
+    "richest_lineage",
     "techniques_of",
+    "work_labels",
 ]
 
 GROUP_FIELDS = ("organization", "category", "month", "quarter", "year", "technique")
@@ -560,3 +582,252 @@ def author_summaries(kg: KnowledgeGraph) -> list[AuthorSummary]:
         AuthorSummary(a, tuple(papers_of_author(kg, a)), tuple(coauthors(kg, a))) for a in authors
     ]
     return sorted(summaries, key=lambda s: (-len(s.papers), s.author.label))
+
+
+# --- what the app's explorer, cards and index tab show ----------------------------------------
+
+NEIGHBOURHOOD_MAX_NODES = 120  # lineage nodes drawn at most, however large the graph
+NEIGHBOURHOOD_MAX_EXTRAS = 14  # organisations or techniques shown at most, most connected first
+_LINEAGE = "builds_on"
+_CARD_LINKS = {  # node kind -> the edge kind by which papers point at it
+    "organization": "published_by",
+    "technique": "uses_technique",
+    "category": "in_category",
+    "work": "builds_on",
+}
+
+
+def neighbourhood(
+    kg: KnowledgeGraph | nx.MultiDiGraph,
+    root: str,
+    depth: int = 3,
+    organizations: bool = False,
+    techniques: bool = False,
+    path: Sequence[str] = (),
+) -> Neighbourhood:
+    """`root` (a node id), its ancestors and descendants within `depth` lineage hops (nearest
+    first, at most NEIGHBOURHOOD_MAX_NODES), the nodes of a highlighted `path`, and optionally
+    the organisations and techniques linked to them; a bare graph in kgrag's schema works too.
+
+    Example:
+        >>> from kg.graph import load_graph
+        >>> kg = load_graph()
+        >>> near = neighbourhood(kg, "paper:llama-2", depth=1)
+        >>> [n.label for n in near.works]
+        ['Llama 2', 'LLaMA', 'Code Llama']
+        >>> [(e.parent, e.child, e.relation) for e in near.lineage_edges()]
+        [('paper:llama', 'paper:llama-2', 'successor'), ('paper:llama-2', 'paper:code-llama', 'extends')]
+        >>> [n.label for n in neighbourhood(kg, "paper:llama-2", 1, organizations=True).extras]
+        ['Meta']
+    """
+    graph = kg.graph if isinstance(kg, KnowledgeGraph) else kg
+    members, hidden = _lineage_members(graph, root, depth)
+    for node in path:
+        if node not in members and graph.has_node(node):
+            members.append(node)
+    pairs = {frozenset(pair) for pair in zip(path, path[1:], strict=False)}
+    edges = _neighbourhood_edges(graph, members, pairs)
+    extras: list[str] = []
+    if organizations:
+        extras += _extras(graph, members, "published_by", edges)
+    if techniques:
+        extras += _extras(graph, members, "uses_technique", edges)
+    return Neighbourhood(
+        root,
+        tuple(_graph_node(graph, n) for n in members),
+        tuple(_graph_node(graph, n) for n in extras),
+        tuple(edges),
+        hidden,
+        tuple(path),
+    )
+
+
+def node_links(kg: KnowledgeGraph, node_id: str) -> NodeLinks:
+    """A node's card: the corpus papers linked to it and its direct lineage neighbours.
+
+    Example:
+        >>> from kg.graph import load_graph
+        >>> kg = load_graph()
+        >>> links = node_links(kg, "paper:llama-2")
+        >>> [n.label for n in links.builds_on], [n.label for n in links.built_on_by]
+        (['LLaMA'], ['Code Llama'])
+        >>> [p.id for p in node_links(kg, "org:Meta").papers]
+        ['llama', 'llama-2', 'code-llama']
+    """
+    graph = kg.graph
+    if not graph.has_node(node_id):
+        raise KgragError(f"{node_id!r} is not in the graph; the corpus may have changed.")
+    node = _graph_node(graph, node_id)
+    wanted = _CARD_LINKS.get(node.kind, "")
+    by_id = kg.corpus.by_id()
+    papers: list[Paper] = []
+    for source, _, key, data in graph.in_edges(node_id, keys=True, data=True):
+        if _edge_kind(key, data) == wanted and source.startswith("paper:"):
+            paper = by_id.get(source.split(":", 1)[1])
+            if paper is not None and paper not in papers:
+                papers.append(paper)
+    parents = [v for _, v, k, d in graph.out_edges(node_id, keys=True, data=True)
+               if _edge_kind(k, d) == _LINEAGE]  # fmt: skip
+    children = [u for u, _, k, d in graph.in_edges(node_id, keys=True, data=True)
+                if _edge_kind(k, d) == _LINEAGE]  # fmt: skip
+    return NodeLinks(
+        node,
+        tuple(sorted(papers, key=lambda p: (p.date, p.title))),
+        tuple(_graph_node(graph, n) for n in parents),
+        tuple(_graph_node(graph, n) for n in children),
+    )
+
+
+def graph_stats(kg: KnowledgeGraph) -> GraphStats:
+    """Node and edge counts by kind, lineage edges by method and relation.
+
+    Example:
+        >>> from kg.graph import load_graph
+        >>> stats = graph_stats(load_graph())
+        >>> stats.lineage_count == len(lineage_edges(load_graph()))
+        True
+        >>> list(stats.to_json())
+        ['corpus', 'papers', 'nodes', 'edges', 'lineage_methods', 'lineage_relations']
+    """
+    graph = kg.graph
+    lineage = [d for _, _, k, d in graph.edges(keys=True, data=True) if k == _LINEAGE]
+
+    def counted(values: Iterable[str]) -> tuple[tuple[str, int], ...]:
+        return tuple(sorted(Counter(values).items()))
+
+    return GraphStats(
+        corpus=str(kg.corpus.path),
+        papers=len(kg.corpus.papers),
+        nodes=counted(d["kind"] for _, d in graph.nodes(data=True)),
+        edges=counted(k for _, _, k in graph.edges(keys=True)),
+        lineage_methods=counted(d["method"] for d in lineage),
+        lineage_relations=counted(d["relation"] for d in lineage),
+    )
+
+
+def work_labels(kg: KnowledgeGraph) -> list[str]:
+    """The labels of every paper and work, sorted ignoring case (the explorer's choices).
+
+    Example:
+        >>> from kg.graph import load_graph
+        >>> labels = work_labels(load_graph())
+        >>> "Code Llama" in labels and "FlashAttention" in labels
+        True
+    """
+    labels = {
+        str(data.get("label")) for _, data in kg.graph.nodes(data=True)
+        if data.get("kind") in WORK_KINDS and data.get("label")
+    }  # fmt: skip
+    return sorted(labels, key=str.casefold)
+
+
+def richest_lineage(kg: KnowledgeGraph) -> Node | None:
+    """The paper with the largest lineage family (within six hops): a telling first picture.
+
+    Example:
+        >>> from kg.graph import load_graph
+        >>> richest_lineage(load_graph()).kind
+        'paper'
+    """
+    best: Node | None = None
+    size = -1
+    for node, data in kg.graph.nodes(data=True):
+        if data.get("kind") != "paper":
+            continue
+        family = len(neighbourhood(kg, node, depth=6).works)
+        if family > size:
+            best, size = _graph_node(kg.graph, node), family
+    return best
+
+
+def _edge_kind(key: Any, data: dict[str, Any]) -> str:
+    return str(data.get("kind", key))
+
+
+def _graph_node(graph: nx.MultiDiGraph, node_id: str) -> Node:
+    """The record of a node, read from its attributes (missing ones from its id)."""
+    data = graph.nodes[node_id]
+    prefix, _, rest = node_id.partition(":")
+    paper_id = data.get("paper_id") or (rest if prefix == "paper" else "")
+    return Node(
+        id=node_id,
+        kind=str(data.get("kind") or prefix),
+        label=str(data.get("label") or node_id.split(":", 1)[-1]),
+        date=str(data.get("date") or "") or None,
+        paper_id=str(paper_id) or None,
+        title=str(data["title"]) if data.get("title") else None,
+    )
+
+
+def _lineage_members(graph: nx.MultiDiGraph, root: str, depth: int) -> tuple[list[str], int]:
+    """BFS over lineage edges both ways (ancestors up, descendants down), nearest first."""
+    order = [root]
+    seen = {root}
+    hidden: set[str] = set()
+    for step in (_graph_parents, _graph_children):
+        queue: deque[tuple[str, int]] = deque([(root, 0)])
+        while queue:
+            node, hops = queue.popleft()
+            for nxt in step(graph, node):
+                if nxt in seen or nxt in hidden:
+                    continue
+                if hops + 1 > depth or len(order) >= NEIGHBOURHOOD_MAX_NODES:
+                    hidden.add(nxt)
+                    continue
+                seen.add(nxt)
+                order.append(nxt)
+                queue.append((nxt, hops + 1))
+    return order, len(hidden)
+
+
+def _graph_parents(graph: nx.MultiDiGraph, node: str) -> Iterable[str]:
+    """Works `node` builds on (edge child -> parent), in the graph's order."""
+    return (v for _, v, k, d in graph.out_edges(node, keys=True, data=True)
+            if _edge_kind(k, d) == _LINEAGE)  # fmt: skip
+
+
+def _graph_children(graph: nx.MultiDiGraph, node: str) -> Iterable[str]:
+    return (u for u, _, k, d in graph.in_edges(node, keys=True, data=True)
+            if _edge_kind(k, d) == _LINEAGE)  # fmt: skip
+
+
+def _neighbourhood_edges(
+    graph: nx.MultiDiGraph, members: list[str], path_pairs: set[frozenset[str]]
+) -> list[GraphEdge]:
+    inside = set(members)
+    edges: list[GraphEdge] = []
+    for child in members:
+        for _, parent, key, data in graph.out_edges(child, keys=True, data=True):
+            if parent in inside and _edge_kind(key, data) == _LINEAGE:
+                on_path = frozenset((parent, child)) in path_pairs
+                edges.append(_graph_edge(parent, child, data, on_path))
+    return edges
+
+
+def _graph_edge(parent: str, child: str, data: dict[str, Any], on_path: bool = False) -> GraphEdge:
+    return GraphEdge(
+        parent=parent,
+        child=child,
+        kind=str(data.get("kind", _LINEAGE)),
+        relation=str(data.get("relation", "")),
+        evidence=str(data.get("evidence", "")),
+        method=str(data.get("method", "")),
+        line=int(data.get("line") or 0),
+        on_path=on_path,
+    )
+
+
+def _extras(
+    graph: nx.MultiDiGraph, members: list[str], kind: str, edges: list[GraphEdge]
+) -> list[str]:
+    """Organisation or technique nodes linked to the drawn works, most connected first."""
+    links: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    for node in members:
+        for _, target, key, data in graph.out_edges(node, keys=True, data=True):
+            if _edge_kind(key, data) == kind:
+                links.setdefault(target, []).append((node, data))
+    chosen = sorted(links, key=lambda t: (-len(links[t]), str(t)))[:NEIGHBOURHOOD_MAX_EXTRAS]
+    for target in chosen:
+        for node, data in links[target]:
+            edges.append(_graph_edge(target, node, data))
+    return chosen

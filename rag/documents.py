@@ -7,18 +7,16 @@ A paper with no abstract still gets one passage (its title and influence note), 
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
 
 from kg.corpus import Corpus, Paper
-from kg.lang import HAN_CLASS
+from kg.text import split_sentences as kg_split_sentences
 
 __all__ = ["MAX_PASSAGE_CHARS", "Passage", "paper_header", "passages", "split_sentences"]
 
 # Abstracts here run 200–800 characters; ~480 keeps most papers in one passage and splits the
 # long ones in two, each short enough for a focused embedding.
 MAX_PASSAGE_CHARS = 480
-_SENTENCE_END = re.compile(f"(?<=[。！？!?；;])|(?<=[.!?])\\s+(?=[A-Z0-9{HAN_CLASS}])")
 
 
 @dataclass(frozen=True)
@@ -79,9 +77,9 @@ def paper_header(paper: Paper) -> str:
 
 
 def split_sentences(text: str) -> list[str]:
-    """Split Chinese and English prose at sentence ends; keeps the punctuation."""
-    parts = (s.strip() for s in _SENTENCE_END.split(text.replace("\n", " ")))
-    return [s for s in parts if s]
+    """Split Chinese and English prose at sentence ends (`kg.text`); keeps the punctuation.
+    An abstract's line breaks only wrap it here: a passage reads as one paragraph."""
+    return kg_split_sentences(text.replace("\n", " "))
 
 
 def _pack(sentences: list[str], max_chars: int) -> list[str]:

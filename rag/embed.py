@@ -11,12 +11,13 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import numpy as np
 
 from kg.errors import KgragError
 from rag.models import EMBEDDINGGEMMA, USE_MULTILINGUAL, embeddinggemma_path
+from rag.protocols import Embedder  # the seam; re-exported here for its callers
 
 __all__ = [
     "DEFAULT_EMBEDDER",
@@ -36,21 +37,6 @@ _BATCH = 16
 
 class EmbedderError(KgragError):
     """An embedder spec names nothing loadable."""
-
-
-@runtime_checkable
-class Embedder(Protocol):
-    """What the index and retriever need from an embedding model."""
-
-    @property
-    def name(self) -> str: ...
-
-    @property
-    def dim(self) -> int: ...
-
-    def encode_queries(self, texts: Sequence[str]) -> np.ndarray: ...
-
-    def encode_documents(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
 def default_embedder_spec() -> str:

@@ -8,15 +8,14 @@ share of its gold papers in the top k, averaged over questions; MRR averages 1/r
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from kg.corpus import Corpus
-from kg.errors import KgragError
 from kg.tables import DATA_DIR
+from rag.eval_questions import QuestionFileError, read_question_lines, resolve_gold
 from rag.retrieve import SYSTEMS, Retriever, System
 
 __all__ = [
@@ -29,15 +28,12 @@ __all__ = [
     "evaluate",
     "format_table",
     "load_questions",
+    "resolve_gold",
     "report_json",
 ]
 
 DEV_QUESTIONS = DATA_DIR / "eval" / "retrieval_dev.jsonl"
 CUTOFFS = (1, 3, 5)
-
-
-class QuestionFileError(KgragError):
-    """A question file line is malformed or names no single paper."""
 
 
 @dataclass(frozen=True)
@@ -71,26 +67,10 @@ class RetrievalReport:
 
 def load_questions(path: Path, corpus: Corpus) -> list[EvalQuestion]:
     """Parse and resolve a question file; raise `QuestionFileError` naming the bad line."""
-    try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise QuestionFileError(f"cannot read {path} ({exc.strerror or exc}).") from exc
-    questions = [
-        _parse_line(path, number, line, corpus)
-        for number, line in enumerate(lines, start=1)
-        if line.strip()
-    ]
-    if not questions:
-        raise QuestionFileError(f"{path} holds no questions (one JSON object per line).")
-    return questions
+    return [_question(where, record, corpus) for where, record in read_question_lines(path)]
 
 
-def _parse_line(path: Path, number: int, line: str, corpus: Corpus) -> EvalQuestion:
-    where = f"{path}:{number}"
-    try:
-        record = json.loads(line)
-    except ValueError as exc:
-        raise QuestionFileError(f"{where}: not JSON ({exc}).") from exc
+def _question(where: str, record: Any, corpus: Corpus) -> EvalQuestion:
     question, gold = (
         (record.get("question"), record.get("gold")) if isinstance(record, dict) else (None, None)
     )
@@ -99,24 +79,7 @@ def _parse_line(path: Path, number: int, line: str, corpus: Corpus) -> EvalQuest
     if not isinstance(gold, list) or not gold or not all(isinstance(g, str) for g in gold):
         raise QuestionFileError(f'{where}: needs "gold": a non-empty list of paper ids or titles.')
     ids = tuple(dict.fromkeys(resolve_gold(g, corpus, where) for g in gold))
-    return EvalQuestion(question, tuple(gold), ids, number)
-
-
-def resolve_gold(gold: str, corpus: Corpus, where: str = "") -> str:
-    """A paper id as given, or the one paper whose title contains `gold` (case-insensitive)."""
-    if gold in corpus.by_id():
-        return gold
-    needle = gold.casefold().strip()
-    matches = [p for p in corpus.papers if needle and needle in p.title.casefold()]
-    if len(matches) == 1:
-        return matches[0].id
-    prefix = f"{where}: " if where else ""
-    if not matches:
-        raise QuestionFileError(f"{prefix}gold {gold!r} is neither a paper id nor part of a title.")
-    names = ", ".join(p.id for p in matches[:5])
-    raise QuestionFileError(
-        f"{prefix}gold {gold!r} matches several titles ({names}); be more specific."
-    )
+    return EvalQuestion(question, tuple(gold), ids, int(where.rsplit(":", 1)[1]))
 
 
 def evaluate(retriever: Retriever, questions: Sequence[EvalQuestion]) -> RetrievalReport:

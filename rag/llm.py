@@ -11,11 +11,11 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from rag.models import ModelMissingError, llm_path
+from rag.protocols import Generator, Message  # the seam; re-exported here for its callers
 
 __all__ = [
     "Generator",
@@ -29,20 +29,6 @@ __all__ = [
 DEFAULT_N_CTX = 4096
 DEFAULT_MAX_TOKENS = 200
 _INSTALL_HINT = "Run `kgrag models --install` (or point --model / KGRAG_MODEL at a GGUF file)."
-
-
-@dataclass(frozen=True)
-class Message:
-    """One chat message: role is `system`, `user` or `assistant`."""
-
-    role: str
-    content: str
-
-
-class Generator(Protocol):
-    """Anything that turns chat messages into a stream of text pieces."""
-
-    def stream(self, messages: Sequence[Message]) -> Iterator[str]: ...
 
 
 def default_model_path() -> Path:

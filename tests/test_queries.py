@@ -8,6 +8,7 @@ import pytest
 
 import kg.names
 import kg.queries
+import kg.records
 from kg.errors import KgragError
 from kg.graph import KnowledgeGraph
 from kg.queries import (
@@ -26,7 +27,7 @@ from kg.queries import (
 )
 
 
-@pytest.mark.parametrize("module", [kg.queries, kg.names])
+@pytest.mark.parametrize("module", [kg.queries, kg.names, kg.records])
 def test_docstring_examples_run(module) -> None:
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0
@@ -128,3 +129,78 @@ def test_expansion_neighbours_explain_themselves(kg: KnowledgeGraph) -> None:
         == "also uses speculative decoding"
     )
     assert "specinfer" not in spec
+
+
+# --- what the app shows: neighbourhood, a node's links, statistics ---------------------------
+
+
+def test_a_neighbourhood_holds_the_family_nearest_first_with_evidenced_edges(
+    kg: KnowledgeGraph,
+) -> None:
+    from kg.queries import neighbourhood
+
+    near = neighbourhood(kg, "paper:llama-2", depth=1)
+    assert [n.id for n in near.works] == ["paper:llama-2", "paper:llama", "paper:code-llama"]
+    assert near.extras == () and near.hidden == 0
+    assert all(e.evidence and e.method for e in near.lineage_edges())
+    deeper = neighbourhood(kg, "paper:code-llama", depth=1)
+    assert [n.id for n in deeper.works] == ["paper:code-llama", "paper:llama-2"]
+    assert deeper.hidden == 1  # LLaMA, two hops away
+
+
+def test_a_neighbourhood_adds_organisations_techniques_and_a_highlighted_path(
+    kg: KnowledgeGraph,
+) -> None:
+    from kg.queries import neighbourhood
+
+    path = ("paper:llama", "paper:llama-2", "paper:code-llama")
+    near = neighbourhood(kg, "paper:llama", 1, organizations=True, techniques=True, path=path)
+    assert "paper:code-llama" in {n.id for n in near.works}  # on the path, beyond the depth
+    assert sum(e.on_path for e in near.lineage_edges()) == 2
+    kinds = {n.kind for n in near.extras}
+    assert "organization" in kinds
+    assert all(e.parent in {n.id for n in near.extras} for e in near.edges if e.kind != "builds_on")
+
+
+def test_node_links_give_a_cards_papers_and_lineage_neighbours(kg: KnowledgeGraph) -> None:
+    from kg.queries import node_links
+
+    work = node_links(kg, "work:flashattention")
+    assert work.node.kind == "work" and [p.id for p in work.papers] == ["flashattention-2"]
+    google = node_links(kg, "org:Google")
+    assert [p.date for p in google.papers] == sorted(p.date for p in google.papers)
+    with pytest.raises(KgragError, match="not in the graph"):
+        node_links(kg, "work:no-such-work")
+
+
+def test_graph_stats_count_every_node_and_edge(kg: KnowledgeGraph) -> None:
+    from kg.queries import graph_stats, lineage_edges
+
+    stats = graph_stats(kg)
+    assert stats.node_count == kg.graph.number_of_nodes()
+    assert stats.edge_count == kg.graph.number_of_edges()
+    assert stats.lineage_count == len(lineage_edges(kg))
+    assert sum(dict(stats.lineage_relations).values()) == stats.lineage_count
+    assert stats.papers == len(kg.corpus.papers)
+
+
+def test_lineage_json_is_one_shape_for_cli_and_api(kg: KnowledgeGraph) -> None:
+    family = lineage(kg, "llama 2")
+    data = family.to_json()
+    assert data["root"] == {"id": "paper:llama-2", "kind": "paper", "name": "Llama 2",
+                            "date": "2023-07", "title": kg.paper("llama-2").title,
+                            "paper_id": "llama-2"}  # fmt: skip
+    assert [e["source"] for e in data["edges"]] == [e.source.id for e in family.edges]
+
+
+def test_work_labels_and_the_richest_lineage(kg: KnowledgeGraph) -> None:
+    from kg.queries import neighbourhood, richest_lineage, work_labels
+
+    labels = work_labels(kg)
+    assert labels == sorted(labels, key=str.casefold) and "LLaMA" in labels
+    best = richest_lineage(kg)
+    assert best is not None and best.kind == "paper"
+    size = len(neighbourhood(kg, best.id, depth=6).works)
+    assert all(
+        len(neighbourhood(kg, f"paper:{p.id}", depth=6).works) <= size for p in kg.corpus.papers
+    )

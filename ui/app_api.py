@@ -31,11 +31,9 @@ def register_api(services: AppServices) -> None:
     def lineage(name: str) -> dict:
         """The lineage of a work, as `kgrag lineage NAME --json` prints it."""
         from kg.queries import lineage as lineage_of
-        from ui.commands.graph import lineage_json
 
         try:
-            kg = services.kg()
-            return lineage_json(kg, lineage_of(kg, name))
+            return lineage_of(services.kg(), name).to_json()
         except Exception as exc:
             raise gr.Error(message_for(exc)) from exc
 
@@ -54,7 +52,7 @@ def register_api(services: AppServices) -> None:
 
 def papers_json(services: AppServices, org: str, exact_org: bool = False) -> list[dict]:
     """The `/papers` endpoint's answer: the Papers tab's selection in the CLI's JSON shape."""
+    from kg.records import paper_json
     from ui.app_papers import ALL, select_papers
-    from ui.commands.graph import paper_json
 
     return [paper_json(p) for p in select_papers(services, org, ALL, ALL, "", exact_org)]

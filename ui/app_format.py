@@ -13,6 +13,8 @@ from html import escape
 from typing import Any
 
 from kg.corpus import Paper
+from rag.citations import SPACED_CITATION as _SPACED_CITATION
+from rag.citations import cited_numbers
 
 ROUTE_TEXT = {
     "graph": ("graph", "answered exactly from the knowledge graph"),
@@ -20,9 +22,6 @@ ROUTE_TEXT = {
     "hybrid": ("hybrid", "knowledge graph + retrieved passages"),
     "none": ("not covered", "the corpus does not cover this question"),
 }
-CITATION = re.compile(r"\[\s*P\s*\d+(?:\s*[,，、;；]\s*P?\s*\d+)*\s*\]", re.IGNORECASE)
-_SPACED_CITATION = re.compile(r"\s*" + CITATION.pattern, re.IGNORECASE)
-_SENTENCE = re.compile(r"[^。！？!?；;]+(?:[。！？!?；;]|$)|[^.]+(?:\.\s|$)")
 
 
 def error_box(message: str) -> str:
@@ -152,7 +151,7 @@ def citing_sentences(text: str, sources: Sequence[Any], paper_id: str) -> list[s
     numbers = {str(i) for i, s in enumerate(sources, 1) if s.id == paper_id}
     out = []
     for sentence in re.split(r"(?<=[。！？!?])|(?<=\.)\s", text):
-        cited = {n for m in CITATION.findall(sentence) for n in re.findall(r"\d+", m)}
+        cited = {str(n) for n in cited_numbers(sentence)}
         if cited & numbers:
             out.append(_SPACED_CITATION.sub("", sentence).strip())
     return out
@@ -164,11 +163,20 @@ def counts_line(label: str, counts: Iterable[tuple[str, int]]) -> str:
 
 
 def _highlighted(abstract: str, highlight: Sequence[str]) -> str:
-    sentences = [s for s in _SENTENCE.findall(abstract) if s.strip()] or [abstract]
+    sentences = _sentence_pieces(abstract) or [abstract]
     best = _best_sentence(sentences, [h for h in highlight if h.strip()])
     return "".join(
         f"<mark>{escape(s)}</mark>" if i == best else escape(s) for i, s in enumerate(sentences)
     )
+
+
+def _sentence_pieces(text: str) -> list[str]:
+    """The abstract cut at sentence ends (`kg.text`), each piece keeping the space before it so
+    that the pieces render the abstract as written; its line breaks only wrap it."""
+    from kg.text import sentence_spans
+
+    ends = [end for _, end in sentence_spans(text.replace("\n", " "))]
+    return [text[start:end] for start, end in zip([0, *ends], ends, strict=False)]
 
 
 def _best_sentence(sentences: Sequence[str], highlight: Sequence[str]) -> int | None:

@@ -7,14 +7,18 @@ of thousands of nodes. Zoom, pan and clicks are handled by `ui/static/graph.js`.
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from html import escape
 from typing import Any
 
-MAX_NODES = 120
-MAX_EXTRAS = 14  # organisations or techniques shown at most, the most connected first
+from kg.queries import NEIGHBOURHOOD_MAX_NODES as MAX_NODES
+from kg.queries import Neighbourhood
+from kg.queries import neighbourhood as graph_neighbourhood
+from kg.records import GraphEdge, Node
+
+__all__ = ["MAX_NODES", "RELATION_LABEL", "GraphView", "ViewEdge", "ViewNode", "neighbourhood",
+           "render_svg"]  # fmt: skip
+
 COL_W, ROW_H, NODE_W, NODE_H = 250, 78, 168, 46
 BAND_GAP = 96
 
@@ -25,6 +29,8 @@ RELATION_LABEL = {
     "same_architecture": "same architecture",
     "extends": "extends",
 }
+
+ViewEdge = GraphEdge  # drawn from `parent` (earlier) to `child`; `kind` is the graph edge kind
 
 
 @dataclass(frozen=True)
@@ -41,20 +47,6 @@ class ViewNode:
 
 
 @dataclass(frozen=True)
-class ViewEdge:
-    """Drawn from `parent` (earlier) to `child`; `kind` is the graph edge kind."""
-
-    parent: str
-    child: str
-    kind: str
-    relation: str
-    evidence: str
-    method: str
-    line: int
-    on_path: bool = False
-
-
-@dataclass(frozen=True)
 class GraphView:
     root: str
     nodes: tuple[ViewNode, ...]
@@ -65,160 +57,57 @@ class GraphView:
         return tuple(e for e in self.edges if e.kind == LINEAGE)
 
 
-def neighbourhood(
-    graph: Any,
-    root: str,
-    depth: int = 3,
-    organizations: bool = False,
-    techniques: bool = False,
-    path: Sequence[str] = (),
-) -> GraphView:
-    """The root, its ancestors and descendants within `depth` lineage hops, laid out by date."""
-    members, hidden = _lineage_members(graph, root, depth)
-    for node in path:
-        if node not in members and graph.has_node(node):
-            members.append(node)
-    edges = _lineage_edges(graph, members, set(_path_pairs(path)))
-    extras: list[str] = []
-    if organizations:
-        extras += _extras(graph, members, "published_by", edges)
-    if techniques:
-        extras += _extras(graph, members, "uses_technique", edges)
-    nodes = _layout(graph, root, members, extras, edges, set(path))
-    return GraphView(root, nodes, tuple(edges), hidden)
+def neighbourhood(kg: Any, root: str, *options: Any, **named: Any) -> GraphView:
+    """`kg.queries.neighbourhood(kg, root, depth, organizations, techniques, path)` laid out
+    by date: what is drawn is chosen in `kg/`, where it goes is chosen here."""
+    return layout(graph_neighbourhood(kg, root, *options, **named))
 
 
-def _lineage_members(graph: Any, root: str, depth: int) -> tuple[list[str], int]:
-    """BFS over lineage edges both ways (ancestors up, descendants down), nearest first."""
-    order = [root]
-    seen = {root}
-    hidden: set[str] = set()
-    for step in (_parents, _children):
-        queue: deque[tuple[str, int]] = deque([(root, 0)])
-        while queue:
-            node, hops = queue.popleft()
-            for nxt in step(graph, node):
-                if nxt in seen or nxt in hidden:
-                    continue
-                if hops + 1 > depth or len(order) >= MAX_NODES:
-                    hidden.add(nxt)
-                    continue
-                seen.add(nxt)
-                order.append(nxt)
-                queue.append((nxt, hops + 1))
-    return order, len(hidden)
-
-
-def _parents(graph: Any, node: str) -> Iterable[str]:
-    """Works `node` builds on (edge child -> parent)."""
-    return (
-        v for _, v, k in graph.out_edges(node, keys=True) if _kind(graph, node, v, k) == LINEAGE
-    )
-
-
-def _children(graph: Any, node: str) -> Iterable[str]:
-    return (u for u, _, k in graph.in_edges(node, keys=True) if _kind(graph, u, node, k) == LINEAGE)
-
-
-def _kind(graph: Any, u: str, v: str, key: Any) -> str:
-    return str(graph.edges[u, v, key].get("kind", key))
-
-
-def _lineage_edges(
-    graph: Any, members: list[str], path_pairs: set[frozenset[str]]
-) -> list[ViewEdge]:
-    inside = set(members)
-    edges: list[ViewEdge] = []
-    for child in members:
-        for _, parent, key, data in graph.out_edges(child, keys=True, data=True):
-            if parent in inside and str(data.get("kind", key)) == LINEAGE:
-                edges.append(
-                    _view_edge(parent, child, data, frozenset((parent, child)) in path_pairs)
-                )
-    return edges
-
-
-def _view_edge(parent: str, child: str, data: dict[str, Any], on_path: bool = False) -> ViewEdge:
-    return ViewEdge(
-        parent=parent,
-        child=child,
-        kind=str(data.get("kind", LINEAGE)),
-        relation=str(data.get("relation", "")),
-        evidence=str(data.get("evidence", "")),
-        method=str(data.get("method", "")),
-        line=int(data.get("line") or 0),
-        on_path=on_path,
-    )
-
-
-def _extras(graph: Any, members: list[str], kind: str, edges: list[ViewEdge]) -> list[str]:
-    """Organisation or technique nodes linked to the drawn works, most connected first."""
-    links: dict[str, list[tuple[str, dict[str, Any]]]] = {}
-    for node in members:
-        for _, target, key, data in graph.out_edges(node, keys=True, data=True):
-            if str(data.get("kind", key)) == kind:
-                links.setdefault(target, []).append((node, data))
-    chosen = sorted(links, key=lambda t: (-len(links[t]), str(t)))[:MAX_EXTRAS]
-    for target in chosen:
-        for node, data in links[target]:
-            edges.append(_view_edge(target, node, data))
-    return chosen
-
-
-def _path_pairs(path: Sequence[str]) -> Iterable[frozenset[str]]:
-    return (frozenset(pair) for pair in zip(path, path[1:], strict=False))
-
-
-def _layout(
-    graph: Any,
-    root: str,
-    members: list[str],
-    extras: list[str],
-    edges: list[ViewEdge],
-    on_path: set[str],
-) -> tuple[ViewNode, ...]:
-    columns = _columns(graph, members, edges)
+def layout(near: Neighbourhood) -> GraphView:
+    """Place a neighbourhood: one column per month, organisations below, techniques above."""
+    nodes = {n.id: n for n in near.nodes}
+    edges = list(near.edges)
+    members = [n.id for n in near.works]
+    columns = _columns(nodes, members, edges)
     rows: dict[int, list[str]] = {}
     for node in members:
         rows.setdefault(columns[node], []).append(node)
     tallest = max(len(r) for r in rows.values())
     placed: dict[str, tuple[float, float]] = {}
-    for col, nodes in rows.items():
-        nodes.sort(key=lambda n: (n != root, _label(graph, n).casefold()))
-        offset = (tallest - len(nodes)) * ROW_H / 2
-        for i, node in enumerate(nodes):
+    for col, ids in rows.items():
+        ids.sort(key=lambda n: (n != near.root, nodes[n].label.casefold()))
+        offset = (tallest - len(ids)) * ROW_H / 2
+        for i, node in enumerate(ids):
             placed[node] = (col * COL_W, offset + i * ROW_H)
     bottom = tallest * ROW_H - ROW_H + BAND_GAP
     for kind, y in (("organization", bottom), ("technique", -BAND_GAP)):
-        band = [n for n in extras if _node_kind(graph, n) == kind]
+        band = [n.id for n in near.extras if n.kind == kind]
         _place_band(band, y, edges, placed)
-    return tuple(
-        ViewNode(
-            id=node,
-            label=_label(graph, node),
-            kind=_node_kind(graph, node),
-            date=str(graph.nodes[node].get("date") or ""),
-            paper_id=str(graph.nodes[node].get("paper_id") or _paper_id(node)),
-            x=x,
-            y=y,
-            root=node == root,
-            on_path=node in on_path,
-        )
-        for node, (x, y) in placed.items()
+    on_path = set(near.path)
+    placed_nodes = tuple(
+        _view_node(nodes[n], x, y, n == near.root, n in on_path) for n, (x, y) in placed.items()
     )
+    return GraphView(near.root, placed_nodes, tuple(edges), near.hidden)
 
 
-def _columns(graph: Any, members: list[str], edges: list[ViewEdge]) -> dict[str, int]:
+def _view_node(node: Node, x: float, y: float, root: bool, on_path: bool) -> ViewNode:
+    return ViewNode(
+        id=node.id, label=node.label, kind=node.kind, date=node.date or "",
+        paper_id=node.paper_id or "", x=x, y=y, root=root, on_path=on_path,
+    )  # fmt: skip
+
+
+def _columns(nodes: dict[str, Node], members: list[str], edges: list[ViewEdge]) -> dict[str, int]:
     """One column per distinct month; an undated work sits just before its earliest child."""
-    dates = sorted({d for n in members if (d := _date(graph, n))})
+    dates = sorted({d for n in members if (d := nodes[n].date)})
     rank = {d: i + 1 for i, d in enumerate(dates)}
-    columns = {n: rank[d] for n in members if (d := _date(graph, n))}
+    columns = {n: rank[d] for n in members if (d := nodes[n].date)}
     children: dict[str, list[str]] = {}
     for e in edges:
         children.setdefault(e.parent, []).append(e.child)
     for _ in range(len(members)):  # settle undated chains (GPT-3 -> ... ) back to front
         for node in members:
-            if node in columns and _date(graph, node):
+            if node in columns and nodes[node].date:
                 continue
             known = [columns[c] for c in children.get(node, []) if c in columns]
             columns[node] = min(known) - 1 if known else 0
@@ -238,22 +127,6 @@ def _place_band(
         x = max(x, last + NODE_W + 16)
         placed[node] = (x, y)
         last = x
-
-
-def _label(graph: Any, node: str) -> str:
-    return str(graph.nodes[node].get("label") or node.split(":", 1)[-1])
-
-
-def _node_kind(graph: Any, node: str) -> str:
-    return str(graph.nodes[node].get("kind") or node.split(":", 1)[0])
-
-
-def _date(graph: Any, node: str) -> str:
-    return str(graph.nodes[node].get("date") or "")
-
-
-def _paper_id(node: str) -> str:
-    return node.split(":", 1)[1] if node.startswith("paper:") else ""
 
 
 # ---- SVG -----------------------------------------------------------------------------------

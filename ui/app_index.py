@@ -146,16 +146,17 @@ def index_overview(services: AppServices) -> str:
 
 
 def _overview(services: AppServices) -> str:
+    from kg.queries import graph_stats
+
     kg = services.kg()
     corpus = kg.corpus
-    graph = kg.graph
-    lineage = sum(1 for *_, d in graph.edges(data=True) if d.get("kind") == "builds_on")
+    counts = graph_stats(kg)
     manifest = services.manifest()
     stats = [
-        ("papers", str(len(corpus.papers))),
-        ("graph nodes", str(graph.number_of_nodes())),
-        ("graph edges", str(graph.number_of_edges())),
-        ("lineage edges", str(lineage)),
+        ("papers", str(counts.papers)),
+        ("graph nodes", str(counts.node_count)),
+        ("graph edges", str(counts.edge_count)),
+        ("lineage edges", str(counts.lineage_count)),
         ("indexed passages", str(manifest.passages) if manifest else "—"),
     ]
     grid = "".join(f"<div class='kg-stat'><b>{escape(v)}</b><span>{escape(k)}</span></div>"

@@ -62,25 +62,17 @@ def build_lineage_tab(services: AppServices, interact_js: str) -> Any:
 
 def work_choices(services: AppServices) -> list[str]:
     """Labels of every paper and work, for the searchable box (aliases are typed freely)."""
-    graph = services.kg().graph
-    labels = {
-        str(data.get("label")) for _, data in graph.nodes(data=True)
-        if data.get("kind") in WORK_KINDS and data.get("label")
-    }  # fmt: skip
-    return sorted(labels, key=str.casefold)
+    from kg.queries import work_labels
+
+    return work_labels(services.kg())
 
 
 def default_root(services: AppServices) -> str:
     """The paper with the largest lineage family: a telling first picture for any corpus."""
-    graph = services.kg().graph
-    best, size = "", -1
-    for node, data in graph.nodes(data=True):
-        if data.get("kind") != "paper":
-            continue
-        family = len(neighbourhood(graph, node, depth=6).nodes)
-        if family > size:
-            best, size = str(data.get("label", node)), family
-    return best
+    from kg.queries import richest_lineage
+
+    best = richest_lineage(services.kg())
+    return best.label if best is not None else ""
 
 
 def lineage_html(
@@ -107,12 +99,12 @@ def _lineage_html(
         other = resolve(kg, target.strip(), kinds=WORK_KINDS)
         path = lineage_path(kg, root.id, other.id)
         note = (
-            f"Path: {' → '.join(escape(_label(kg.graph, n)) for n in path)}"
+            f"Path: {' → '.join(escape(kg.node(n).label) for n in path)}"
             if path
             else f"No lineage path links {escape(root.label)} and {escape(other.label)}."
         )
-    view = neighbourhood(kg.graph, root.id, depth, orgs, techniques, path)
-    return _page(view, kg.graph, note)
+    view = neighbourhood(kg, root.id, depth, orgs, techniques, path)
+    return _page(view, note)
 
 
 def lineage_path(kg: Any, a: str, b: str) -> list[str]:
@@ -126,7 +118,7 @@ def lineage_path(kg: Any, a: str, b: str) -> list[str]:
     return nodes if len(nodes) > 1 else []
 
 
-def _page(view: GraphView, graph: Any, note: str) -> str:
+def _page(view: GraphView, note: str) -> str:
     edges = view.lineage_edges()
     hidden = (
         f" · {view.hidden} more beyond the depth limit (raise the depth to see them)"
@@ -145,7 +137,7 @@ def _page(view: GraphView, graph: Any, note: str) -> str:
         '<button data-zoom="reset" title="Reset view">⟲</button></div>'
         f"{render_svg(view)}{_legend()}</div>{summary}"
         '<div class="kg-evidence-box">Hover or click an edge to read the sentence it comes from.'
-        f"</div>{_evidence_table(edges, graph)}"
+        f"</div>{_evidence_table(edges, view)}"
     )
 
 
@@ -157,17 +149,18 @@ def _legend() -> str:
     ) + "</div>"  # fmt: skip
 
 
-def _evidence_table(edges: Any, graph: Any) -> str:
+def _evidence_table(edges: Any, view: GraphView) -> str:
     if not edges:
         return '<div class="kg-muted">No lineage edges: this work neither builds on nor is built on.</div>'
+    nodes = {n.id: n for n in view.nodes}
     rows = []
-    for e in sorted(edges, key=lambda e: (_date(graph, e.child), e.child)):
+    for e in sorted(edges, key=lambda e: (nodes[e.child].date, e.child)):
         relation = RELATION_LABEL.get(e.relation, e.relation)
         source = f"line {e.line}, {e.method}" if e.line else e.method
         rows.append(
             f'<tr class="kg-evidence-row"><td><a class="kg-link" data-open="{escape(e.child)}">'
-            f"{escape(_label(graph, e.child))}</a></td><td>{escape(relation)}</td>"
-            f'<td><a class="kg-link" data-open="{escape(e.parent)}">{escape(_label(graph, e.parent))}'
+            f"{escape(nodes[e.child].label)}</a></td><td>{escape(relation)}</td>"
+            f'<td><a class="kg-link" data-open="{escape(e.parent)}">{escape(nodes[e.parent].label)}'
             f'</a></td><td class="kg-evidence">{escape(e.evidence)}</td><td class="kg-muted">'
             f"{escape(source)}</td></tr>"
         )
@@ -177,11 +170,3 @@ def _evidence_table(edges: Any, graph: Any) -> str:
         + "".join(rows)
         + "</tbody></table>"
     )
-
-
-def _label(graph: Any, node: str) -> str:
-    return str(graph.nodes[node].get("label", node))
-
-
-def _date(graph: Any, node: str) -> str:
-    return str(graph.nodes[node].get("date") or "")

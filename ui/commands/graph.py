@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections import Counter
 from typing import Any
 
+from kg.records import paper_json  # the CLI's and the API's shape (re-exported for callers)
 from ui.commands.common import add_corpus_option, add_json_option, corpus_from, print_json
+
+__all__ = ["lineage_json", "paper_json", "register"]
 
 
 def register(commands: argparse._SubParsersAction, evals: argparse._SubParsersAction) -> None:
@@ -67,18 +69,9 @@ def _graph(args: argparse.Namespace) -> Any:
 
 
 def run_stats(args: argparse.Namespace) -> int:
-    kg = _graph(args)
-    nodes = Counter(d["kind"] for _, d in kg.graph.nodes(data=True))
-    edges = Counter(k for _, _, k in kg.graph.edges(keys=True))
-    lineage = [d for _, _, k, d in kg.graph.edges(keys=True, data=True) if k == "builds_on"]
-    stats: dict[str, Any] = {
-        "corpus": str(kg.corpus.path),
-        "papers": len(kg.corpus.papers),
-        "nodes": dict(sorted(nodes.items())),
-        "edges": dict(sorted(edges.items())),
-        "lineage_methods": dict(sorted(Counter(d["method"] for d in lineage).items())),
-        "lineage_relations": dict(sorted(Counter(d["relation"] for d in lineage).items())),
-    }
+    from kg.queries import graph_stats
+
+    stats = graph_stats(_graph(args)).to_json()
     if args.json:
         print_json(stats)
         return 0
@@ -115,24 +108,13 @@ def papers_summary(kg: Any, papers: list[Any], org: str | None) -> str:
     return f"{len(papers)} paper(s)" + (f", {labs}" if labs else "")
 
 
-def paper_json(paper: Any) -> dict[str, Any]:
-    return {
-        "id": paper.id,
-        "title": paper.title,
-        "date": paper.date,
-        "organizations": list(paper.organizations),
-        "category": paper.category,
-        "influence": paper.influence,
-    }
-
-
 def run_lineage(args: argparse.Namespace) -> int:
     from kg.queries import lineage
 
     kg = _graph(args)
     family = lineage(kg, args.name)
     if args.json:
-        print_json(lineage_json(kg, family))
+        print_json(family.to_json())
         return 0
     print(_node_text(kg, family.root))
     for title, nodes in (("builds on", family.ancestors), ("built on by", family.descendants)):
@@ -145,32 +127,8 @@ def run_lineage(args: argparse.Namespace) -> int:
 
 
 def lineage_json(kg: Any, family: Any) -> dict[str, Any]:
-    """The `kgrag lineage --json` shape."""
-    return {
-        "root": _node_json(kg, family.root),
-        "ancestors": [_node_json(kg, n) for n in family.ancestors],
-        "descendants": [_node_json(kg, n) for n in family.descendants],
-        "edges": [
-            {
-                "source": e.source.id,
-                "target": e.target.id,
-                "relation": e.relation,
-                "evidence": e.evidence,
-                "method": e.method,
-                "paper": e.paper,
-                "line": e.line,
-            }
-            for e in family.edges
-        ],
-    }
-
-
-def _node_json(kg: Any, node: Any) -> dict[str, Any]:
-    data = {"id": node.id, "kind": node.kind, "name": node.label, "date": node.date}
-    if node.kind == "paper":
-        data["title"] = kg.graph.nodes[node.id]["title"]
-        data["paper_id"] = node.paper_id
-    return data
+    """The `kgrag lineage --json` shape: `Lineage.to_json()` (kept here for older imports)."""
+    return dict(family.to_json())
 
 
 def _node_text(kg: Any, node: Any) -> str:
