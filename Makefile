@@ -14,13 +14,14 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 # llama-cpp-python is built for this CPU's own vector features with AMX off (its kernels crash on
 # the shipped model) and installed from a wheelhouse keyed by those flags: see rag/llama_build.py.
+# --only-binary: pip must never compile it itself (that build would use -march=native).
 $(STAMP): pyproject.toml constraints.txt rag/llama_build.py
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "kgrag needs Python 3.11+"'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m rag.llama_build install
 	@echo "Installing kgrag and its dependencies…"
-	$(BIN)/python -m pip install --progress-bar on -c constraints.txt -e '.[dev,milvus,ray]'
+	$(BIN)/python -m pip install --progress-bar on --only-binary llama-cpp-python -c constraints.txt -e '.[dev,milvus,ray]'
 	touch $(STAMP)
 
 # Every time: a no-op when the installed build matches this CPU, a rebuild when it does not.

@@ -151,12 +151,14 @@ def expected_report(plan: BuildPlan) -> dict[str, bool]:
     return expected
 
 
-def _marker(venv_python: Path) -> Path:
-    return Path(venv_python).resolve().parent.parent / ".kgrag-llama-build.json"
+def _marker() -> Path:
+    """Where the installed build is recorded: in the environment running this module (the
+    venv's `sys.prefix`, never the base interpreter its `python` symlink resolves to)."""
+    return Path(sys.prefix) / ".kgrag-llama-build.json"
 
 
-def _installed_key(python: str) -> str | None:
-    marker = _marker(Path(python))
+def _installed_key() -> str | None:
+    marker = _marker()
     try:
         return str(json.loads(marker.read_text())["key"])
     except (OSError, ValueError, KeyError):
@@ -202,6 +204,13 @@ def _build_wheel(plan: BuildPlan, python: str) -> Path:
     return house
 
 
+def _importable() -> bool:
+    """llama_cpp is really there (a marker alone could outlive a removed package)."""
+    import importlib.util
+
+    return importlib.util.find_spec("llama_cpp") is not None
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
@@ -213,10 +222,11 @@ def _wheel_in(house: Path) -> Path | None:
     return wheels[0] if wheels else None
 
 
-def install(python: str = sys.executable, force: bool = False) -> BuildPlan:
-    """Install the wheel for this CPU into `python`'s environment, building it if needed."""
+def install(force: bool = False) -> BuildPlan:
+    """Install the wheel for this CPU into the running environment, building it if needed."""
+    python = sys.executable
     plan = plan_build()
-    if not force and _installed_key(python) == plan.key:
+    if not force and _installed_key() == plan.key and _importable():
         print(f"kgrag: llama-cpp-python {plan.version} for this CPU is installed ({plan.key})")
         return plan
     wheel = _wheel_in(plan.wheelhouse())
@@ -229,7 +239,7 @@ def install(python: str = sys.executable, force: bool = False) -> BuildPlan:
         [python, "-m", "pip", "install", "--quiet", "--no-deps", "--force-reinstall", str(wheel)],
         check=True,
     )
-    _marker(Path(python)).write_text(
+    _marker().write_text(
         json.dumps({"key": plan.key, "wheel": str(wheel), "cmake_args": plan.cmake_args})
     )
     return plan

@@ -78,3 +78,13 @@ def test_the_installed_llama_cpp_has_no_amx_and_the_cpus_vector_extensions() -> 
         assert report["AVX2"], info
     if "avx512f" in plan.features and "avx512bw" in plan.features:
         assert report["AVX512"], info
+
+
+def test_this_environment_records_the_build_for_this_cpu() -> None:
+    import json
+    import sys
+    from pathlib import Path
+
+    marker = Path(sys.prefix) / ".kgrag-llama-build.json"  # the venv, never the base Python
+    assert marker.is_file(), "run `make install` (python -m rag.llama_build install)"
+    assert json.loads(marker.read_text())["key"] == plan_build().key
