@@ -38,7 +38,12 @@ from rag.evidence import (
 )
 from rag.graph_answer import GraphAnswer, answer_from_graph, candidate_papers
 from rag.llm import Generator, LlamaCppGenerator, Message
-from rag.refusal import RefusalPolicy, should_refuse
+from rag.refusal import (
+    RefusalPolicy,
+    clearly_outside,
+    may_be_clearly_outside,
+    should_refuse,
+)
 from rag.route import GRAPH, HYBRID, NONE, RAG, Route, route
 
 if TYPE_CHECKING:
@@ -220,6 +225,16 @@ class Engine:
             self._generator = self._generator_factory()
         return self._generator
 
+    def warm_up(self) -> None:
+        """Load the embedder, index and LLM, and have llama.cpp evaluate the fixed system
+        message once, so the first question only pays for its sources and question (the app
+        calls this at start; llama-cpp-python reuses the longest common token prefix)."""
+        assert self.retriever is not None
+        self.similarity("warm up", ["warm up"])
+        messages = [Message("system", prompts.render("system", "en")), Message("user", "OK")]
+        for _ in self.generator.stream(messages):
+            break
+
     @cached_property
     def checker(self) -> SupportChecker:
         return SupportChecker(self.embedder, mention_aliases=self._mention_aliases)
@@ -238,6 +253,17 @@ class Engine:
         kinds = ("organization", "paper", "work")
         return [NamedSpan(m.start, m.end, aliases.get(m.node.id, (m.alias,)), m.node.kind)
                 for m in find_mentions(self.kg, text, kinds)]  # fmt: skip
+
+    def terms(self, text: str) -> set[str]:
+        """Content words of `text` (the BM25 tokenizer: jieba + lower-cased Latin words)."""
+        from rag.bm25 import tokenize
+
+        return set(tokenize(text))
+
+    @cached_property
+    def corpus_terms(self) -> set[str]:
+        """Every content word of the corpus entries (titles, fields, abstracts)."""
+        return set().union(*(self.terms(_entry_text(p)) for p in self.kg.corpus.papers))
 
     def sentences(self, paper: Paper) -> list[str]:
         """The paper's influence note and abstract sentences (what evidence is chosen from)."""
@@ -316,6 +342,13 @@ def stream(
             yield _graph_answer(question, graph)
             return
         analysis = replace(analysis, kind=RAG)
+    if may_be_clearly_outside(analysis) and clearly_outside(
+        analysis, engine.terms(question), engine.corpus_terms
+    ):
+        text = prompts.render("refusal", analysis.language)
+        yield text
+        yield Answer(question, text, NONE, similarity=0.0)
+        return
     contexts, similarity, evidence = _contexts(engine, analysis)
     if not contexts or (not premise and should_refuse(analysis, similarity, engine.policy)):
         text = prompts.render("refusal", analysis.language)
@@ -587,6 +620,11 @@ def _extends(name: str, keys: set[str]) -> bool:
     """`Medusa-2` extends `Medusa` (a shorter name of the set, then a version or variant)."""
     match = re.match(r"(.+?)[\s\-_]*(?:\d+(?:\.\d+)?|v\d+|[a-z])$", name.casefold())
     return match is not None and re.sub(r"[\s\-_]", "", match[1]) in keys
+
+
+def _entry_text(paper: Paper) -> str:
+    orgs = " ".join(paper.organizations)
+    return f"{paper.title} {orgs} {paper.organizations_raw} {paper.influence} {paper.abstract}"
 
 
 def _short_name(paper: Paper) -> str:

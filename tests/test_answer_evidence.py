@@ -182,3 +182,14 @@ def test_an_obedient_model_cannot_get_an_injected_claim_through(
 def test_the_injection_suite_is_large_and_bilingual() -> None:
     chinese = [c for c in INJECTIONS if any("\u4e00" <= ch <= "\u9fff" for ch in c["question"])]
     assert len(INJECTIONS) >= 30 and len(chinese) >= 8
+
+
+def test_a_chinese_question_sharing_no_word_with_the_corpus_is_refused_without_the_embedder(
+    kg: Any,
+) -> None:
+    def no_embedder() -> Any:
+        raise AssertionError("the embedder was loaded for a clearly out-of-corpus question")
+
+    engine = Engine(kg, embedder_factory=no_embedder, retriever_factory=no_embedder)
+    answer = ask("红烧肉怎么做?", engine)
+    assert answer.route == "none" and "论文库" in answer.text
