@@ -17,7 +17,7 @@ from rag.answer import Engine, _contexts
 from rag.eval_answers import load_questions
 from rag.route import route
 
-BUDGETS = (60, 90, 130, 170, 250, 400)
+BUDGETS = (60, 90, 130, 170, 250)
 
 
 def main() -> None:

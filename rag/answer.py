@@ -350,7 +350,8 @@ def stream(
         yield Answer(question, text, NONE, similarity=0.0)
         return
     contexts, similarity, evidence = _contexts(engine, analysis)
-    if not contexts or (not premise and should_refuse(analysis, similarity, engine.policy)):
+    named = _outside_names_in(analysis, contexts)
+    if not contexts or (not premise and should_refuse(analysis, similarity, engine.policy, named)):
         text = prompts.render("refusal", analysis.language)
         yield text
         yield Answer(question, text, NONE, similarity=similarity)
@@ -620,6 +621,19 @@ def _extends(name: str, keys: set[str]) -> bool:
     """`Medusa-2` extends `Medusa` (a shorter name of the set, then a version or variant)."""
     match = re.match(r"(.+?)[\s\-_]*(?:\d+(?:\.\d+)?|v\d+|[a-z])$", name.casefold())
     return match is not None and re.sub(r"[\s\-_]", "", match[1]) in keys
+
+
+def _outside_names_in(analysis: Route, contexts: Sequence[_Context]) -> bool:
+    """Every name the graph holds outside the corpus (unknown names, reference-only works)
+    occurs as a whole word in the retrieved papers' entries."""
+    names = [*analysis.unknown_names, *(w.label for w in analysis.works if w.kind == "work")]
+    if not names or not contexts:
+        return False
+    text = " ".join(_entry_text(c.paper) for c in contexts)
+    return all(
+        re.search(rf"(?<![A-Za-z0-9]){re.escape(n)}(?![A-Za-z0-9])", text, re.IGNORECASE)
+        for n in names
+    )
 
 
 def _entry_text(paper: Paper) -> str:

@@ -27,14 +27,24 @@ class RefusalPolicy:
     named_outside_similarity: float = 0.60
 
 
-def should_refuse(route: Route, similarity: float, policy: RefusalPolicy | None = None) -> bool:
-    """True when neither the graph nor retrieval supports an answer to the routed question."""
+def should_refuse(
+    route: Route,
+    similarity: float,
+    policy: RefusalPolicy | None = None,
+    named_in_sources: bool = False,
+) -> bool:
+    """True when neither the graph nor retrieval supports an answer to the routed question.
+
+    `named_in_sources`: the names the graph calls outside the corpus occur, as whole words, in
+    the retrieved papers' text ("LLaVA" is a reference work for the graph but the LLaVA-1.5
+    abstract names it), so the stricter threshold for outside names does not apply."""
     policy = policy or RefusalPolicy()
     if route.kind == HYBRID:
         return False  # the graph selected the candidate papers
     if similarity < policy.min_similarity:
         return True
-    return route.names_outside_corpus and similarity < policy.named_outside_similarity
+    outside = route.names_outside_corpus and not named_in_sources
+    return outside and similarity < policy.named_outside_similarity
 
 
 def clearly_outside(route: Route, question_terms: set[str], corpus_terms: set[str]) -> bool:
