@@ -31,6 +31,9 @@ from rag.naive import naive_messages, naive_papers, naive_stream
 
 GRAPH_QUESTION = "Meta发表了哪些论文?"
 REFUSAL_QUESTION = "Who won the 2022 FIFA World Cup?"
+LIGHT_REFUSAL_QUESTION = (
+    "红烧肉怎么做?"  # shares no word with the corpus: refused without the embedder
+)
 RAG_QUESTIONS = (
     "What speed-up does Medusa-1 achieve?",
     "GPTQ 在 NVIDIA A6000 上的推理加速是多少?",
@@ -72,6 +75,7 @@ def main() -> None:
 def cold_runs() -> None:
     """`kgrag ask` in a fresh process: first answer byte on stdout, and the end."""
     for label, question in (("graph", GRAPH_QUESTION), ("refusal", REFUSAL_QUESTION),
+                            ("refusal zh", LIGHT_REFUSAL_QUESTION),
                             ("retrieval", RAG_QUESTIONS[0])):  # fmt: skip
         start = time.perf_counter()
         proc = subprocess.Popen([sys.executable, "-m", "ui.cli", "ask", question],
@@ -81,7 +85,7 @@ def cold_runs() -> None:
         first = time.perf_counter() - start
         proc.communicate()
         total = time.perf_counter() - start
-        print(f"cold `kgrag ask` ({label:<9}): first output {first:6.2f} s, done {total:6.2f} s")
+        print(f"cold `kgrag ask` ({label:<10}): first output {first:6.2f} s, done {total:6.2f} s")
 
 
 def _kgrag(engine: Engine, llama: Any, question: str) -> Timing:

@@ -261,9 +261,10 @@ class Engine:
         return set(tokenize(text))
 
     @cached_property
-    def corpus_terms(self) -> set[str]:
-        """Every content word of the corpus entries (titles, fields, abstracts)."""
-        return set().union(*(self.terms(_entry_text(p)) for p in self.kg.corpus.papers))
+    def corpus_text(self) -> str:
+        """Every corpus entry (titles, fields, abstracts), lower-cased: what words are looked up
+        in (a substring test: cheaper than tokenizing the corpus, and never stricter)."""
+        return "\n".join(_entry_text(p) for p in self.kg.corpus.papers).casefold()
 
     def sentences(self, paper: Paper) -> list[str]:
         """The paper's influence note and abstract sentences (what evidence is chosen from)."""
@@ -343,7 +344,7 @@ def stream(
             return
         analysis = replace(analysis, kind=RAG)
     if may_be_clearly_outside(analysis) and clearly_outside(
-        analysis, engine.terms(question), engine.corpus_terms
+        analysis, engine.terms(question), engine.corpus_text
     ):
         text = prompts.render("refusal", analysis.language)
         yield text

@@ -47,7 +47,7 @@ def should_refuse(
     return outside and similarity < policy.named_outside_similarity
 
 
-def clearly_outside(route: Route, question_terms: set[str], corpus_terms: set[str]) -> bool:
+def clearly_outside(route: Route, question_terms: set[str], corpus_text: str) -> bool:
     """A refusal that needs no embedder: a Chinese retrieval question that names nothing the
     graph knows and shares not one content word (jieba, stop words dropped) with the corpus.
 
@@ -58,7 +58,8 @@ def clearly_outside(route: Route, question_terms: set[str], corpus_terms: set[st
     """
     if not may_be_clearly_outside(route):
         return False
-    return bool(question_terms) and not question_terms & corpus_terms
+    words = [t for t in question_terms if len(t) >= 2]  # a single character says nothing
+    return bool(words) and not any(w in corpus_text for w in words)
 
 
 def may_be_clearly_outside(route: Route) -> bool:
