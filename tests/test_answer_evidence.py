@@ -150,12 +150,13 @@ def test_when_the_model_says_the_sources_are_silent_kgrag_says_so_and_quotes(
     assert "“" in answer.text and answer.citations[0].id == "llama-2"
 
 
-def test_an_invented_figure_becomes_a_not_stated_answer(
+def test_an_invented_figure_is_dropped_and_the_source_quoted(
     scripted_engine: Callable[[str], Engine],
 ) -> None:
     answer = ask("How many GPUs were used to train LLaMA-65B?", scripted_engine("2048 GPUs [P1]."))
     assert "2048" not in answer.text
-    assert answer.text.startswith("The corpus does not state this.")
+    assert answer.extractive and "“" in answer.text  # labelled as a quote, nothing invented
+    assert answer.citations[0].id == "llama"
 
 
 def test_the_extractive_fallback_quotes_the_answering_sentence(
