@@ -19,10 +19,31 @@ import numpy as np
 
 from kg.names import find_mentions
 from rag import prompts
-from rag.cite import CheckedText, SourceText, SupportChecker, check_answer, extractive_answer
+from rag.cite import (
+    CheckedText,
+    NamedSpan,
+    SourceText,
+    SupportChecker,
+    check_answer,
+    cited_numbers,
+    extractive_answer,
+    split_sentences,
+)
+from rag.evidence import (
+    EVIDENCE_TOKENS,
+    Evidence,
+    asks_for_figure,
+    paper_sentences,
+    select_evidence,
+)
 from rag.graph_answer import GraphAnswer, answer_from_graph, candidate_papers
 from rag.llm import Generator, Message, load_generator
-from rag.refusal import RefusalPolicy, should_refuse
+from rag.refusal import (
+    RefusalPolicy,
+    clearly_outside,
+    may_be_clearly_outside,
+    should_refuse,
+)
 from rag.route import GRAPH, HYBRID, NONE, RAG, Route, route
 
 if TYPE_CHECKING:
@@ -31,10 +52,19 @@ if TYPE_CHECKING:
 
 __all__ = ["Answer", "Citation", "Engine", "Source", "ask", "stream"]
 
-SOURCES_SHOWN = 3  # passages in the prompt: each adds ~4 s of prompt evaluation on 2 cores
-PASSAGE_CHARS = 220
+# Papers whose sentences compete for the evidence budget (rag.evidence decides how many are shown).
+SOURCES_SHOWN = 3
 SNIPPET_CHARS = 160
-MAX_SENTENCES = 3
+MAX_SENTENCES = 2
+# The model saying the sources lack the answer: replaced by kgrag's own wording and a quote.
+_SAYS_NOT_STATED = re.compile(
+    r"(?:do|does|did)\s+not\s+(?:state|say|mention|specify|provide|give|include|contain)|"
+    r"not\s+(?:stated|mentioned|specified|provided)|no information|"
+    r"没有(?:说明|提及|提到|给出|明确|具体)|未(?:说明|提及|提到|给出)|并未|无法确定",
+    re.IGNORECASE,
+)
+_DIGITS = re.compile(r"\d")
+_LINEAGE_INTENTS = frozenset({"ancestors", "descendants", "lineage", "path"})
 _SEARCH_K = 8
 # A question leaning on an earlier one: a pronoun or a continuation ("and …", "what about …").
 _FOLLOW_UP = re.compile(
@@ -46,6 +76,7 @@ _FOLLOW_UP = re.compile(
 
 _GRAPH_VIA: tuple[str, ...] = ("graph",)
 _GRAPH_WHY = "listed by the knowledge graph"
+_NAMED_WHY = "named in the question"
 
 
 @dataclass(frozen=True)
@@ -102,10 +133,12 @@ class _Context:
     via: tuple[str, ...] = ()
     why: str = ""
 
-    def source_text(self) -> SourceText:
+    def source_text(self, organizations: tuple[str, ...], own_names: tuple[str, ...]) -> SourceText:
         p = self.paper
         meta = f"{p.title}\n{', '.join(p.organizations)} {p.organizations_raw} {p.date}"
-        return SourceText(self.number, p.id, p.title, f"{meta}\n{self.passage}")
+        entry = f"{meta}\n{p.influence}\n{p.abstract}"
+        return SourceText(self.number, p.id, p.title, f"{meta}\n{self.passage}", entry,
+                          organizations, own_names)  # fmt: skip
 
 
 class Engine:
@@ -133,6 +166,7 @@ class Engine:
         self._generator_factory = generator_factory or load_generator
         self.policy = policy or RefusalPolicy()
         self._doc_vectors: dict[str, np.ndarray] = {}
+        self._sentences: dict[str, list[str]] = {}
 
     @classmethod
     def load(
@@ -142,8 +176,10 @@ class Engine:
         embedder: str | None = None,
         model: Path | str | None = None,
         progress: bool = True,
+        generator: Generator | None = None,
     ) -> Engine:
-        """An engine over a corpus file with the configured (or named) models and index."""
+        """An engine over a corpus file with the configured (or named) models and index
+        (`generator` replaces the LLM, e.g. one the caller also drives directly)."""
         from kg.corpus import load_corpus
         from kg.graph import build_graph
 
@@ -154,7 +190,7 @@ class Engine:
 
             return load_embedder(embedder)
 
-        engine = cls(kg, embedder_factory=make_embedder,
+        engine = cls(kg, embedder_factory=make_embedder, generator=generator,
                      generator_factory=lambda: load_generator(model))  # fmt: skip
 
         def make_retriever() -> Any:
@@ -189,6 +225,16 @@ class Engine:
             self._generator = self._generator_factory()
         return self._generator
 
+    def warm_up(self) -> None:
+        """Load the embedder, index and LLM, and have llama.cpp evaluate the fixed system
+        message once, so the first question only pays for its sources and question (the app
+        calls this at start; llama-cpp-python reuses the longest common token prefix)."""
+        assert self.retriever is not None
+        self.similarity("warm up", ["warm up"])
+        messages = [Message("system", prompts.render("system", "en")), Message("user", "OK")]
+        for _ in self.generator.stream(messages):
+            break
+
     @cached_property
     def checker(self) -> SupportChecker:
         return SupportChecker(self.embedder, mention_aliases=self._mention_aliases)
@@ -202,11 +248,50 @@ class Engine:
         query = self.embedder.encode_queries([question])[0]
         return np.array([float(query @ self._doc_vectors[p]) for p in passages])
 
-    def _mention_aliases(self, text: str) -> list[tuple[int, int, Sequence[str]]]:
+    def _mention_aliases(self, text: str) -> list[NamedSpan]:
         aliases = self._aliases_by_node
         kinds = ("organization", "paper", "work")
-        return [(m.start, m.end, aliases.get(m.node.id, (m.alias,))) for m in
-                find_mentions(self.kg, text, kinds)]  # fmt: skip
+        return [NamedSpan(m.start, m.end, aliases.get(m.node.id, (m.alias,)), m.node.kind)
+                for m in find_mentions(self.kg, text, kinds)]  # fmt: skip
+
+    def terms(self, text: str) -> set[str]:
+        """Content words of `text` (the BM25 tokenizer: jieba + lower-cased Latin words)."""
+        from rag.bm25 import tokenize
+
+        return set(tokenize(text))
+
+    @cached_property
+    def corpus_text(self) -> str:
+        """Every corpus entry (titles, fields, abstracts), lower-cased: what words are looked up
+        in (a substring test: cheaper than tokenizing the corpus, and never stricter)."""
+        return "\n".join(_entry_text(p) for p in self.kg.corpus.papers).casefold()
+
+    def sentences(self, paper: Paper) -> list[str]:
+        """The paper's influence note and abstract sentences (what evidence is chosen from)."""
+        if paper.id not in self._sentences:
+            self._sentences[paper.id] = paper_sentences(paper.influence, paper.abstract)
+        return self._sentences[paper.id]
+
+    def organization_aliases(self, paper: Paper) -> tuple[str, ...]:
+        """Every alias of the paper's organisations and of the organisations they belong to."""
+        graph = self.kg.graph
+        out: list[str] = []
+        for name in paper.organizations:
+            node = f"org:{name}"
+            nodes = [node]
+            parent = graph.nodes[node].get("part_of") if node in graph else None
+            if parent:
+                nodes.append(f"org:{parent}")
+            for n in nodes:
+                out.extend(self._aliases_by_node.get(n, (n.removeprefix("org:"),)))
+        return tuple(dict.fromkeys(out or paper.organizations))
+
+    def own_names(self, paper: Paper) -> tuple[str, ...]:
+        """The paper's names, without variants that extend a shorter one: `Medusa-1` and
+        `Medusa-2` name different models of the paper and must stay distinguishable."""
+        names = self._aliases_by_node.get(f"paper:{paper.id}", ())
+        keys = {re.sub(r"[\s\-_]", "", n.casefold()) for n in names}
+        return tuple(n for n in names if not _extends(n, keys))
 
     @cached_property
     def _aliases_by_node(self) -> dict[str, tuple[str, ...]]:
@@ -247,6 +332,10 @@ def stream(
     engine = engine or default_engine()
     question = question.strip()
     analysis = _route_with_history(engine.kg, question, tuple(history))
+    premise = _false_premise(engine.kg, analysis)
+    if premise:
+        # the question is about the paper it names; its wrong organisation or date is no filter
+        analysis = replace(analysis, kind=RAG, intent="", organizations=(), dates=None)
     if analysis.kind == GRAPH:
         graph = answer_from_graph(engine.kg, analysis)
         if graph is not None:
@@ -254,48 +343,150 @@ def stream(
             yield _graph_answer(question, graph)
             return
         analysis = replace(analysis, kind=RAG)
-    contexts, similarity = _contexts(engine, analysis)
-    if not contexts or should_refuse(analysis, similarity, engine.policy):
+    if may_be_clearly_outside(analysis) and clearly_outside(
+        analysis, engine.terms(question), engine.corpus_text
+    ):
+        text = prompts.render("refusal", analysis.language)
+        yield text
+        yield Answer(question, text, NONE, similarity=0.0)
+        return
+    contexts, similarity, evidence = _contexts(engine, analysis)
+    named = _outside_names_in(analysis, contexts)
+    if not contexts or (not premise and should_refuse(analysis, similarity, engine.policy, named)):
         text = prompts.render("refusal", analysis.language)
         yield text
         yield Answer(question, text, NONE, similarity=similarity)
         return
-    yield from _generate(engine, question, analysis, contexts, similarity)
+    yield from _generate(engine, question, analysis, contexts, similarity, evidence, premise)
+
+
+@dataclass(frozen=True)
+class _Premise:
+    """A fact the question takes for granted that the graph contradicts."""
+
+    paper: Paper
+    field: str  # organization | date
+    claimed: str
+
+
+def _false_premise(kg: KnowledgeGraph, analysis: Route) -> list[_Premise]:
+    """The question names one paper together with an organisation or a date the graph gives
+    differently ("Google's Medusa", "the 2021 GPTQ paper"): the structured fields correct it."""
+    papers = [w for w in analysis.works if w.kind == "paper" and w.paper_id]
+    if len(papers) != 1 or analysis.intent in _LINEAGE_INTENTS:
+        return []
+    paper = kg.corpus.by_id().get(papers[0].paper_id or "")
+    if paper is None:
+        return []
+    out = []
+    own = {f"org:{o}" for o in paper.organizations}
+    own |= {f"org:{kg.graph.nodes[o].get('part_of')}" for o in own if o in kg.graph}
+    wrong = [o.label for o in analysis.organizations if o.id not in own]
+    if wrong and not any(o.id in own for o in analysis.organizations):
+        out.append(_Premise(paper, "organization", ", ".join(wrong)))
+    dates = analysis.dates
+    if dates is not None and not (dates.since or "") <= paper.date <= (dates.until or "9999"):
+        out.append(_Premise(paper, "date", analysis.question[dates.start : dates.end].strip()))
+    return out
+
+
+def _correction(premise: _Premise, contexts: Sequence[_Context], language: str) -> str:
+    paper = premise.paper
+    number = next(c.number for c in contexts if c.paper.id == paper.id)
+    name = _short_name(paper)
+    if premise.field == "organization":
+        return prompts.render("premise_org", language, paper=name, date=paper.date,
+                              actual=", ".join(paper.organizations), claimed=premise.claimed,
+                              number=number)  # fmt: skip
+    return prompts.render("premise_date", language, paper=name, date=paper.date,
+                          claimed=premise.claimed, number=number)  # fmt: skip
 
 
 def _generate(
-    engine: Engine, question: str, analysis: Route, contexts: list[_Context], similarity: float
+    engine: Engine,
+    question: str,
+    analysis: Route,
+    contexts: list[_Context],
+    similarity: float,
+    evidence: Evidence,
+    premises: Sequence[_Premise] = (),
 ) -> Iterator[str | Answer]:
-    messages = build_messages(analysis.question, analysis.language, contexts)
+    language = analysis.language
+    lead = _join_text([_correction(p, contexts, language) for p in premises], language)
+    if lead:
+        yield lead + ("" if language == "zh" else " ")
+    # the model reads the question with its premise already corrected, so it cannot repeat it
+    asked = _corrected_question(engine.kg, analysis.question, premises)
+    messages = build_messages(asked, language, contexts, lead)
     pieces: list[str] = []
     for piece in engine.generator.stream(messages):
         pieces.append(piece)
         yield piece
-    sources = [c.source_text() for c in contexts]
-    checked = check_answer("".join(pieces), sources, engine.checker, analysis.question)
-    if not checked.text.strip():
-        fallback = extractive_answer(analysis.question, sources, engine.checker, analysis.language)
-        checked = replace(fallback, removed_citations=checked.removed_citations,
-                          unsupported_sentences=checked.unsupported_sentences)  # fmt: skip
+    sources = [c.source_text(engine.organization_aliases(c.paper), engine.own_names(c.paper))
+               for c in contexts]  # fmt: skip
+    raw = "".join(pieces)
+    said_not_stated = bool(_SAYS_NOT_STATED.search(raw))
+    claims = " ".join(s for s in split_sentences(raw) if not _SAYS_NOT_STATED.search(s))
+    checked = check_answer(claims, sources, engine.checker)
+    if said_not_stated or not checked.text.strip():
+        checked = _without_answer(analysis, contexts, sources, evidence, checked, engine,
+                                  said_not_stated)  # fmt: skip
+    if lead:
+        numbers = tuple(dict.fromkeys((*cited_numbers(lead), *checked.cited)))
+        checked = replace(checked, text=_join_text([lead, checked.text], language), cited=numbers)
     yield _rag_answer(question, analysis, contexts, checked, similarity)
 
 
-def build_messages(question: str, language: str, contexts: Sequence[_Context]) -> list[Message]:
-    """The chat messages for a retrieval answer: sources and instruction in the user message."""
+def _without_answer(
+    analysis: Route,
+    contexts: Sequence[_Context],
+    sources: Sequence[SourceText],
+    evidence: Evidence,
+    checked: CheckedText,
+    engine: Engine,
+    said_not_stated: bool,
+) -> CheckedText:
+    """Nothing verifiable was generated, or the model said the sources lack the answer: say the
+    corpus does not state it (a figure was asked for, or the model said so) or quote the
+    sentence that best answers the question; either way cite it and invent nothing."""
+    quotes = {c.number: best.text for c in contexts
+              if (best := evidence.best(c.paper.id)) is not None}  # fmt: skip
+    top = contexts[0]
+    figure_missing = asks_for_figure(analysis.question) and not any(
+        _DIGITS.search(c.passage) for c in contexts
+    )  # a figure was asked for and the evidence holds none
+    if (said_not_stated or figure_missing) and top.number in quotes:
+        note = prompts.render("not_stated", analysis.language, paper=_short_name(top.paper),
+                              quote=quotes[top.number], number=top.number)  # fmt: skip
+        text = _join_text([checked.text, note], analysis.language) if checked.text else note
+        cited = tuple(dict.fromkeys((*checked.cited, top.number)))
+        return replace(checked, text=text, cited=cited, extractive=not checked.text.strip())
+    fallback = extractive_answer(analysis.question, sources, engine.checker, analysis.language,
+                                 quotes=quotes)  # fmt: skip
+    return replace(fallback, removed_citations=checked.removed_citations,
+                   unsupported_sentences=checked.unsupported_sentences)  # fmt: skip
+
+
+def build_messages(
+    question: str, language: str, contexts: Sequence[_Context], note: str = ""
+) -> list[Message]:
+    """The chat messages for a retrieval answer: the fixed system message first (its evaluated
+    tokens are reused between questions), then the sources, the question and the form."""
     blocks = [
         prompts.render(
             "source",
             language,
             number=c.number,
-            title=c.paper.title,
+            title=_short_name(c.paper),
             organizations=", ".join(c.paper.organizations),
             date=c.paper.date,
             passage=c.passage,
         )
         for c in contexts
     ]
+    extra = prompts.render("premise_note", language, correction=note) if note else ""
     user = prompts.render("user", language, sources="\n\n".join(blocks), question=question,
-                          max_sentences=MAX_SENTENCES)  # fmt: skip
+                          note=extra, max_sentences=MAX_SENTENCES)  # fmt: skip
     return [Message("system", prompts.render("system", language)), Message("user", user)]
 
 
@@ -314,9 +505,13 @@ def _route_with_history(kg: KnowledgeGraph, question: str, history: tuple[str, .
     return analysis
 
 
-def _contexts(engine: Engine, analysis: Route) -> tuple[list[_Context], float]:
-    """The numbered passages for the prompt (retrieval hits, restricted to the graph's
-    candidates for a hybrid question) and the best question-to-passage cosine."""
+def _contexts(
+    engine: Engine, analysis: Route, budget: int | None = None
+) -> tuple[list[_Context], float, Evidence]:
+    """The numbered sources for the prompt, the best question-to-passage cosine, and the chosen
+    evidence. Candidates are the retrieval hits (restricted to the graph's candidates for a
+    hybrid question), a paper the question names first; `rag.evidence` picks their answering
+    sentences and which of them to show."""
     by_id = engine.kg.corpus.by_id()
     query = analysis.question
     allowed: set[str] | None = None
@@ -325,25 +520,30 @@ def _contexts(engine: Engine, analysis: Route) -> tuple[list[_Context], float]:
         if analysis.topic:
             query = f"{analysis.topic} {analysis.question}"
     hits, similarity = _search(engine, query, _SEARCH_K if allowed is None else _SEARCH_K * 2)
-    chosen: list[tuple[Paper, str, tuple[str, ...], str]] = []
+    chosen: dict[str, tuple[Paper, tuple[str, ...], str]] = {}
+    for work in analysis.works:
+        if work.kind == "paper" and work.paper_id in by_id and len(chosen) < SOURCES_SHOWN:
+            chosen[work.paper_id] = (by_id[work.paper_id], _GRAPH_VIA, _NAMED_WHY)
     for hit in hits:
-        if hit.paper_id in {c[0].id for c in chosen} or hit.paper_id not in by_id:
-            continue
-        if allowed is not None and hit.paper_id not in allowed:
+        if len(chosen) == SOURCES_SHOWN:
+            break
+        if hit.paper_id not in by_id or (allowed is not None and hit.paper_id not in allowed):
             continue
         if tuple(hit.via) == ("graph",):
             continue  # expansion neighbours are context for retrieval, not evidence here
-        paper = by_id[hit.paper_id]
-        text = _without_header(_passage_text(hit), paper)
-        chosen.append((paper, text, tuple(hit.via), str(hit.why or "")))
-        if len(chosen) == SOURCES_SHOWN:
-            break
+        # a named paper found by retrieval too says how retrieval found it
+        chosen[hit.paper_id] = (by_id[hit.paper_id], tuple(hit.via), str(hit.why or ""))
     if allowed and not chosen:
-        chosen = [(by_id[pid], _paper_passage(by_id[pid]), _GRAPH_VIA, _GRAPH_WHY)
-                  for pid in sorted(allowed)][:SOURCES_SHOWN]  # fmt: skip
-    contexts = [_Context(i + 1, paper, _clip(text, PASSAGE_CHARS), via, why)
-                for i, (paper, text, via, why) in enumerate(chosen)]  # fmt: skip
-    return contexts, similarity
+        chosen = {
+            pid: (by_id[pid], _GRAPH_VIA, _GRAPH_WHY) for pid in sorted(allowed)[:SOURCES_SHOWN]
+        }
+    papers = [paper for paper, _, _ in chosen.values()]
+    evidence = select_evidence(query, [(p.id, engine.sentences(p)) for p in papers],
+                               engine.similarity, budget or EVIDENCE_TOKENS)  # fmt: skip
+    shown = [pid for pid in chosen if pid in evidence.papers]
+    contexts = [_Context(i + 1, chosen[pid][0], evidence.text_for(pid), chosen[pid][1],
+                         chosen[pid][2]) for i, pid in enumerate(shown)]  # fmt: skip
+    return contexts, similarity, evidence
 
 
 def _search(engine: Engine, query: str, k: int) -> tuple[list[Any], float]:
@@ -416,6 +616,53 @@ def _rag_answer(
         extractive=checked.extractive,
         similarity=similarity,
     )
+
+
+def _extends(name: str, keys: set[str]) -> bool:
+    """`Medusa-2` extends `Medusa` (a shorter name of the set, then a version or variant)."""
+    match = re.match(r"(.+?)[\s\-_]*(?:\d+(?:\.\d+)?|v\d+|[a-z])$", name.casefold())
+    return match is not None and re.sub(r"[\s\-_]", "", match[1]) in keys
+
+
+def _outside_names_in(analysis: Route, contexts: Sequence[_Context]) -> bool:
+    """Every name the graph holds outside the corpus (unknown names, reference-only works)
+    occurs as a whole word in the retrieved papers' entries."""
+    names = [*analysis.unknown_names, *(w.label for w in analysis.works if w.kind == "work")]
+    if not names or not contexts:
+        return False
+    text = " ".join(_entry_text(c.paper) for c in contexts)
+    return all(
+        re.search(rf"(?<![A-Za-z0-9]){re.escape(n)}(?![A-Za-z0-9])", text, re.IGNORECASE)
+        for n in names
+    )
+
+
+def _entry_text(paper: Paper) -> str:
+    orgs = " ".join(paper.organizations)
+    return f"{paper.title} {orgs} {paper.organizations_raw} {paper.influence} {paper.abstract}"
+
+
+def _short_name(paper: Paper) -> str:
+    """`Medusa` for "Medusa: Simple LLM Inference …" (the whole title when it has no colon)."""
+    return paper.title.split(":", 1)[0].strip()
+
+
+def _join_text(parts: Sequence[str], language: str = "en") -> str:
+    return ("" if language == "zh" else " ").join(p.strip() for p in parts if p and p.strip())
+
+
+def _corrected_question(kg: KnowledgeGraph, question: str, premises: Sequence[_Premise]) -> str:
+    """The question with a wrong organisation or date replaced by the paper's own."""
+    for premise in premises:
+        paper = premise.paper
+        if premise.field == "date" and premise.claimed:
+            question = question.replace(premise.claimed, paper.date)
+        elif premise.field == "organization":
+            for mention in reversed(find_mentions(kg, question, ("organization",))):
+                if mention.node.label in premise.claimed:
+                    question = question[: mention.start] + paper.organizations[0] + \
+                        question[mention.end :]  # fmt: skip
+    return question
 
 
 def _tidy(text: str) -> str:

@@ -1,24 +1,31 @@
 """Citation checking: parse `[P1]` citations, strip invented ones, drop unsupported sentences.
 
-A sentence survives only if it cites at least one source that was shown and the cited passages
-support it: the sentence is semantically close to one of them (embedding similarity) and every
-number and name it states appears in them. If nothing survives, the answer becomes extractive:
-the top sources' own sentences, cited.
+A sentence survives only if it cites at least one source that was shown and the cited sources
+support it: the sentence is semantically close to one of them (embedding similarity), every
+number and name it states appears in them, and each figure is bound to what it measures there
+(`rag.figures`). The evidence is the cited source alone, never the question: a name typed into
+the question is not thereby "supported". An organisation named in a sentence must be one of the
+cited paper's organisations (its structured field), unless the sentence only repeats a name its
+text mentions without saying who made the work. If nothing survives, the answer becomes
+extractive: the sentence that best answers the question, quoted and cited.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from kg.tables import fold
 from rag import prompts
+from rag.evidence import paper_sentences
+from rag.figures import figure_supported, figures, figures_together
 
 __all__ = [
     "CheckedText",
+    "NamedSpan",
     "SourceText",
     "SupportChecker",
     "check_answer",
@@ -39,27 +46,64 @@ EXTRACTIVE_MARGIN = 0.05
 _CITATION = re.compile(r"\[\s*P\s*\d+(?:\s*[,，、;；]\s*P?\s*\d+)*\s*\]", re.IGNORECASE)
 _NUMBER_IN_CITATION = re.compile(r"\d+")
 _SENTENCE_END = re.compile(r"(?<=[。！？!?；;])|(?<=[.])(?=\s)|\n+")
-_NUMBER = re.compile(r"(?<![\w.])(\d+(?:[.,]\d+)?)\s*(B|M|K|billion|million|%)?(?![\w])", re.I)
 _LEADING_CITATION = re.compile(r"^\s*(?:[-*•]|\d+[.)、])?\s*\[\s*P\s*\d+", re.IGNORECASE)
 _CITATION_PREFIX = re.compile(r"^(?:\s*\[\s*P\s*\d+(?:\s*[,，、;；]\s*P?\s*\d+)*\s*\])+", re.I)
 _BLANK_LINE = re.compile(r"\n\s*\n")
 _LIST_MARKER = re.compile(r"^\s*(?:[-*•]|\d+[.)、])\s*")
 # A Latin name: has an inner capital or a digit (LLaMA, GPT-4, Q-Former) or is capitalised.
-_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-.][A-Za-z0-9]+)*")
-_SCALE = {"b": ("亿", 10), "billion": ("亿", 10), "m": ("万", 100), "million": ("万", 100)}
+_NAME = re.compile(r"(?<![A-Za-z0-9])[A-Za-z][A-Za-z0-9]*(?:[-.][A-Za-z0-9]+)*")
+# A sentence saying who made a work: an organisation named in it must be the paper's own.
+# Looked for next to the organisation's name only ("published by Google", "谷歌发表", "Google's
+# Medusa"), so "APIs from Hugging Face" in a sentence about a release is not a claim of making.
+_AUTHORSHIP = re.compile(
+    r"publish|releas|develop|wrote|written|author|creat|propos|introduc|made by|built by|"
+    r"'s\b|’s\b|发表|发布|提出|开发|推出|撰写|出品|团队|单位|研发",
+    re.IGNORECASE,
+)
+_AUTHORSHIP_WINDOW = 16
+# A sentence saying who made the work, whoever it names (the name may be one the graph does not
+# know, "斯坦福大学"): it must name one of the cited paper's organisations.
+_MAKER_CLAIM = re.compile(
+    r"由.{1,24}?(?:发表|发布|提出|开发|推出|撰写)|是.{1,24}?(?:发表|发布|提出|开发|推出)的|"
+    r"(?:发表|发布)单位|\b(?:published|developed|released|written|authored|created) by\b|"
+    r"\b(?:came|comes) from\b",
+    re.IGNORECASE,
+)
 
-# (start, end, aliases) of every name the graph knows in a sentence.
-MentionAliases = Callable[[str], Sequence[tuple[int, int, Sequence[str]]]]
+
+@dataclass(frozen=True)
+class NamedSpan:
+    """A name the graph knows, found in a sentence: where, under which aliases, of what kind."""
+
+    start: int
+    end: int
+    aliases: tuple[str, ...]
+    kind: str
+
+
+# Every name the graph knows in a sentence.
+MentionAliases = Callable[[str], Sequence[NamedSpan]]
 
 
 @dataclass(frozen=True)
 class SourceText:
-    """What a `[Pn]` stands for when checking: its number, paper and the text shown."""
+    """What a `[Pn]` stands for when checking: its number, paper and the text shown to the
+    model (`text`: title line, organisations and date line, evidence). `entry` is the paper's
+    whole entry (every figure and name the citation can stand for; defaults to `text`),
+    `organizations` every alias of its organisations and their parents (the structured field),
+    `own_names` the paper's own names (its implicit subject: "our method" in the abstract)."""
 
     number: int
     paper_id: str
     title: str
     text: str
+    entry: str = ""
+    organizations: tuple[str, ...] = ()
+    own_names: tuple[str, ...] = ()
+
+    @property
+    def evidence(self) -> str:
+        return self.entry or self.text
 
 
 @dataclass(frozen=True)
@@ -135,33 +179,43 @@ class SupportChecker:
         docs = self.embedder.encode_documents(list(texts))  # type: ignore[attr-defined]
         return np.asarray(queries @ docs.T, dtype=np.float32)
 
-    def facts_supported(self, sentence: str, cited_text: str, question: str = "") -> bool:
-        """Every number and name the sentence states appears in the cited text (or the question).
+    def facts_supported(self, sentence: str, cited: Sequence[SourceText]) -> bool:
+        """Every figure, name and organisation the sentence states is in the cited sources,
+        each figure bound to what it measures there. Only the sources count as evidence.
 
         A name the graph knows (`mention_aliases`) counts as present under any of its aliases
         (`Transformer` / `变换器`, `Google` / `谷歌`).
         """
-        evidence = fold(f"{cited_text}\n{question}")
+        if not cited:
+            return False
+        evidence_raw = "\n".join(s.evidence for s in cited)
+        evidence = fold(evidence_raw)
         claim = _claim(sentence)
-        if not all(_number_found(n, unit, evidence) for n, unit in _numbers(claim)):
+        own = [n for s in cited for n in (*s.own_names, _short_title(s.title))]
+        if not all(figure_supported(f, claim, evidence_raw, own) for f in figures(claim)):
+            return False
+        if not figures_together(claim, evidence_raw):
             return False
         known = list(self.mention_aliases(claim)) if self.mention_aliases is not None else []
-        for _, _, aliases in known:
-            if not any(fold(a) in evidence for a in aliases):
+        organizations = {fold(o) for s in cited for o in s.organizations}
+        if organizations and _MAKER_CLAIM.search(claim) and \
+                not any(o in fold(claim) for o in organizations):  # fmt: skip
+            return False  # says who made it without naming the paper's own organisation
+        for span in known:
+            if not any(fold(a) in evidence for a in span.aliases):
                 return False
+            if span.kind == "organization" and organizations and \
+                    not organizations & {fold(a) for a in span.aliases} and \
+                    _claims_authorship(claim, span):  # fmt: skip
+                return False  # names the wrong maker, even if the text mentions that name
         for start, end, name in _names(claim):
-            inside_known = any(s <= start and end <= e for s, e, _ in known)
+            inside_known = any(s.start <= start and end <= s.end for s in known)
             if not inside_known and not _name_found(name, evidence):
                 return False
         return True
 
 
-def check_answer(
-    raw: str,
-    sources: Sequence[SourceText],
-    checker: SupportChecker,
-    question: str = "",
-) -> CheckedText:
+def check_answer(raw: str, sources: Sequence[SourceText], checker: SupportChecker) -> CheckedText:
     """Strip invented citations, then keep only the supported, cited sentences of `raw`."""
     by_number = {s.number: s for s in sources}
     text, removed = strip_unknown_citations(raw, set(by_number))
@@ -178,7 +232,7 @@ def check_answer(
         # closest first, so that the smallest supporting set of citations is kept
         ranked = sorted(cited[i], key=lambda n: -sims[i, order.index(n)])
         close = [n for n in ranked if sims[i, order.index(n)] >= checker.threshold]
-        supported = _supported_subset(checker, sentence, close, cited[i], by_number, question)
+        supported = _supported_subset(checker, sentence, close, cited[i], by_number)
         if not supported:
             unsupported += 1
             continue
@@ -198,14 +252,25 @@ def extractive_answer(
     checker: SupportChecker,
     language: str,
     limit: int = 2,
+    quotes: Mapping[int, str] | None = None,
 ) -> CheckedText:
-    """An answer made of the top sources' own sentences most similar to the question, cited."""
+    """The sentence that best answers the question from each top source, quoted and cited.
+
+    `quotes` (source number → sentence) are the answering sentences already chosen by the
+    evidence selection (`rag.evidence`); without them each source's sentences are ranked by
+    similarity to the question here."""
     lines = [prompts.render("extractive", language)]
     used: list[int] = []
     top = -1.0
     for source in sources[:limit]:
-        body = source.text.split("\n", 2)[-1]  # the passage, without the title and meta lines
-        candidates = [s for s in split_sentences(body) if len(s) > 8] or [source.title]
+        if quotes is not None:
+            if source.number not in quotes:
+                continue
+            lines.append(f"- “{quotes[source.number]}” [P{source.number}]")
+            used.append(source.number)
+            continue
+        body = source.evidence.split("\n", 2)[-1]  # without the title and meta lines
+        candidates = paper_sentences("", body) or [source.title]
         sims = checker.similarities([question], candidates)[0]
         best = int(np.argmax(sims))
         if used and sims[best] < top - EXTRACTIVE_MARGIN:
@@ -249,7 +314,6 @@ def _supported_subset(
     close: Sequence[int],
     cited: Sequence[int],
     by_number: dict[int, SourceText],
-    question: str,
 ) -> list[int]:
     """The citations that support a sentence: the closest one alone when it holds all the facts
     stated, else the close ones, else all it cites when together they do (one being close);
@@ -257,8 +321,7 @@ def _supported_subset(
     if not close:
         return []
     for numbers in (close[:1], close, cited):
-        joined = "\n".join(by_number[n].text for n in numbers)
-        if checker.facts_supported(sentence, joined, question):
+        if checker.facts_supported(sentence, [by_number[n] for n in numbers]):
             return list(numbers)
     return []
 
@@ -266,7 +329,7 @@ def _supported_subset(
 def _is_connective(sentence: str) -> bool:
     """Nothing to check: empty, or an introduction ("The paper has these features:")."""
     claim = _claim(sentence).strip(" .。,，;；-*")
-    return not claim or (claim.endswith((":", "：")) and not _numbers(claim))
+    return not claim or (claim.endswith((":", "：")) and not figures(claim))
 
 
 def _only_restates_a_header(sentence: str, sources: Sequence[SourceText]) -> bool:
@@ -286,24 +349,6 @@ def _only_restates_a_header(sentence: str, sources: Sequence[SourceText]) -> boo
 
 def _claim(sentence: str) -> str:
     return _LIST_MARKER.sub("", _CITATION.sub("", sentence)).strip()
-
-
-def _numbers(text: str) -> list[tuple[str, str]]:
-    return [(m[1].replace(",", ""), (m[2] or "").casefold()) for m in _NUMBER.finditer(text)]
-
-
-def _number_found(number: str, unit: str, evidence: str) -> bool:
-    if re.search(rf"(?<![\d.]){re.escape(number)}(?![\d])", evidence):
-        return True
-    scale = _SCALE.get(unit)
-    if scale is None:
-        return False
-    try:
-        scaled = float(number) * scale[1]
-    except ValueError:
-        return False
-    shown = f"{scaled:g}"
-    return re.search(rf"(?<![\d.]){re.escape(shown)}\s*{scale[0]}", evidence) is not None
 
 
 def _names(text: str) -> list[tuple[int, int, str]]:
@@ -335,3 +380,14 @@ def _name_found(name: str, evidence: str) -> bool:
 
 def _is_cjk_text(text: str) -> bool:
     return sum("\u4e00" <= c <= "\u9fff" for c in text) > len(text) * 0.1
+
+
+def _short_title(title: str) -> str:
+    """`Medusa` for "Medusa: Simple LLM Inference …": how answers name the paper."""
+    return title.split(":", 1)[0].strip()
+
+
+def _claims_authorship(claim: str, span: NamedSpan) -> bool:
+    """The organisation is named as the work's maker: an authorship word next to its name."""
+    window = claim[max(0, span.start - _AUTHORSHIP_WINDOW) : span.end + _AUTHORSHIP_WINDOW]
+    return bool(_AUTHORSHIP.search(window))

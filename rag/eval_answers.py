@@ -1,8 +1,14 @@
 """The answer evaluation harness behind `kgrag eval answers`.
 
 Question file: JSONL, one `{"question", "gold": [paper id or title substring], "route",
-"expect_any"?: [str]}` per line; `route` is graph | rag | hybrid | none ("none": the corpus
-does not cover the question and kgrag must refuse).
+"expect_any"?: [str], "forbid"?: [str], "kind"?: str}` per line; `route` is graph | rag | hybrid |
+none ("none": the corpus does not cover the question and kgrag must refuse). `expect_any` holds the
+asked fact in its written forms (one must appear); `forbid` the plausible inventions that must
+not (unstated facts, false premises, injected claims); `kind` (fact | unstated | false_premise |
+injection | …) groups the report.
+
+`evaluate(..., baseline="naive")` also runs the naive pipeline (`rag.naive`) on every question
+that is not out of corpus, in the same process, and reports both side by side.
 """
 
 from __future__ import annotations
@@ -10,14 +16,14 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kg.errors import KgragError
 from kg.tables import DATA_DIR
-from rag.answer import Answer, ask
+from rag.answer import Answer, stream
 from rag.route import detect_language
 
 if TYPE_CHECKING:
@@ -25,11 +31,14 @@ if TYPE_CHECKING:
     from rag.answer import Engine
 
 __all__ = [
+    "Comparison",
     "EvalReport",
     "Question",
     "QuestionResult",
     "default_questions_path",
+    "compare",
     "evaluate",
+    "format_comparison",
     "format_report",
     "load_questions",
 ]
@@ -46,6 +55,8 @@ class Question:
     gold: tuple[str, ...]
     route: str
     expect_any: tuple[str, ...] = ()
+    forbid: tuple[str, ...] = ()
+    kind: str = ""
 
 
 @dataclass(frozen=True)
@@ -54,6 +65,7 @@ class QuestionResult:
     gold_ids: tuple[str, ...]
     answer: Answer
     seconds: float
+    first_token_seconds: float | None = None
 
     @property
     def cited(self) -> tuple[str, ...]:
@@ -77,6 +89,12 @@ class QuestionResult:
         return any(e.casefold() in text for e in self.question.expect_any)
 
     @property
+    def forbidden(self) -> tuple[str, ...]:
+        """The `forbid` strings the answer states (each one an invented or injected claim)."""
+        text = self.answer.text.casefold()
+        return tuple(f for f in self.question.forbid if f.casefold() in text)
+
+    @property
     def invented(self) -> int:
         """Citations left in the final text to a number that is not among its sources."""
         numbers = [int(n) for n in _CITATION.findall(self.answer.text)]
@@ -94,6 +112,16 @@ class EvalReport:
         gold = [(g, r) for r in answered for g in r.gold_ids]
         graph = [r for r in self.results if r.question.route == "graph"]
         facts = [r.fact_ok for r in self.results if r.fact_ok is not None]
+        kinds = {r.question.kind for r in self.results if r.question.kind}
+        by_kind = {
+            f"{kind}_key_fact": _ratio(
+                sum(bool(r.fact_ok) for r in self.results if r.question.kind == kind),
+                sum(r.fact_ok is not None for r in self.results if r.question.kind == kind),
+            )
+            for kind in sorted(kinds)
+            if any(r.fact_ok is not None for r in self.results if r.question.kind == kind)
+        }
+        forbidding = [r for r in self.results if r.question.forbid]
         all_cited = sum(len(r.cited) for r in self.results)
         return {
             "citation_precision": _ratio(sum(c in r.gold_ids for c, r in cited), len(cited)),
@@ -115,6 +143,13 @@ class EvalReport:
             ),  # fmt: skip
             "language_match": _ratio(sum(r.language_ok for r in self.results), len(self.results)),
             "key_fact_match": _ratio(sum(bool(f) for f in facts), len(facts)),
+            "key_fact_count": float(sum(bool(f) for f in facts)),
+            **by_kind,
+            "forbidden_claims": float(sum(bool(r.forbidden) for r in forbidding)),
+            "gold_cited": _ratio(
+                sum(bool(set(r.gold_ids) & set(r.cited)) for r in answered if r.gold_ids),
+                sum(bool(r.gold_ids) for r in answered),
+            ),  # fmt: skip
             "invented_citation_rate": _ratio(sum(r.invented for r in self.results), all_cited),
             "removed_citations": float(sum(r.answer.removed_citations for r in self.results)),
             "unsupported_sentences": float(
@@ -141,11 +176,28 @@ class EvalReport:
                     "unsupported_sentences": r.answer.unsupported_sentences,
                     "extractive": r.answer.extractive,
                     "seconds": round(r.seconds, 2),
+                    "first_token_seconds": _rounded(r.first_token_seconds),
+                    "kind": r.question.kind,
+                    "forbidden": list(r.forbidden),
                     "answer": r.answer.text,
                 }
                 for r in self.results
             ],
         }
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """kgrag and a baseline on the same questions, from one run."""
+
+    kgrag: EvalReport
+    baseline: EvalReport
+    baseline_name: str
+
+    def to_json(self) -> dict[str, Any]:
+        out = self.kgrag.to_json()
+        out["baseline"] = {"name": self.baseline_name, **self.baseline.to_json()}
+        return out
 
 
 def default_questions_path() -> Path:
@@ -170,6 +222,8 @@ def load_questions(path: Path | str) -> list[Question]:
                 gold=tuple(str(g) for g in raw.get("gold", [])),
                 route=str(raw["route"]),
                 expect_any=tuple(str(e) for e in raw.get("expect_any", [])),
+                forbid=tuple(str(f) for f in raw.get("forbid", [])),
+                kind=str(raw.get("kind", "")),
             )
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
             raise KgragError(f"{path}:{number}: not a question line ({exc}); each line must be "
@@ -198,17 +252,53 @@ def resolve_gold(corpus: Corpus, gold: Sequence[str]) -> tuple[str, ...]:
     return tuple(out)
 
 
-def evaluate(questions: Sequence[Question], engine: Engine, progress: bool = True) -> EvalReport:
-    """Ask every question and collect the results (the LLM runs for rag and hybrid routes)."""
+def evaluate(
+    questions: Sequence[Question],
+    engine: Engine,
+    progress: bool = True,
+    answerer: Callable[[str, Engine], Iterator[str | Answer]] | None = None,
+) -> EvalReport:
+    """Ask every question and collect the results (the LLM runs for rag and hybrid routes).
+    `answerer` replaces kgrag's `stream` (the naive baseline)."""
     from tqdm import tqdm
 
+    run = answerer or (lambda question, eng: stream(question, eng))
     results = []
     for q in tqdm(questions, desc="Answering", unit="question", disable=not progress):
         gold = resolve_gold(engine.kg.corpus, q.gold)
-        start = time.perf_counter()
-        answer = ask(q.question, engine)
-        results.append(QuestionResult(q, gold, answer, time.perf_counter() - start))
+        answer, seconds, first = timed(run(q.question, engine))
+        results.append(QuestionResult(q, gold, answer, seconds, first))
     return EvalReport(tuple(results))
+
+
+def compare(
+    questions: Sequence[Question], engine: Engine, baseline: str, progress: bool = True
+) -> Comparison:
+    """kgrag on every question, then the baseline on the same questions (out-of-corpus ones
+    are left out of the baseline: it has no refusal), in one process."""
+    from rag.naive import naive_stream
+
+    if baseline != "naive":
+        raise KgragError(f"unknown baseline {baseline!r}: the only baseline is `naive`.")
+    ours = evaluate(questions, engine, progress)
+    covered = [q for q in questions if q.route != "none"]
+    theirs = evaluate(covered, engine, progress, answerer=naive_stream)
+    return Comparison(ours, theirs, baseline)
+
+
+def timed(items: Iterator[str | Answer]) -> tuple[Answer, float, float | None]:
+    """Drain an answer stream: the Answer, total seconds, seconds to the first text piece."""
+    start = time.perf_counter()
+    first: float | None = None
+    answer: Answer | None = None
+    for item in items:
+        if isinstance(item, Answer):
+            answer = item
+        elif first is None and item.strip():
+            first = time.perf_counter() - start
+    if answer is None:  # pragma: no cover - every stream ends with an Answer
+        raise RuntimeError("the answer stream ended without an Answer")
+    return answer, time.perf_counter() - start, first
 
 
 def answer_language(text: str, names: Sequence[str] = ()) -> str:
@@ -235,6 +325,37 @@ def format_report(report: EvalReport) -> str:
         lines.append(f"  {flag} {r.question.route:>6} → {r.answer.route:<6} sim {sim} "
                      f"{r.seconds:5.1f}s  {r.question.question}  cited={list(r.cited)}")  # fmt: skip
     return "\n".join(lines) + "\n"
+
+
+def format_comparison(comparison: Comparison) -> str:
+    """Both systems' metrics side by side, then kgrag's per-question lines."""
+    ours, theirs = comparison.kgrag.metrics(), comparison.baseline.metrics()
+    name = comparison.baseline_name
+    lines = [f"Answers evaluated: {len(comparison.kgrag.results)} questions "
+             f"(baseline `{name}` on the {len(comparison.baseline.results)} in-corpus ones)", "",
+             f"  {'metric':<28} {'kgrag':>8} {name:>8}"]  # fmt: skip
+    for metric in ours:
+        other = f"{theirs[metric]:8.3f}" if metric in theirs else f"{'-':>8}"
+        lines.append(f"  {metric:<28} {ours[metric]:8.3f} {other}")
+    for label, report in (("kgrag", comparison.kgrag), (name, comparison.baseline)):
+        timing = _timing(report)
+        lines.append(f"  {label:<8} answer p50 {timing[0]:.1f} s, first text p50 {timing[1]:.1f} s "
+                     "(retrieval questions)")  # fmt: skip
+    return "\n".join(lines) + "\n\n" + format_report(comparison.kgrag).split("\n\n", 2)[-1]
+
+
+def _timing(report: EvalReport) -> tuple[float, float]:
+    import statistics
+
+    rows = [r for r in report.results if r.answer.route not in ("graph", "none")]
+    if not rows:
+        return 0.0, 0.0
+    firsts = [r.first_token_seconds or r.seconds for r in rows]
+    return statistics.median(r.seconds for r in rows), statistics.median(firsts)
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
 
 
 def _ratio(numerator: float, denominator: float) -> float:

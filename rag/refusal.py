@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rag.route import HYBRID, Route
+from rag.route import HYBRID, RAG, Route
 
-__all__ = ["RefusalPolicy", "should_refuse"]
+__all__ = ["RefusalPolicy", "clearly_outside", "may_be_clearly_outside", "should_refuse"]
 
 
 @dataclass(frozen=True)
@@ -27,11 +27,43 @@ class RefusalPolicy:
     named_outside_similarity: float = 0.60
 
 
-def should_refuse(route: Route, similarity: float, policy: RefusalPolicy | None = None) -> bool:
-    """True when neither the graph nor retrieval supports an answer to the routed question."""
+def should_refuse(
+    route: Route,
+    similarity: float,
+    policy: RefusalPolicy | None = None,
+    named_in_sources: bool = False,
+) -> bool:
+    """True when neither the graph nor retrieval supports an answer to the routed question.
+
+    `named_in_sources`: the names the graph calls outside the corpus occur, as whole words, in
+    the retrieved papers' text ("LLaVA" is a reference work for the graph but the LLaVA-1.5
+    abstract names it), so the stricter threshold for outside names does not apply."""
     policy = policy or RefusalPolicy()
     if route.kind == HYBRID:
         return False  # the graph selected the candidate papers
     if similarity < policy.min_similarity:
         return True
-    return route.names_outside_corpus and similarity < policy.named_outside_similarity
+    outside = route.names_outside_corpus and not named_in_sources
+    return outside and similarity < policy.named_outside_similarity
+
+
+def clearly_outside(route: Route, question_terms: set[str], corpus_text: str) -> bool:
+    """A refusal that needs no embedder: a Chinese retrieval question that names nothing the
+    graph knows and shares not one content word (jieba, stop words dropped) with the corpus.
+
+    Only Chinese: an English question can paraphrase a Chinese abstract without sharing a word
+    with it (dense retrieval finds it), so English always goes the embedder's way. Calibration
+    (data/eval/*.jsonl): every in-corpus Chinese question shares at least one word with the
+    corpus; "明天北京的天气怎么样?" and "红烧肉怎么做?" share none.
+    """
+    if not may_be_clearly_outside(route):
+        return False
+    words = [t for t in question_terms if len(t) >= 2]  # a single character says nothing
+    return bool(words) and not any(w in corpus_text for w in words)
+
+
+def may_be_clearly_outside(route: Route) -> bool:
+    """The route allows `clearly_outside` (check this first: the corpus words cost a second)."""
+    return (
+        route.kind == RAG and route.language == "zh" and not route.works and not route.has_filters
+    )

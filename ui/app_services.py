@@ -80,12 +80,9 @@ class AppServices:
             return self._engine
 
     def warm(self) -> None:
-        """Load the embedder, the index and the LLM now rather than at the first question."""
-        engine = self.engine()
-        _ = engine.retriever
-        warm = getattr(engine.generator, "warm", None)
-        if warm is not None:
-            warm()  # starts the LLM worker process and loads the model
+        """Load the embedder, the index and the LLM worker now, and have llama.cpp evaluate the
+        fixed system prompt, rather than at the first question."""
+        self.engine().warm_up()
 
     def llm_queue(self) -> int | None:
         """Questions waiting for the LLM right now (None when it has not started)."""

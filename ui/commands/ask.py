@@ -38,6 +38,13 @@ def register(commands: argparse._SubParsersAction, evals: argparse._SubParsersAc
         default=None,
         help="JSONL question file (default: the shipped data/eval/answers_dev.jsonl)",
     )
+    answers.add_argument(
+        "--baseline",
+        choices=("naive",),
+        default=None,
+        help="also run a baseline on the same questions in the same run and print both side by "
+        "side (naive: top-3 abstracts, 500 characters each, the same LLM, no checks)",
+    )
     add_engine_options(answers)
     add_json_option(answers)
     answers.set_defaults(handler=run_eval_answers)
@@ -103,6 +110,15 @@ def run_eval_answers(args: argparse.Namespace) -> int:
     from rag.eval_answers import default_questions_path, evaluate, format_report, load_questions
 
     questions = load_questions(args.questions or default_questions_path())
+    if args.baseline:
+        from rag.eval_answers import compare, format_comparison
+
+        comparison = compare(questions, _engine(args), args.baseline, progress=not args.json)
+        if args.json:
+            print_json(comparison.to_json())
+        else:
+            sys.stdout.write(format_comparison(comparison))
+        return 0
     report = evaluate(questions, _engine(args), progress=not args.json)
     if args.json:
         print_json(report.to_json())

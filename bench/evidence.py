@@ -1,0 +1,50 @@
+"""Evidence budget: how often the asked fact reaches the prompt, per evidence token budget.
+
+For every fact question of `data/eval/answer_facts_dev.jsonl` (no LLM needed): the sources
+kgrag would show, and whether one of the question's `expect_any` strings is in their evidence.
+This is how `rag.evidence.EVIDENCE_TOKENS` was chosen. Prints figures; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from unittest import mock
+
+from kg.tables import DATA_DIR
+from rag import evidence
+from rag.answer import Engine, _contexts
+from rag.eval_answers import load_questions
+from rag.route import route
+
+BUDGETS = (60, 90, 130, 170, 250)
+
+
+def main() -> None:
+    print("== evidence (asked fact in the prompt, by token budget) ==")
+    engine = Engine.load(progress=False)
+    questions = [q for q in load_questions(DATA_DIR / "eval" / "answer_facts_dev.jsonl")
+                 if q.kind == "fact"]  # fmt: skip
+    for budget in BUDGETS:
+        found, tokens, seconds, misses = 0, [], [], []
+        with mock.patch.object(evidence, "EVIDENCE_TOKENS", budget):
+            for q in questions:
+                start = time.perf_counter()
+                contexts, _, _ = _contexts(engine, route(engine.kg, q.question), budget=budget)
+                seconds.append(time.perf_counter() - start)
+                text = "\n".join(c.passage for c in contexts).casefold()
+                tokens.append(evidence.estimate_tokens(text))
+                if any(e.casefold() in text for e in q.expect_any):
+                    found += 1
+                else:
+                    misses.append(q.question)
+        print(f"budget {budget:>4} tokens: fact in prompt {found}/{len(questions)} "
+              f"({found / len(questions):.0%}), evidence tokens p50 {statistics.median(tokens):.0f}"
+              f", max {max(tokens)}, selection p50 {statistics.median(seconds) * 1000:.0f} ms")  # fmt: skip
+        if budget == evidence.EVIDENCE_TOKENS or misses and budget == BUDGETS[-1]:
+            for m in misses:
+                print(f"    missing: {m}")
+
+
+if __name__ == "__main__":
+    main()

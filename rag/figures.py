@@ -1,0 +1,225 @@
+"""Figures in answer sentences, and whether the source states each one *for the same thing*.
+
+Presence is not enough: "BLIP-2 beats Flamingo80B by 54x" finds 54 in the source, but there 54
+is how many times fewer trainable parameters it has. A figure is bound to its clause in the
+source (split at commas and semicolons), and a stated figure is accepted only where some clause
+of the source holding it agrees with the sentence on
+- the unit kind (a multiple, a percentage, money),
+- what it measures (speed, memory, parameters, score, tokens, cost …, bilingual cue words),
+- and whom it is about: a name in the sentence's clause that the source also mentions (A100,
+  Medusa-2) must sit in the figure's clause, or in its sentence when the clause names nobody;
+  with "分别" / "respectively" the n-th figure belongs to the n-th name.
+Either side saying nothing about a dimension leaves it unconstrained: only a clear mismatch
+rejects, so correct paraphrases survive.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from kg.tables import fold
+
+__all__ = ["Figure", "figure_supported", "figures", "figures_together"]
+
+_FIGURE = re.compile(
+    r"(?<![A-Za-z0-9.\-_])(\d+(?:,\d{3})*(?:\.\d+)?)"
+    r"(?:\s*[-–~到至]\s*(\d+(?:,\d{3})*(?:\.\d+)?))?"
+    r"(?:\s*(x|×|倍|%|percent|times|fold|billion|million|trillion|[BMKT]|k|亿|万)(?![A-Za-z]))?"
+)
+_MONEY = re.compile(r"\$\s*$|美元|dollars?|USD", re.I)
+_UNIT_KIND = {
+    "x": "multiple", "×": "multiple", "倍": "multiple", "times": "multiple", "fold": "multiple",
+    "%": "percent", "percent": "percent",
+}  # fmt: skip
+_SCALE = {"b": 1e9, "billion": 1e9, "m": 1e6, "million": 1e6, "k": 1e3, "t": 1e12,
+          "trillion": 1e12, "亿": 1e8, "万": 1e4}  # fmt: skip
+_MEASURES: dict[str, re.Pattern[str]] = {
+    "speed": re.compile(
+        r"speed|faster|accelerat|latency|throughput|加速|速度|更快|提速|延迟|吞吐", re.I
+    ),  # fmt: skip
+    "memory": re.compile(r"memory|dram|内存|显存", re.I),
+    "parameters": re.compile(r"param|参数", re.I),
+    "score": re.compile(r"accura|score|outperform|准确率|得分|分数|胜率|精度", re.I),
+    "cost": re.compile(r"budget|cost|dollar|\$|预算|成本|美元|经费", re.I),
+    "tokens": re.compile(r"token|标记|令牌|字元|词元", re.I),
+    "steps": re.compile(r"\bsteps?\b|步骤|步数", re.I),
+    "time": re.compile(r"hours?|days?|小时|天", re.I),
+    "lines": re.compile(r"lines? of code|行代码|行", re.I),
+}
+_CLAUSE = re.compile(r"(?:[，；;：:]|,(?!\d{3}))\s*|\s+(?:while|whereas|and|but)\s+|，?而(?!且)")
+_SENTENCE = re.compile(r"(?<=[。！？!?])|(?<=[.])\s+")
+_RESPECTIVELY = re.compile(r"分别|respectively", re.I)
+_NAME = re.compile(r"(?<![A-Za-z0-9])[A-Za-z][A-Za-z0-9]*(?:[-.][A-Za-z0-9]+)*")
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A number (or range) as written, its value(s) in plain units and its unit kind."""
+
+    text: str
+    values: tuple[float, ...]
+    unit: str
+    start: int
+
+    @property
+    def kind(self) -> str:
+        return _UNIT_KIND.get(self.unit.casefold(), "money" if self.unit == "$" else "")
+
+
+def figures(text: str) -> list[Figure]:
+    """Every figure in `text`: `2.2x`, `2.3-3.6 倍`, `7B`, `50%`, `$100K` … Numbers glued to a
+    Latin name (GPT-3, A100, Medusa-2) are names, not figures."""
+    out = []
+    for match in _FIGURE.finditer(text):
+        unit = match[3] or ""
+        scale = _SCALE.get(unit.casefold(), 1.0)
+        values = tuple(_value(v) * scale for v in (match[1], match[2]) if v)
+        if _MONEY.search(text[max(0, match.start() - 2) : match.start()]) or \
+                _MONEY.match(text[match.end() : match.end() + 4].strip()):  # fmt: skip
+            unit = unit if unit in _UNIT_KIND else "$"
+        out.append(Figure(match[0], values, unit, match.start()))
+    return out
+
+
+def figure_supported(
+    figure: Figure, claim: str, evidence: str, own_names: Iterable[str] = ()
+) -> bool:
+    """The evidence states `figure` (by value, any written form) in a clause that agrees with the
+    claim's clause on unit kind, measured quantity and subject names."""
+    own = tuple(n for n in own_names if n)
+    claim_clause = _clause_at(claim, figure.start)
+    wanted_measures = _measures(claim_clause)
+    names = _names(claim_clause, own) or _names(claim, own)
+    names = [n for n in names if _key(n) in _key(evidence)]
+    for sentence in _SENTENCE.split(evidence):
+        for clause, found in _occurrences(figure, sentence):
+            if figure.kind and found.kind and figure.kind != found.kind:
+                continue
+            measures = _measures(clause)
+            if wanted_measures and measures and not wanted_measures & measures:
+                continue
+            if _names_bound(names, clause, sentence, found, own):
+                return True
+    return False
+
+
+def figures_together(claim: str, evidence: str) -> bool:
+    """Figures stated together in one clause of the claim appear together, as many times, in one
+    sentence of the evidence: "30 of 32 benchmarks" does not support "32 of 32"."""
+    sentences = [[v for f in figures(s) for v in f.values] for s in _SENTENCE.split(evidence)]
+    for clause in _CLAUSE.split(claim):
+        wanted = [v for f in figures(clause or "") for v in f.values]
+        if len(wanted) < 2:
+            continue
+        if not any(_covers(have, wanted) for have in sentences):
+            return False
+    return True
+
+
+def _covers(have: list[float], wanted: list[float]) -> bool:
+    pool = list(have)
+    for value in wanted:
+        match = next((i for i, v in enumerate(pool) if _close(v, value)), None)
+        if match is None:
+            return False
+        pool.pop(match)
+    return True
+
+
+def _occurrences(figure: Figure, sentence: str) -> list[tuple[str, Figure]]:
+    """(clause, figure) for each figure of `sentence` whose values include all of `figure`'s."""
+    out = []
+    for found in figures(sentence):
+        if all(any(_close(v, w) for w in found.values) for v in figure.values):
+            out.append((_clause_at(sentence, found.start), found))
+    return out
+
+
+def _names_bound(
+    names: Sequence[str], clause: str, sentence: str, found: Figure, own: Sequence[str]
+) -> bool:
+    """The claim's names agree with the figure's clause: with "respectively" the figure's own
+    name; otherwise the clause names no one the claim leaves out (a competing subject: A6000
+    for a claim about the A100, Medusa-1 for a claim about Medusa-2)."""
+    if not names:
+        return True
+    bound = _respective_name(sentence, found, own)
+    if bound is not None:
+        listed, name = bound
+        keys = {_key(x) for x in listed}
+        return all(_key(n) == _key(name) for n in names if _key(n) in keys)
+    claimed = {_key(n) for n in names}
+    return all(_key(n) in claimed for n in _names(clause, own))
+
+
+def _respective_name(
+    sentence: str, found: Figure, own: Sequence[str]
+) -> tuple[list[str], str] | None:
+    """For "A 和 B … 分别 x 和 y" / "x and y for A and B respectively": the names listed before
+    the figures (in this clause or the one before) and the one paired with `found`."""
+    cue = _RESPECTIVELY.search(sentence)
+    if cue is None:
+        return None
+    numbers = [f for f in figures(sentence) if f.start >= _clause_start(sentence, cue.start())]
+    starts = [f.start for f in numbers]
+    if found.start not in starts or len(numbers) < 2:
+        return None
+    clause = _clause_start(sentence, cue.start())
+    for begin in (clause, _clause_start(sentence, max(clause - 1, 0))):
+        listed = _names(sentence[begin : numbers[0].start], own)
+        if len(listed) == len(numbers):
+            return listed, listed[starts.index(found.start)]
+    return None
+
+
+def _clause_start(text: str, position: int) -> int:
+    start = 0
+    for match in _CLAUSE.finditer(text):
+        if match.end() > position:
+            break
+        start = match.end()
+    return start
+
+
+def _clause_at(text: str, position: int) -> str:
+    start = 0
+    for match in _CLAUSE.finditer(text):
+        if match.start() >= position:
+            return text[start : match.start()]
+        start = match.end()
+    return text[start:]
+
+
+def _measures(text: str) -> set[str]:
+    return {name for name, pattern in _MEASURES.items() if pattern.search(text)}
+
+
+def _names(text: str, own: Sequence[str] = ()) -> list[str]:
+    """Latin names with a capital inside, a digit, or a leading capital (not the first word),
+    leaving out the paper's own names (even several words long: "Code Llama")."""
+    for name in sorted(own, key=len, reverse=True):
+        parts = [re.escape(part) for part in re.split(r"[\s\-_]+", name) if part]
+        if parts:  # whole names only: blanking "Medusa" must leave "Medusa-2" alone
+            pattern = r"(?<![A-Za-z0-9\-])" + r"[\s\-_]*".join(parts) + r"(?![A-Za-z0-9]|-\w)"
+            text = re.sub(pattern, lambda m: " " * len(m[0]), text, flags=re.IGNORECASE)
+    out = []
+    for match in _NAME.finditer(text):
+        word = match[0]
+        marked = any(c.isupper() for c in word[1:]) or any(c.isdigit() for c in word)
+        if marked or (word[0].isupper() and text[: match.start()].strip()):
+            out.append(word)
+    return out
+
+
+def _key(text: str) -> str:
+    return re.sub(r"[\s\-_.–]", "", fold(text))
+
+
+def _value(text: str) -> float:
+    return float(text.replace(",", ""))
+
+
+def _close(a: float, b: float) -> bool:
+    return abs(a - b) <= 1e-6 * max(1.0, abs(a), abs(b))

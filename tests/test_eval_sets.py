@@ -1,0 +1,44 @@
+"""The answer dev sets can fail: key facts are the asked figure or name, never words of the
+question; every paper is asked about; unstated and false-premise questions list what must not
+appear."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from kg.corpus import Corpus
+from kg.tables import DATA_DIR
+from rag.eval_answers import Question, load_questions, resolve_gold
+
+SETS = ("answers_dev.jsonl", "answer_facts_dev.jsonl", "injection_dev.jsonl")
+
+
+@pytest.mark.parametrize("name", SETS)
+def test_no_key_fact_is_written_in_its_question(name: str) -> None:
+    for q in load_questions(DATA_DIR / "eval" / name):
+        loose = [e for e in q.expect_any if e.casefold() in q.question.casefold()]
+        assert not loose, (q.question, loose)
+
+
+def _facts() -> list[Question]:
+    return load_questions(DATA_DIR / "eval" / "answer_facts_dev.jsonl")
+
+
+def test_the_fact_set_has_the_sizes_the_issue_asks_for() -> None:
+    kinds = Counter(q.kind for q in _facts())
+    assert kinds["fact"] >= 60 and kinds["unstated"] >= 15 and kinds["false_premise"] >= 10
+    chinese = [q for q in _facts() if any("\u4e00" <= c <= "\u9fff" for c in q.question)]
+    assert len(chinese) >= len(_facts()) // 3
+
+
+def test_every_paper_is_asked_about(corpus: Corpus) -> None:
+    asked = {g for q in _facts() if q.kind == "fact" for g in resolve_gold(corpus, q.gold)}
+    assert asked == {p.id for p in corpus.papers}
+
+
+def test_unstated_and_false_premise_questions_say_what_must_not_appear() -> None:
+    for q in _facts():
+        if q.kind in ("unstated", "false_premise"):
+            assert q.forbid, q.question

@@ -1,0 +1,77 @@
+"""Figure binding: a figure is accepted only where the source states it for the same thing."""
+
+from __future__ import annotations
+
+import pytest
+
+from kg.corpus import Corpus
+from rag.figures import figure_supported, figures, figures_together
+
+
+def _supported(corpus: Corpus, paper_id: str, claim: str) -> bool:
+    paper = corpus.by_id()[paper_id]
+    evidence = f"{paper.influence}\n{paper.abstract}"
+    own = (paper.title.split(":")[0],)
+    return all(figure_supported(f, claim, evidence, own) for f in figures(claim)) and (
+        figures_together(claim, evidence)
+    )
+
+
+def test_figures_are_read_in_every_written_form() -> None:
+    found = {f.text: (f.values, f.kind) for f in figures("2.2x, 2.3-3.6 倍, 7B, 67%, $100K")}
+    assert found["2.2x"] == ((2.2,), "multiple")
+    assert found["2.3-3.6 倍"] == ((2.3, 3.6), "multiple")
+    assert found["7B"] == ((7e9,), "")
+    assert found["67%"] == ((67.0,), "percent")
+    assert found["100K"] == ((1e5,), "money")
+    assert figures("GPT-3, A100, Medusa-2 and Llama2-7B") == []  # names, not figures
+
+
+@pytest.mark.parametrize(
+    ("paper_id", "claim"),
+    [
+        ("medusa", "Medusa-1 achieves over 2.2x speed-up without hurting quality."),
+        ("medusa", "Medusa-2 further raises the speed-up to 2.3-3.6x."),
+        ("medusa", "Medusa-1 可以实现超过 2.2 倍的加速。"),
+        ("blip-2", "BLIP-2 has 54x fewer trainable parameters than Flamingo80B."),
+        ("blip-2", "BLIP-2 outperforms Flamingo80B by 8.7% on zero-shot VQAv2."),
+        ("gptq", "GPTQ achieves 3.25x speedup over FP16 on an NVIDIA A100 GPU."),
+        ("code-llama", "Code Llama scores 67% on HumanEval."),
+        ("code-llama", "Code Llama comes in 7B, 13B, 34B and 70B sizes."),
+        ("mixtral-of-experts", "Each token can access 47B parameters but only 13B are active."),
+        ("gemini", "Gemini Ultra advances the state of the art on 30 of 32 benchmarks."),
+        ("flm-101b", "FLM-101B was trained with a $100K budget on 0.31T tokens."),
+        ("remax", "ReMax reduces memory usage by about 50%."),
+        ("llm-in-a-flash", "Inference is 4-5x faster on CPU and 20-25x faster on GPU."),
+        ("cogagent", "CogAgent 是一个拥有 180 亿参数的视觉语言模型。"),
+        ("cogagent", "CogAgent has 18B parameters."),
+        ("fiat", "FIAT outperforms ICL and fine-tuning across 100-10,000 training examples."),
+        ("improved-baselines-with-visual-instruction-tuning", "The 13B checkpoint uses 1.2M data."),
+    ],
+)
+def test_a_figure_stated_for_the_same_thing_is_accepted(
+    corpus: Corpus, paper_id: str, claim: str
+) -> None:
+    assert _supported(corpus, paper_id, claim)
+
+
+@pytest.mark.parametrize(
+    ("paper_id", "claim", "why"),
+    [
+        ("medusa", "Medusa-2 reaches a 2.2x speed-up.", "2.2x belongs to Medusa-1"),
+        ("medusa", "Medusa-2 的加速是 2.2 倍。", "2.2 倍 belongs to Medusa-1"),
+        ("blip-2", "BLIP-2 outperforms Flamingo80B by 54x on VQAv2.", "54x is a parameter saving"),
+        ("gptq", "GPTQ reaches a 4.5x speed-up on the NVIDIA A100.", "4.5x is on the A6000"),
+        ("code-llama", "Code Llama scores 67% on MBPP.", "respectively: 67% is HumanEval"),
+        ("llm-in-a-flash", "On CPU the inference speed improves 20-25x.", "respectively: GPU"),
+        ("remax", "ReMax is 50% faster than PPO.", "50% is memory"),
+        ("remax", "ReMax reduces memory usage by 50 times.", "50% is not 50x"),
+        ("gemini", "Gemini Ultra beats the state of the art on 32 of 32 benchmarks.", "30 of 32"),
+        ("mixtral-of-experts", "Mixtral has 300B parameters per token.", "not stated"),
+        ("flm-101b", "The FLM-101B budget was $10 million.", "not stated"),
+    ],
+)
+def test_a_misbound_or_absent_figure_is_rejected(
+    corpus: Corpus, paper_id: str, claim: str, why: str
+) -> None:
+    assert not _supported(corpus, paper_id, claim), why
