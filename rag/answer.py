@@ -226,11 +226,13 @@ class Engine:
         return self._generator
 
     def warm_up(self) -> None:
-        """Load the embedder, index and LLM, and have llama.cpp evaluate the fixed system
-        message once, so the first question only pays for its sources and question (the app
-        calls this at start; llama-cpp-python reuses the longest common token prefix)."""
+        """Load the embedder, index and LLM, embed every evidence sentence of the corpus, and
+        have llama.cpp evaluate the fixed system message once, so a question only pays for its
+        own embedding, sources and question (llama-cpp-python reuses the longest common token
+        prefix). For the app's start and the bench."""
         assert self.retriever is not None
-        self.similarity("warm up", ["warm up"])
+        # every candidate sentence's vector, so evidence selection embeds only the question
+        self.similarity("warm up", [t for p in self.kg.corpus.papers for t in self.sentences(p)])
         messages = [Message("system", prompts.render("system", "en")), Message("user", "OK")]
         for _ in self.generator.stream(messages):
             break
