@@ -266,12 +266,14 @@ def test_graph_questions_are_not_queued_behind_a_generating_answer(page: Any) ->
     )
     questions = ["What did Meta publish?", "谷歌发表了几篇论文?", "What is Code Llama based on?",
                  "有哪些多模态论文?", "Which papers came out in July 2023?", "Code Llama 基于哪个模型?"]  # fmt: skip
-    seconds = [ask_timed(page, q) for q in questions]
+    seconds = [ask_timed(page, questions[0])]
+    # The overlap that matters: the first graph answer came while the LLM was still generating.
     still_generating = other.locator("#kg-answer-meta .kg-badge").count() == 0
+    seconds += [ask_timed(page, q) for q in questions[1:]]
     other.wait_for_selector("#kg-answer-meta .kg-badge, #kg-answer-meta .kg-error",
                             timeout=ANSWER_TIMEOUT_MS)  # fmt: skip
     other.close()
-    assert still_generating, "the retrieval answer ended before the graph questions: no overlap"
+    assert still_generating, "the retrieval answer ended before the first graph answer: no overlap"
     assert max(seconds) < 2.0, dict(zip(questions, seconds, strict=True))
 
 
