@@ -240,16 +240,14 @@ def test_the_api_answers_traces_lineage_and_exports(server: LiveServer, kg: Any)
     assert subgraph.number_of_nodes() < kg.graph.number_of_nodes()
 
 
-def ask_timed(page: Any, question: str) -> float:
-    """Seconds from pressing Ask to the checked answer's route badge."""
+def ask_and_wait(page: Any, question: str) -> None:
+    """Ask on the Ask tab and wait for the checked answer's route badge."""
     open_tab(page, "Ask")
     page.locator("#kg-clear").click()
     page.wait_for_function("!document.querySelector('#kg-answer-meta .kg-badge')")
     page.locator("#kg-question textarea").fill(question)
-    started = time.monotonic()
     page.locator("#kg-ask").click()
     page.wait_for_selector("#kg-answer-meta .kg-badge", timeout=30_000)
-    return time.monotonic() - started
 
 
 def test_graph_questions_are_not_queued_behind_a_generating_answer(page: Any) -> None:
@@ -264,17 +262,22 @@ def test_graph_questions_are_not_queued_behind_a_generating_answer(page: Any) ->
         " return m.length && m[m.length - 1].innerText.trim().length > 3; }",
         timeout=ANSWER_TIMEOUT_MS,
     )
+    page.bring_to_front()
     questions = ["What did Meta publish?", "谷歌发表了几篇论文?", "What is Code Llama based on?",
                  "有哪些多模态论文?", "Which papers came out in July 2023?", "Code Llama 基于哪个模型?"]  # fmt: skip
-    seconds = [ask_timed(page, questions[0])]
-    # The overlap that matters: the first graph answer came while the LLM was still generating.
-    still_generating = other.locator("#kg-answer-meta .kg-badge").count() == 0
-    seconds += [ask_timed(page, q) for q in questions[1:]]
+    # A graph answer queued behind the LLM would arrive only once the other answer is checked:
+    # ask while it generates, and count the graph answers that arrived before it ended.
+    answered_while_generating = []
+    for question in questions:
+        if other.locator("#kg-answer-meta .kg-badge").count():
+            break
+        ask_and_wait(page, question)
+        if not other.locator("#kg-answer-meta .kg-badge").count():
+            answered_while_generating.append(question)
     other.wait_for_selector("#kg-answer-meta .kg-badge, #kg-answer-meta .kg-error",
                             timeout=ANSWER_TIMEOUT_MS)  # fmt: skip
     other.close()
-    assert still_generating, "the retrieval answer ended before the first graph answer: no overlap"
-    assert max(seconds) < 2.0, dict(zip(questions, seconds, strict=True))
+    assert len(answered_while_generating) >= 2, answered_while_generating
 
 
 def test_a_valid_upload_is_merged_into_the_user_copy_and_indexed(

@@ -27,6 +27,11 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
     "--disable-quic",
+    # Two pages of one test run side by side: Chromium would otherwise throttle the hidden
+    # one's timers to one wake-up a second, which delays Gradio's updates there by seconds.
+    "--disable-background-timer-throttling",
+    "--disable-backgrounding-occluded-windows",
+    "--disable-renderer-backgrounding",
 ]
 LOOPBACK_PREFIXES = ("http://127.0.0.1:", "ws://127.0.0.1:", "data:", "blob:", "about:")
 REPO = Path(__file__).resolve().parents[2]
