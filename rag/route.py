@@ -28,6 +28,15 @@ GRAPH, RAG, HYBRID, NONE = "graph", "rag", "hybrid", "none"
 W = "⟨w⟩"  # a work or paper the question names, in the question's shape (see `_shape`)
 
 _COUNT = re.compile(r"\bhow many\b|\bnumber of\b|\bcount\b|几篇|多少|几个|数量|总数", re.I)
+# A quantity the abstract states ("how many tokens was ⟨w⟩ trained on?", "⟨w⟩ 用了多少参数?"),
+# not a count of works: the lineage cue in such a question ("trained on") is no lineage question.
+_WORK_NOUNS = (r"papers?|models?|works?|descendants?|successors?|variants?|versions?|"
+               r"derivatives?|children|ancestors?|predecessors?|follow-?ups?|publications?")  # fmt: skip
+_MEASURE = re.compile(
+    rf"\bhow\s+(?:many|much)\b(?!\s+(?:\S+\s+)?(?:{_WORK_NOUNS})\b)"
+    r"|(?:多少|几)(?!\s*(?:篇|个?模型|个?工作|个?后续|个?变体|个?版本|个?衍生|个?后代|个?前身))",
+    re.I,
+)
 _EARLIEST = re.compile(r"\b(first|earliest|oldest)\b|最早|第一|最先|最初", re.I)
 _LATEST = re.compile(r"\b(latest|last|newest|most recent)\b|最新|最近|最晚|最后", re.I)
 _PAPER_WORD = re.compile(r"\bpapers?\b|\bworks?\b|\bpublications?\b|论文|文章|工作|成果", re.I)
@@ -326,6 +335,8 @@ def _shape(question: str, mentions: list[Mention], dates: DateRange | None) -> s
 
 
 def _lineage_intent(shape: str, works: tuple[Node, ...]) -> str:
+    if _MEASURE.search(shape):
+        return ""
     direction = _direction(shape)
     if len(works) >= 2 and (direction or _RELATION.search(shape)):
         return "path"

@@ -94,6 +94,37 @@ def test_questions_about_a_paper_s_content_go_to_retrieval(kg: KnowledgeGraph) -
 
 
 @pytest.mark.parametrize(
+    "question",
+    [
+        "How many tokens was LLaMA trained on?",
+        "How much data was Llama 2 pretrained on?",
+        "LLaMA 训练用了多少个 token?",
+        "Code Llama 基于 Llama 2 训练了多少 token?",
+        "How many GPU hours did training Llama 2 from LLaMA take?",
+    ],
+)
+def test_a_quantity_asked_about_a_work_is_not_a_lineage_question(
+    kg: KnowledgeGraph, question: str
+) -> None:
+    assert route(kg, question).kind == "rag"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How many models are based on LLaMA?",
+        "How many descendants does Llama 2 have?",
+        "有多少模型基于 LLaMA?",
+        "Llama 2 有几个后续模型?",
+    ],
+)
+def test_counting_works_in_a_lineage_stays_a_lineage_question(
+    kg: KnowledgeGraph, question: str
+) -> None:
+    assert route(kg, question).kind == "graph"
+
+
+@pytest.mark.parametrize(
     ("question", "name"),
     [
         ("What is Mamba?", "Mamba"),
