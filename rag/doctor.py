@@ -132,7 +132,11 @@ def embedder_check() -> Check:
     spec = default_embedder_spec()
     embedder = load_embedder(spec)
     vector = embedder.encode_queries(["kgrag doctor"])
-    return Check("embedder", "ok", f"{embedder.name} loads and encodes ({vector.shape[1]} dims)")
+    backend = (
+        "ONNX Runtime" if type(embedder).__name__ == "OnnxEmbedder" else "sentence-transformers"
+    )
+    return Check("embedder", "ok", f"{embedder.name} loads and encodes ({vector.shape[1]} dims, "
+                 f"on {backend})")  # fmt: skip
 
 
 def index_check() -> Check:

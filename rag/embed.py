@@ -7,6 +7,7 @@ sentence-transformers folder named by path) and the multilingual Universal Sente
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ __all__ = [
 DEFAULT_EMBEDDER = EMBEDDINGGEMMA.key
 USE_NAMES = (USE_MULTILINGUAL.key, "use")
 _BATCH = 16
+log = logging.getLogger(__name__)
 
 
 class EmbedderError(KgragError):
@@ -48,7 +50,9 @@ def load_embedder(spec: str | None = None) -> Embedder:
     """Load an embedder: `embeddinggemma-300m`, `use-multilingual`, or a sentence-transformers folder."""
     spec = spec or default_embedder_spec()
     if spec == DEFAULT_EMBEDDER:
-        return SentenceTransformerEmbedder.load(embeddinggemma_path(), name=DEFAULT_EMBEDDER)
+        path = embeddinggemma_path()
+        fast = _onnx_embedder(path)
+        return fast or SentenceTransformerEmbedder.load(path, name=DEFAULT_EMBEDDER)
     if spec.casefold() in USE_NAMES:
         return UseEmbedder.load()
     path = Path(spec).expanduser()
@@ -60,6 +64,23 @@ def load_embedder(spec: str | None = None) -> Embedder:
         f"unknown embedder {spec!r}: use {DEFAULT_EMBEDDER}, {USE_MULTILINGUAL.key}, "
         "or the path of a sentence-transformers model folder."
     )
+
+
+def _onnx_embedder(path: Path) -> Embedder | None:
+    """EmbeddingGemma's checked ONNX export (same vectors, starts in a fraction of the time;
+    see `rag.embed_onnx`), or None: no current export, or `KGRAG_EMBEDDER_BACKEND=torch`."""
+    from rag.embed_onnx import OnnxEmbedder, export_dir, export_is_current
+
+    if os.environ.get("KGRAG_EMBEDDER_BACKEND", "").casefold() == "torch":
+        return None
+    if not export_is_current(path, EMBEDDINGGEMMA.sha256):
+        return None
+    try:
+        return OnnxEmbedder.load(path, export_dir(path), name=DEFAULT_EMBEDDER)
+    except (ImportError, OSError, RuntimeError, ValueError, KeyError) as exc:
+        log.warning("the ONNX export of %s did not load (%s); using sentence-transformers",
+                    path.name, exc)  # fmt: skip
+        return None
 
 
 def normalise(vectors: Any) -> np.ndarray:

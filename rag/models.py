@@ -359,7 +359,24 @@ def install(
         for spec in chosen:
             if force or not status_of(spec).installed:
                 _install_one(spec, progress)
+        if EMBEDDINGGEMMA in chosen and status_of(EMBEDDINGGEMMA).installed:
+            _export_embedder(progress)
     return [status_of(spec) for spec in chosen]
+
+
+def _export_embedder(progress: bool) -> None:
+    """The ONNX export that lets EmbeddingGemma start fast (`rag.embed_onnx`); a failed export
+    is a warning, not a failed install: sentence-transformers serves the same vectors."""
+    from rag.embed_onnx import OnnxExportError, ensure_export
+
+    def say(message: str) -> None:
+        if progress:
+            print(message, file=sys.stderr, flush=True)
+
+    try:
+        ensure_export(embeddinggemma_path(), EMBEDDINGGEMMA.sha256, say)
+    except OnnxExportError as exc:
+        print(f"warning: {exc}", file=sys.stderr, flush=True)
 
 
 @contextmanager
