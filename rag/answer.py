@@ -348,18 +348,28 @@ def stream(
     if may_be_clearly_outside(analysis) and clearly_outside(
         analysis, engine.terms(question), engine.corpus_text
     ):
-        text = prompts.render("refusal", analysis.language)
-        yield text
-        yield Answer(question, text, NONE, similarity=0.0)
+        yield from _refusal(question, analysis.language, 0.0)
         return
-    contexts, similarity, evidence = _contexts(engine, analysis)
+    candidates = _candidates(engine, analysis)
+    # Refused on the similarity alone (even with every outside name found in the sources), it
+    # is refused before any evidence sentence is embedded: a cold refusal waits for no more.
+    if not candidates.chosen or (
+        not premise and should_refuse(analysis, candidates.similarity, engine.policy, True)
+    ):
+        yield from _refusal(question, analysis.language, candidates.similarity)
+        return
+    contexts, similarity, evidence = _with_evidence(engine, candidates)
     named = _outside_names_in(analysis, contexts)
     if not contexts or (not premise and should_refuse(analysis, similarity, engine.policy, named)):
-        text = prompts.render("refusal", analysis.language)
-        yield text
-        yield Answer(question, text, NONE, similarity=similarity)
+        yield from _refusal(question, analysis.language, similarity)
         return
     yield from _generate(engine, question, analysis, contexts, similarity, evidence, premise)
+
+
+def _refusal(question: str, language: str, similarity: float) -> Iterator[str | Answer]:
+    text = prompts.render("refusal", language)
+    yield text
+    yield Answer(question, text, NONE, similarity=similarity)
 
 
 @dataclass(frozen=True)
@@ -507,13 +517,26 @@ def _route_with_history(kg: KnowledgeGraph, question: str, history: tuple[str, .
     return analysis
 
 
+@dataclass(frozen=True)
+class _Candidates:
+    """The papers that may answer, before any sentence is chosen from them."""
+
+    query: str
+    chosen: dict[str, tuple[Paper, tuple[str, ...], str]]  # id → (paper, via, why)
+    similarity: float  # the best question-to-passage cosine: the refusal signal
+
+
 def _contexts(
     engine: Engine, analysis: Route, budget: int | None = None
 ) -> tuple[list[_Context], float, Evidence]:
     """The numbered sources for the prompt, the best question-to-passage cosine, and the chosen
-    evidence. Candidates are the retrieval hits (restricted to the graph's candidates for a
-    hybrid question), a paper the question names first; `rag.evidence` picks their answering
-    sentences and which of them to show."""
+    evidence (see `_candidates` and `_with_evidence`)."""
+    return _with_evidence(engine, _candidates(engine, analysis), budget)
+
+
+def _candidates(engine: Engine, analysis: Route) -> _Candidates:
+    """The retrieval hits (restricted to the graph's candidates for a hybrid question), a paper
+    the question names first."""
     by_id = engine.kg.corpus.by_id()
     query = analysis.question
     allowed: set[str] | None = None
@@ -539,13 +562,21 @@ def _contexts(
         chosen = {
             pid: (by_id[pid], _GRAPH_VIA, _GRAPH_WHY) for pid in sorted(allowed)[:SOURCES_SHOWN]
         }
+    return _Candidates(query, chosen, similarity)
+
+
+def _with_evidence(
+    engine: Engine, candidates: _Candidates, budget: int | None = None
+) -> tuple[list[_Context], float, Evidence]:
+    """`rag.evidence` picks the candidates' answering sentences and which of them to show."""
+    chosen, query = candidates.chosen, candidates.query
     papers = [paper for paper, _, _ in chosen.values()]
     evidence = select_evidence(query, [(p.id, engine.sentences(p)) for p in papers],
                                engine.similarity, budget or EVIDENCE_TOKENS)  # fmt: skip
     shown = [pid for pid in chosen if pid in evidence.papers]
     contexts = [_Context(i + 1, chosen[pid][0], evidence.text_for(pid), chosen[pid][1],
                          chosen[pid][2]) for i, pid in enumerate(shown)]  # fmt: skip
-    return contexts, similarity, evidence
+    return contexts, candidates.similarity, evidence
 
 
 def _search(engine: Engine, query: str, k: int) -> tuple[list[Any], float]:
