@@ -1,19 +1,25 @@
-"""Vector-store scale: FAISS flat, FAISS HNSW and Milvus Lite at 10⁴ and 10⁵ passages (10⁶ and
-more only when asked: `python -m bench.scale --size 1000000`).
+"""Scale: FAISS flat, FAISS HNSW, Milvus Lite and the graph at 10⁴ and 10⁵ passages (`make bench`;
+10⁶ and more only when asked: `python -m bench.scale --size 1000000`).
 
 Everything here is SYNTHETIC. Passages: `bench.graph_scale.synthetic_corpus` papers (seed paper
 fields under invented names, Chinese and English mixed, organisations, dates and lineage phrases
 "基于 X" / "与 X 相比"), one passage each, ids `p<i>#0`. Vectors: `bench.retrieval
 .synthetic_vectors`, 768-dim unit vectors clustered around topics (EmbeddingGemma's size), so no
 embedder runs: embedding throughput is measured separately (`bench/retrieval.py`, and per Ray
-worker by `kgrag index --ray`). Graph build time and memory at 1k–100k papers are
-`bench/graph_scale.py`'s.
+worker by `kgrag index --ray`).
 
 For each size and store, in a fresh process (so peak memory is its own): the build through the
 store's real write path (`clear` + `add` + `commit`, manifest included), search p50/p95 for single
 queries and per query in batches of 32, recall@10 against exact search, on-disk size and peak
-memory (Milvus Lite's server process counted too). A store that fails or runs out of time at a
-size is reported as such: that is the "what breaks first" column.
+memory (Milvus Lite's server process counted too). The `graph` row: a synthetic paper list of as
+many papers as passages, written to a file, loaded and built into the graph (time and peak
+memory), then `kgrag lineage` and `kgrag papers --org` queries timed on it.
+
+Each run is watched: killed (with its children, Milvus Lite's server included) above
+`--max-rss-gb` of resident memory or after `--max-minutes`, and reported as BROKE with the stage
+it had reached: that is the "what breaks first" column. `--store` picks stores (or `graph`).
+
+    python -m bench.scale --size 1000000 --max-rss-gb 14 --max-minutes 45
 """
 
 from __future__ import annotations
@@ -22,16 +28,20 @@ import argparse
 import json
 import os
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 SIZES = (10_000, 100_000)
 STORES = ("faiss-flat", "faiss-hnsw", "milvus-lite")
+PARTS = (*STORES, "graph")
+ORGS = ("Meta", "Google", "OpenAI")
 DIM = 768
 QUERIES = 200
 BATCH = 32
@@ -50,10 +60,16 @@ def main(argv: list[str] | None = None) -> None:
     for size in args.size or SIZES:
         with tempfile.TemporaryDirectory(prefix="kgrag-scale-") as tmp:
             exact: np.ndarray | None = None
-            for store in args.store or STORES:
+            for store in args.store or PARTS:
                 row = _run_child(store, size, Path(tmp), args.max_rss_gb, args.max_minutes)
                 if "error" in row:
                     print(f"{size:>9} {store:<12} BROKE: {row['error']}", flush=True)
+                    continue
+                if store == "graph":
+                    print(f"{size:>9} {'graph':<12} {row['build_s']:>8.1f}  {row['mb']:.0f} MB list: load "
+                          f"{row['load_s']:.1f} s + build {row['graph_s']:.1f} s; lineage "
+                          f"{row['lineage_ms']:.0f} ms, papers --org {row['org_ms']:.1f} ms"
+                          f"{'':>3} {row['peak_mb']:>8.0f}", flush=True)  # fmt: skip
                     continue
                 found = np.load(Path(tmp) / f"{store}.npy")
                 exact = found if store == "faiss-flat" else exact
@@ -65,14 +81,18 @@ def main(argv: list[str] | None = None) -> None:
         "build: rows written through the store (FAISS: index + passages.json + manifest, "
         "swapped in; Milvus Lite: upserts, flush, manifest). peak MB: the measuring process "
         "plus Milvus Lite's server. recall@10 against FAISS flat (exact). BROKE: the store "
-        "failed, or the watchdog killed it (the stage it had reached, its RSS and time then)."
+        "failed, or the watchdog killed it (the stage it had reached, its RSS and time then). "
+        "graph: as many synthetic papers as passages, written as a paper list, loaded and built "
+        "into the graph (build s = load + build); lineage and papers --org: median ms of "
+        f"kg.queries.lineage over 3 roots and papers_by over {', '.join(ORGS)}."
     )
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.scale", description=__doc__)
     parser.add_argument("--size", type=int, action="append", help="passages (repeatable)")
-    parser.add_argument("--store", choices=STORES, action="append", help="(repeatable)")
+    parser.add_argument("--store", choices=PARTS, action="append",
+                        help="a store, or graph (repeatable; default all)")  # fmt: skip
     parser.add_argument("--max-rss-gb", type=float, default=MAX_RSS_GB,
                         help="kill a store's run above this resident memory, children included")  # fmt: skip
     parser.add_argument("--max-minutes", type=float, default=MAX_MINUTES,
@@ -168,6 +188,42 @@ def synthetic_passages(size: int) -> list:  # type: ignore[type-arg]
                     f"{texts[i % len(texts)]}\n{i}", 0) for i in range(size)]  # fmt: skip
 
 
+def _graph_worker(size: int, tmp: Path, stage: Callable[[str], None]) -> dict[str, float]:
+    """Load a synthetic paper list of `size` papers from a file, build its graph, then time a
+    lineage query (`kgrag lineage`) and a `kgrag papers --org` query on it."""
+    from bench.graph_scale import invented_name, synthetic_corpus
+    from bench.retrieval import _peak_mb
+    from kg.corpus import load_corpus
+    from kg.graph import build_graph
+    from kg.queries import lineage, papers_by
+
+    path = tmp / "synthetic-papers.txt"
+    path.write_text(synthetic_corpus(size), encoding="utf-8")
+    # This (child) process reads a list past the default size limit on purpose.
+    os.environ["KGRAG_MAX_CORPUS_MB"] = str(path.stat().st_size / 1e6 + 1)
+    stage("paper list written")
+    start = time.perf_counter()
+    corpus = load_corpus(path)
+    loaded = time.perf_counter()
+    stage("loaded")
+    kg = build_graph(corpus)
+    built = time.perf_counter()
+    stage("graph built")
+    lineage_ms, org_ms = [], []
+    for i in (size // 100, size // 10, size // 2):
+        t = time.perf_counter()
+        family = lineage(kg, invented_name(i))
+        lineage_ms.append(1000 * (time.perf_counter() - t))
+        assert family.ancestors, f"synthetic paper {i} has no lineage"
+    for org in ORGS:
+        t = time.perf_counter()
+        assert papers_by(kg, org=org)
+        org_ms.append(1000 * (time.perf_counter() - t))
+    return {"mb": path.stat().st_size / 1e6, "build_s": built - start, "load_s": loaded - start, "graph_s": built - loaded,
+            "lineage_ms": statistics.median(lineage_ms), "org_ms": statistics.median(org_ms),
+            "peak_mb": _peak_mb()}  # fmt: skip
+
+
 def _worker(store_name: str, size: int, tmp: Path) -> None:
     from bench.retrieval import _peak_mb, _percentile, synthetic_vectors
     from rag.store import FORMAT, Manifest, hashes_digest, open_store
@@ -177,6 +233,9 @@ def _worker(store_name: str, size: int, tmp: Path) -> None:
     def stage(name: str) -> None:  # read by the watchdog when it has to kill this process
         print(json.dumps({"stage": name, "s": time.perf_counter() - began}), flush=True)
 
+    if store_name == "graph":
+        print(json.dumps(_graph_worker(size, tmp, stage)))
+        return
     rows = synthetic_passages(size)
     vectors = synthetic_vectors(size, DIM)
     stage("data generated")
