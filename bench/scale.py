@@ -148,15 +148,21 @@ def _run_child(
 
 def _tree_rss_mb(pid: int) -> float:
     """Current resident memory of process `pid` and all its descendants."""
-    total, todo, seen = 0.0, [str(pid)], {str(pid)}
+    return _tree_status_mb(str(pid), "VmRSS:", with_root=True)
+
+
+def _tree_status_mb(pid: str, field: str, with_root: bool) -> float:
+    """The sum of a /proc status memory `field` over `pid`'s descendants (and `pid`)."""
+    total, todo, seen = 0.0, [pid], {pid}
     while todo:
         current = todo.pop()
-        try:
-            for line in Path(f"/proc/{current}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1]) / 1024
-        except OSError:
-            continue
+        if with_root or current != pid:
+            try:
+                for line in Path(f"/proc/{current}/status").read_text().splitlines():
+                    if line.startswith(field):
+                        total += int(line.split()[1]) / 1024
+            except OSError:
+                continue
         for child in _child_pids(current):
             if child not in seen:
                 seen.add(child)
@@ -278,20 +284,7 @@ def _worker(store_name: str, size: int, tmp: Path) -> None:
 
 def _children_peak_mb() -> float:
     """Peak resident memory of this process's descendants (Milvus Lite runs a server process)."""
-    total, todo, seen = 0.0, [Path("/proc/self").resolve().name], set()
-    while todo:
-        for child in _child_pids(todo.pop()):
-            if child in seen:
-                continue
-            seen.add(child)
-            todo.append(child)
-            try:
-                for line in Path(f"/proc/{child}/status").read_text().splitlines():
-                    if line.startswith("VmHWM:"):
-                        total += int(line.split()[1]) / 1024
-            except OSError:
-                pass
-    return total
+    return _tree_status_mb(str(os.getpid()), "VmHWM:", with_root=False)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ __all__ = [
     "atomic_write",
     "atomic_write_text",
     "check_output_path",
+    "output_folder",
     "remove_tree",
     "staging_dir",
     "swap_in_folder",
@@ -65,6 +66,15 @@ def check_output_path(path: Path | str, error: type[WriteError] = WriteError) ->
         raise error(
             f"cannot write {path}: folder {target.parent} does not exist. Create it first.", path
         )
+    return target
+
+
+def output_folder(path: Path | str, error: type[WriteError], hint: str) -> Path:
+    """The real folder to write for `path` (a symlink is followed, not replaced); `error` saying
+    `hint` (what to do) when something other than a folder is there."""
+    target = Path(os.path.realpath(path))
+    if target.exists() and not target.is_dir():
+        raise error(f"{path} is not a folder; {hint}.", path)
     return target
 
 

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from kg.errors import ExportError
-from kg.fsutil import remove_tree, staging_dir, swap_in_folder
+from kg.fsutil import output_folder, remove_tree, staging_dir, swap_in_folder
 from kg.graph import EDGE_LABELS, KnowledgeGraph
 
 __all__ = [
@@ -127,12 +127,10 @@ def export_neo4j(kg: KnowledgeGraph, folder: Path | str, root: str | None = None
 
 def _check_folder(folder: Path) -> Path:
     """The folder to write (symlinks followed): new, empty or an earlier Neo4j export."""
-    target = Path(os.path.realpath(folder))
-    if target.exists() and not target.is_dir():
-        raise ExportError(
-            f"{folder} is not a folder: the Neo4j export writes several CSV files, so -o names "
-            "a folder (a new one, or an earlier Neo4j export to replace).", folder
-        )  # fmt: skip
+    target = output_folder(
+        folder, ExportError, "the Neo4j export writes several CSV files, so -o names a folder "
+        "(a new one, or an earlier Neo4j export to replace)"
+    )  # fmt: skip
     if not target.parent.is_dir():
         raise ExportError(
             f"cannot write {folder}: folder {target.parent} does not exist. Create it first.",

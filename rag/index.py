@@ -36,7 +36,7 @@ import numpy as np
 
 from kg.corpus import Corpus
 from kg.errors import WriteError
-from kg.fsutil import remove_tree, staging_dir, swap_in_folder
+from kg.fsutil import output_folder, remove_tree, staging_dir, swap_in_folder
 from kg.paths import user_data_dir
 from rag.documents import Passage, passages
 from rag.embed import Embedder
@@ -305,13 +305,9 @@ def build_faiss(vectors: np.ndarray, hnsw_threshold: int = HNSW_THRESHOLD) -> tu
 
 def _index_folder(index_dir: Path) -> Path:
     """The real folder to read and replace: a symlinked index folder is followed, not replaced."""
-    folder = Path(os.path.realpath(index_dir))
-    if folder.exists() and not folder.is_dir():
-        raise IndexWriteError(
-            f"the index path {index_dir} is not a folder; choose a folder with --index-dir or "
-            "KGRAG_INDEX_DIR.", index_dir
-        )  # fmt: skip
-    return folder
+    return output_folder(
+        index_dir, IndexWriteError, "choose a folder with --index-dir or KGRAG_INDEX_DIR"
+    )
 
 
 @contextmanager
