@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml constraints.txt rag/llama_build.py
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m rag.llama_build install
 	@echo "Installing kgrag and its dependencies…"
-	$(BIN)/python -m pip install --progress-bar on --only-binary llama-cpp-python -c constraints.txt -e '.[dev,milvus]'
+	$(BIN)/python -m pip install --progress-bar on --only-binary llama-cpp-python -c constraints.txt -e '.[dev,milvus,ray]'
 	touch $(STAMP)
 
 # Every time: a no-op when the installed build matches this CPU, a rebuild when it does not.

@@ -1,4 +1,5 @@
-"""Export the knowledge graph (or one work's lineage) as GraphML, GEXF or node-link JSON.
+"""Export the knowledge graph (or one work's lineage) as GraphML, GEXF or node-link JSON, or
+as Neo4j bulk-import CSVs (`neo4j`, a folder: `kg.neo4j`).
 
 Exports hold scalar typed attributes only (lists joined, no missing values): every node and
 edge has `label` and `kind`; lineage edges have `relation`, `evidence` and `method`. Files
@@ -22,16 +23,21 @@ from kg.queries import lineage
 if TYPE_CHECKING:
     import networkx as nx
 
-__all__ = ["FORMATS", "export", "export_bibtex", "export_graph"]
+__all__ = ["FORMATS", "export", "export_bibtex", "export_graph", "scalar", "selection"]
 
-FORMATS = ("graphml", "gexf", "json")
+FORMATS = ("graphml", "gexf", "json", "neo4j")
 JSON_FORMAT = "kgrag-graph v1"
 
 
 def export(kg: KnowledgeGraph, fmt: str, path: Path | str, root: str | None = None) -> Path:
-    """Write the graph (or the lineage subgraph of `root`) to `path` in `fmt`; return the path."""
+    """Write the graph (or the lineage subgraph of `root`) to `path` in `fmt`; return the path
+    (for `neo4j`, a folder of CSV files)."""
     if fmt not in FORMATS:
         raise ExportError(f"unknown export format {fmt!r}: choose one of {', '.join(FORMATS)}.")
+    if fmt == "neo4j":
+        from kg.neo4j import export_neo4j
+
+        return export_neo4j(kg, path, root)
     graph = export_graph(kg, root)
     writers: dict[str, Callable[[nx.MultiDiGraph, IO[bytes]], None]] = {
         "graphml": _write_graphml,
@@ -48,19 +54,9 @@ def export_graph(kg: KnowledgeGraph, root: str | None = None) -> nx.MultiDiGraph
     import networkx as nx
 
     source = kg.graph
-    if root is not None:
-        family = lineage(kg, root)
-        keep = {
-            family.root.id,
-            *(n.id for n in family.ancestors),
-            *(n.id for n in family.descendants),
-        }
-        edges = [(e.source.id, e.target.id, "builds_on") for e in family.edges]
-    else:
-        keep = set(source.nodes)
-        edges = list(source.edges(keys=True))
+    keep, edges = selection(kg, root)
     out = nx.MultiDiGraph()
-    out.graph.update({k: _scalar(v) for k, v in source.graph.items()})
+    out.graph.update({k: scalar(v) for k, v in source.graph.items()})
     if root is not None:
         out.graph["root"] = root
     node_keys = _attribute_defaults(source.nodes[n] for n in keep)
@@ -72,23 +68,33 @@ def export_graph(kg: KnowledgeGraph, root: str | None = None) -> nx.MultiDiGraph
     return out
 
 
+def selection(kg: KnowledgeGraph, root: str | None) -> tuple[set[str], list[tuple[str, str, str]]]:
+    """The node ids and (source, target, key) edges to export: all, or `root`'s lineage family."""
+    if root is None:
+        return set(kg.graph.nodes), list(kg.graph.edges(keys=True))
+    family = lineage(kg, root)
+    keep = {family.root.id, *(n.id for n in family.ancestors), *(n.id for n in family.descendants)}
+    return keep, [(e.source.id, e.target.id, "builds_on") for e in family.edges]
+
+
 def _attribute_defaults(items: Any) -> dict[str, Any]:
     """The union of attribute names with a typed empty default for each."""
     defaults: dict[str, Any] = {}
     for data in items:
         for key, value in data.items():
-            value = _scalar(value)
+            value = scalar(value)
             defaults.setdefault(key, type(value)())
     return defaults
 
 
 def _filled(data: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
     filled = dict(defaults)
-    filled.update({k: _scalar(v) for k, v in data.items()})
+    filled.update({k: scalar(v) for k, v in data.items()})
     return filled
 
 
-def _scalar(value: Any) -> str | int | float | bool:
+def scalar(value: Any) -> str | int | float | bool:
+    """An attribute value as exports hold it: scalars kept, lists joined with "; ", None as ""."""
     if isinstance(value, bool | int | float | str):
         return value
     if value is None:

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import secrets
 import shutil
@@ -25,8 +26,10 @@ __all__ = [
     "atomic_write",
     "atomic_write_text",
     "check_output_path",
+    "output_folder",
     "remove_tree",
     "staging_dir",
+    "swap_in_folder",
 ]
 
 _KINDS = (
@@ -63,6 +66,15 @@ def check_output_path(path: Path | str, error: type[WriteError] = WriteError) ->
         raise error(
             f"cannot write {path}: folder {target.parent} does not exist. Create it first.", path
         )
+    return target
+
+
+def output_folder(path: Path | str, error: type[WriteError], hint: str) -> Path:
+    """The real folder to write for `path` (a symlink is followed, not replaced); `error` saying
+    `hint` (what to do) when something other than a folder is there."""
+    target = Path(os.path.realpath(path))
+    if target.exists() and not target.is_dir():
+        raise error(f"{path} is not a folder; {hint}.", path)
     return target
 
 
@@ -145,3 +157,47 @@ def remove_tree(path: Path) -> bool:
         return not path.exists()
     shutil.rmtree(path, onerror=make_writable_and_retry)  # onexc needs 3.12
     return not path.exists()
+
+
+def swap_in_folder(staging: Path, folder: Path) -> bool:
+    """Put the folder `staging` in place of `folder` in one step (the folder-sized `atomic_write`:
+    readers see the old contents or the new, never a mix), then remove the old contents.
+
+    `folder` may be absent. Where the kernel cannot exchange two paths, the old folder is moved
+    aside first and put back if the second rename fails. Returns False when the old contents
+    could not be removed (they are left in a `.<name>-old-*` folder beside `folder`).
+    """
+    if not folder.exists():
+        os.rename(staging, folder)
+        return True
+    if exchange_paths(staging, folder):
+        old = staging  # now holds the previous contents
+    else:
+        old = staging_dir(folder.parent, f".{folder.name}-old-")
+        os.rename(folder, old / folder.name)
+        try:
+            os.rename(staging, folder)
+        except OSError:
+            os.rename(old / folder.name, folder)  # put the previous contents back
+            raise
+    return remove_tree(old)
+
+
+def exchange_paths(a: Path, b: Path) -> bool:
+    """Swap two paths in one step (Linux renameat2 RENAME_EXCHANGE); False where unsupported."""
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p,
+                          ctypes.c_uint]  # fmt: skip
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
+        return False
+    raise OSError(code, os.strerror(code), str(b))

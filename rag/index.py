@@ -21,7 +21,6 @@ Small corpora get an exact inner-product index; past `hnsw_threshold` vectors, H
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import json
 import logging
@@ -37,7 +36,7 @@ import numpy as np
 
 from kg.corpus import Corpus
 from kg.errors import WriteError
-from kg.fsutil import remove_tree, staging_dir
+from kg.fsutil import output_folder, remove_tree, staging_dir, swap_in_folder
 from kg.paths import user_data_dir
 from rag.documents import Passage, passages
 from rag.embed import Embedder
@@ -306,13 +305,9 @@ def build_faiss(vectors: np.ndarray, hnsw_threshold: int = HNSW_THRESHOLD) -> tu
 
 def _index_folder(index_dir: Path) -> Path:
     """The real folder to read and replace: a symlinked index folder is followed, not replaced."""
-    folder = Path(os.path.realpath(index_dir))
-    if folder.exists() and not folder.is_dir():
-        raise IndexWriteError(
-            f"the index path {index_dir} is not a folder; choose a folder with --index-dir or "
-            "KGRAG_INDEX_DIR.", index_dir
-        )  # fmt: skip
-    return folder
+    return output_folder(
+        index_dir, IndexWriteError, "choose a folder with --index-dir or KGRAG_INDEX_DIR"
+    )
 
 
 @contextmanager
@@ -392,41 +387,8 @@ def _write_folder(
 
 def _swap_in(staging: Path, folder: Path) -> None:
     """Put `staging` in place of `folder` atomically, then remove the old contents."""
-    if not folder.exists():
-        os.rename(staging, folder)
-        return
-    if _exchange(staging, folder):
-        old = staging  # now holds the previous index
-    else:
-        old = staging_dir(folder.parent, f".{folder.name}-old-")
-        os.rename(folder, old / "index")
-        try:
-            os.rename(staging, folder)
-        except OSError:
-            os.rename(old / "index", folder)  # put the previous index back
-            raise
-    if not remove_tree(old):
-        log.warning("cannot remove the previous index in %s; the next build retries", old)
-
-
-def _exchange(a: Path, b: Path) -> bool:
-    """Swap two paths in one step (Linux renameat2 RENAME_EXCHANGE); False where unsupported."""
-    import ctypes
-
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        renameat2 = libc.renameat2
-    except (OSError, AttributeError):
-        return False
-    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p,
-                          ctypes.c_uint]  # fmt: skip
-    at_fdcwd, rename_exchange = -100, 2
-    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
-        return True
-    code = ctypes.get_errno()
-    if code in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
-        return False
-    raise OSError(code, os.strerror(code), str(b))
+    if not swap_in_folder(staging, folder):
+        log.warning("cannot remove the previous index beside %s; the next build retries", folder)
 
 
 def read_manifest(index_dir: Path | None = None, vector_uri: str | None = None) -> Manifest | None:

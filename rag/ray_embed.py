@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from types import TracebackType
+from typing import Any
 
 import numpy as np
 
@@ -25,6 +26,7 @@ __all__ = ["RayEncoder", "RayUnavailableError"]
 
 _BATCH = 32
 _MAX_WORKERS = 8
+_START_TIMEOUT_S = 180.0
 
 
 class RayUnavailableError(KgragError):
@@ -55,9 +57,11 @@ class RayEncoder:
         address: str | None = None,
         workers: int | None = None,
         num_cpus: int | None = None,
+        start_timeout_s: float = _START_TIMEOUT_S,
     ) -> None:
         self.spec, self.dim, self.address = spec, dim, address
         self.workers, self.num_cpus = workers, num_cpus
+        self.start_timeout_s = start_timeout_s
         self._started = False
         self.last_throughput: float | None = None
         """Passages per second of the last call (all workers together)."""
@@ -77,8 +81,7 @@ class RayEncoder:
                 logging.getLogger("ray.data").setLevel(logging.WARNING)
                 ray.data.DataContext.get_current().enable_progress_bars = False
                 if self.address is None:
-                    ray.init(num_cpus=self.num_cpus, include_dashboard=False,
-                             log_to_driver=False, configure_logging=False)  # fmt: skip
+                    self._start_local(ray)
                 else:
                     ray.init(address=self.address, log_to_driver=False)
             except Exception as exc:  # ConnectionError, RuntimeError, …
@@ -86,6 +89,33 @@ class RayEncoder:
                 raise RayUnavailableError(f"cannot start or reach {where} ({exc})") from exc
             self._started = True
         return self
+
+    def _start_local(self, ray: Any) -> None:
+        """Start a local Ray, retried until `start_timeout_s`: on a loaded machine its processes
+        can miss Ray's own start-up deadlines (a raylet given 30 s to register, the GCS ~20 s
+        to answer), and a second try then usually succeeds."""
+        import time
+
+        deadline = time.monotonic() + self.start_timeout_s
+        # Ray reads its GCS start-up wait (seconds) from the environment while the node starts;
+        # it is set for that moment only, and an operator's own setting wins.
+        key = "RAY_gcs_server_port_wait_time_s"
+        chosen = key in os.environ
+        os.environ.setdefault(key, str(int(self.start_timeout_s)))
+        try:
+            while True:
+                try:
+                    ray.init(num_cpus=self.num_cpus, include_dashboard=False,
+                             log_to_driver=False, configure_logging=False)  # fmt: skip
+                    return
+                except Exception:
+                    ray.shutdown()  # stop whatever half started before trying again
+                    if time.monotonic() >= deadline:
+                        raise
+                    time.sleep(2)
+        finally:
+            if not chosen:
+                os.environ.pop(key, None)
 
     def __exit__(
         self,

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from kg import fsutil
 from kg.corpus import SHIPPED_CORPUS, Corpus, load_corpus
 from kg.fsutil import staging_dir
 from rag import index as index_module
@@ -322,7 +323,7 @@ def test_a_leftover_that_cannot_be_removed_does_not_block_later_builds(
 def test_the_old_index_is_swapped_out_even_without_an_atomic_exchange(
     corpus: Corpus, hashing_embedder, index_parent: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(index_module, "_exchange", lambda a, b: False)
+    monkeypatch.setattr(fsutil, "exchange_paths", lambda a, b: False)
     folder = index_parent / "ix"
     open_index(corpus, hashing_embedder, folder, progress=False)
     _swap_two_records(folder)
@@ -423,7 +424,7 @@ def test_a_failed_swap_keeps_the_old_index_and_a_later_build_succeeds(
         raise OSError(errno.EACCES, "Permission denied")
 
     with monkeypatch.context() as patch:
-        patch.setattr(index_module, "_exchange", exchange_fails)
+        patch.setattr(fsutil, "exchange_paths", exchange_fails)
         with pytest.raises(IndexWriteError, match="Permission denied"):
             open_index(grown_corpus(), hashing_embedder, folder, progress=False)
     assert open_index(corpus, hashing_embedder, folder, progress=False).state.action == "reused"

@@ -291,15 +291,30 @@ def test_the_vector_uri_option_wins_over_the_environment(run_kgrag, tmp_path: Pa
 # ---------------------------------------------------------------------- embedding on Ray
 
 
-def test_ray_embeds_the_same_vectors_as_one_process(
-    corpus: Corpus, use_embedder, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+@pytest.fixture
+def local_ray() -> Iterator[None]:
+    """Ray Data for a test that starts a local Ray (`make` installs the [ray] extra); whatever
+    the test leaves running is shut down when it ends, passed or not."""
     pytest.importorskip("ray.data")
+    yield
+    import ray
+
+    if ray.is_initialized():
+        ray.shutdown()
+
+
+def test_ray_embeds_the_same_vectors_as_one_process(
+    corpus: Corpus, use_embedder, tmp_path: Path, local_ray: None
+) -> None:  # type: ignore[no-untyped-def]
     from rag.ray_embed import RayEncoder
 
     small = load_corpus_subset(corpus, tmp_path, 6)
     plain = open_index(small, use_embedder, tmp_path / "a", progress=False)
-    with RayEncoder("use-multilingual", use_embedder.dim, num_cpus=2, workers=2) as encode:
+    # Two CPUs and a generous start-up timeout: a loaded machine starts Ray slowly (RayEncoder
+    # retries the local start until then).
+    with RayEncoder(
+        "use-multilingual", use_embedder.dim, num_cpus=2, workers=2, start_timeout_s=300
+    ) as encode:
         spread = open_index(small, use_embedder, tmp_path / "b", progress=False, encode=encode)
         assert encode.last_throughput and encode.last_throughput > 0
     assert spread.state.embedded == len(spread.passages) == len(plain.passages)

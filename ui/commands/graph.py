@@ -38,11 +38,14 @@ def register(commands: argparse._SubParsersAction, evals: argparse._SubParsersAc
     check = commands.add_parser("check", help="validate a paper list and the graph built from it")
     _common(check, run_check)
 
-    export = commands.add_parser("export", help="write the graph as GraphML, GEXF or JSON, "
-                                 "or the papers as BibTeX")  # fmt: skip
-    export.add_argument("--format", required=True, choices=("graphml", "gexf", "json", "bibtex"))
+    export = commands.add_parser("export", help="write the graph as GraphML, GEXF, JSON or "
+                                 "Neo4j bulk-import CSVs, or the papers as BibTeX")  # fmt: skip
+    export.add_argument(
+        "--format", required=True, choices=("graphml", "gexf", "json", "bibtex", "neo4j")
+    )
     export.add_argument("--root", metavar="NAME", help="only this work's lineage subgraph")
-    export.add_argument("-o", "--output", required=True, metavar="PATH", help="file to write")
+    export.add_argument("-o", "--output", required=True, metavar="PATH", help="file to write "
+                        "(for neo4j, a folder of bulk-import CSVs)")  # fmt: skip
     add_corpus_option(export)
     export.set_defaults(handler=run_export)
 

@@ -1,0 +1,197 @@
+"""Export the knowledge graph as Neo4j bulk-import CSVs (`neo4j-admin database import full`).
+
+One folder, written whole (`kg.fsutil.staging_dir` + `swap_in_folder`: an earlier export there
+is replaced in one step, a failed export leaves it as it was and nothing half-written):
+
+- `nodes-<kind>.csv` for each node kind (paper, organization, technique, category, author, work):
+  `id:ID` (kgrag's node id, one ID space), `:LABEL` (`Paper`, `Organization`, …) and the node's
+  attributes with typed headers (`line:int`, `generic:boolean`, strings untyped).
+- `relationships-<kind>.csv` for each edge kind (published_by, in_category, uses_technique,
+  builds_on, compared_against, part_of, authored): `:START_ID`, `:END_ID`, `:TYPE` (the kind in
+  capitals, `BUILDS_ON`) and the edge's attributes, `evidence` on every edge.
+- `kgrag-neo4j.json`: the format version, the files with their row counts, and the import
+  command line (`import_command`), which names every file.
+
+Fields holding line breaks (abstracts, evidence sentences) are quoted, so the import takes
+`--multiline-fields=true`; the command written here says so.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from kg.errors import ExportError
+from kg.fsutil import output_folder, remove_tree, staging_dir, swap_in_folder
+from kg.graph import EDGE_LABELS, KnowledgeGraph
+
+__all__ = [
+    "FORMAT",
+    "MANIFEST",
+    "NODE_LABELS",
+    "export_neo4j",
+    "import_command",
+    "relationship_type",
+]
+
+FORMAT = "kgrag-neo4j v1"
+MANIFEST = "kgrag-neo4j.json"
+NODE_LABELS = {
+    "paper": "Paper",
+    "organization": "Organization",
+    "technique": "Technique",
+    "category": "Category",
+    "author": "Author",
+    "work": "Work",
+}
+_TYPES = ((bool, "boolean"), (int, "int"), (float, "float"))
+
+
+def relationship_type(kind: str) -> str:
+    """The Neo4j relationship type of an edge kind.
+
+    Example:
+        >>> relationship_type("builds_on")
+        'BUILDS_ON'
+    """
+    return kind.upper()
+
+
+def import_command(node_files: Iterable[str], relationship_files: Iterable[str]) -> str:
+    """The `neo4j-admin` line that imports these files (run in the export folder) into `neo4j`."""
+    parts = ["neo4j-admin database import full"]
+    parts += [f"--nodes={name}" for name in node_files]
+    parts += [f"--relationships={name}" for name in relationship_files]
+    parts += ["--multiline-fields=true", "--overwrite-destination=true", "neo4j"]
+    return " ".join(parts)
+
+
+def export_neo4j(kg: KnowledgeGraph, folder: Path | str, root: str | None = None) -> Path:
+    """Write the graph (or the lineage subgraph of `root`) as Neo4j bulk-import CSVs into
+    `folder`; return the folder. `folder` must be new, empty, or an earlier export of this kind.
+    Raises `ExportError` (nothing written, any earlier export unchanged) when it cannot."""
+    from kg.export import selection
+
+    target = _check_folder(Path(folder))
+    nodes, edges = selection(kg, root)
+    graph = kg.graph
+    node_kinds = [*NODE_LABELS, *sorted({graph.nodes[n]["kind"] for n in nodes} - set(NODE_LABELS))]
+    edge_kinds = [*EDGE_LABELS, *sorted({k for _, _, k in edges} - set(EDGE_LABELS))]
+    staging: Path | None = None
+    try:
+        staging = staging_dir(target.parent, f".{target.name}-new-")
+        counts: dict[str, int] = {}
+        for kind in node_kinds:
+            rows = [
+                {"id:ID": n, ":LABEL": _label(kind), **_props(graph.nodes[n])}
+                for n in sorted(nodes)
+                if graph.nodes[n]["kind"] == kind
+            ]
+            counts[f"nodes-{kind}.csv"] = _write_csv(staging / f"nodes-{kind}.csv", rows, 2)
+        for kind in edge_kinds:
+            rows = [
+                {":START_ID": u, ":END_ID": v, ":TYPE": relationship_type(kind),
+                 **_props(graph.edges[u, v, k])}
+                for u, v, k in sorted(edges)
+                if k == kind
+            ]  # fmt: skip
+            counts[f"relationships-{kind}.csv"] = _write_csv(
+                staging / f"relationships-{kind}.csv", rows, 3
+            )
+        node_files = [f"nodes-{k}.csv" for k in node_kinds]
+        edge_files = [f"relationships-{k}.csv" for k in edge_kinds]
+        manifest = {
+            "format": FORMAT,
+            "root": root or "",
+            "nodes": {name: counts[name] for name in node_files},
+            "relationships": {name: counts[name] for name in edge_files},
+            "import_command": import_command(node_files, edge_files),
+        }
+        (staging / MANIFEST).write_text(
+            json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+        )
+        swap_in_folder(staging, target)
+    except OSError as exc:
+        if staging is not None and staging.exists():
+            remove_tree(staging)
+        raise ExportError(
+            f"cannot write the Neo4j export to {folder}: {exc.strerror or exc}. Any earlier "
+            "export there is unchanged.", folder
+        ) from exc  # fmt: skip
+    return target
+
+
+def _check_folder(folder: Path) -> Path:
+    """The folder to write (symlinks followed): new, empty or an earlier Neo4j export."""
+    target = output_folder(
+        folder, ExportError, "the Neo4j export writes several CSV files, so -o names a folder "
+        "(a new one, or an earlier Neo4j export to replace)"
+    )  # fmt: skip
+    if not target.parent.is_dir():
+        raise ExportError(
+            f"cannot write {folder}: folder {target.parent} does not exist. Create it first.",
+            folder,
+        )
+    if target.is_dir() and any(target.iterdir()) and not _is_export(target):
+        raise ExportError(
+            f"{folder} holds other files and is not a kgrag Neo4j export, so it is not replaced: "
+            "give a new or empty folder.", folder
+        )  # fmt: skip
+    return target
+
+
+def _is_export(folder: Path) -> bool:
+    try:
+        data = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and data.get("format") == FORMAT
+
+
+def _label(kind: str) -> str:
+    return NODE_LABELS.get(kind) or kind.title().replace("_", "")
+
+
+def _props(data: dict[str, Any]) -> dict[str, Any]:
+    """Attributes as Neo4j properties: `kind` is the label or type already; scalars only."""
+    from kg.export import scalar
+
+    return {k: scalar(v) for k, v in data.items() if k != "kind"}
+
+
+def _write_csv(path: Path, rows: list[dict[str, Any]], fixed: int) -> int:
+    """Write `rows` with a typed header: the first `fixed` columns as given, then each property
+    typed from its values (a column of ints is `name:int`, of bools `name:boolean`)."""
+    columns = list(dict.fromkeys(key for row in rows for key in row)) or (
+        ["id:ID", ":LABEL"] if fixed == 2 else [":START_ID", ":END_ID", ":TYPE"]
+    )
+    header = columns[:fixed] + [_typed(c, [r[c] for r in rows if c in r]) for c in columns[fixed:]]
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        for row in rows:
+            writer.writerow([_cell(row.get(c)) for c in columns])
+        handle.flush()
+        os.fsync(handle.fileno())
+    return len(rows)
+
+
+def _typed(column: str, values: list[Any]) -> str:
+    for kind, name in _TYPES:
+        if values and all(isinstance(v, kind) for v in values):
+            if kind is int and any(isinstance(v, bool) for v in values):
+                break
+            return f"{column}:{name}"
+    return column
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
