@@ -26,8 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from rag.answer import Answer, Engine, build_messages, stream
+from rag.engine import build_engine
 from rag.llm import LlamaCppGenerator, Message
 from rag.naive import naive_messages, naive_papers, naive_stream
+from rag.settings import Settings
 
 GRAPH_QUESTION = "Meta发表了哪些论文?"
 REFUSAL_QUESTION = "Who won the 2022 FIFA World Cup?"
@@ -56,7 +58,7 @@ def main() -> None:
     print("== answers: kgrag vs naive pipeline vs bare llama.cpp ==")
     print(f"cores: {os.cpu_count()}, load average {os.getloadavg()[0]:.1f} (shared machine)")
     generator = LlamaCppGenerator()
-    engine = Engine.load(progress=False, generator=generator)
+    engine = build_engine(Settings.from_env(), generator=generator, progress=False)
     assert engine.retriever is not None  # the index is built before the cold runs reuse it
     cold_runs()
     llama = generator.llama()

@@ -13,16 +13,18 @@ from unittest import mock
 
 from kg.tables import DATA_DIR
 from rag import evidence
-from rag.answer import Engine, _contexts
+from rag.answer import _contexts
+from rag.engine import build_engine
 from rag.eval_answers import load_questions
 from rag.route import route
+from rag.settings import Settings
 
 BUDGETS = (60, 90, 130, 170, 250)
 
 
 def main() -> None:
     print("== evidence (asked fact in the prompt, by token budget) ==")
-    engine = Engine.load(progress=False)
+    engine = build_engine(Settings.from_env(), progress=False)
     questions = [q for q in load_questions(DATA_DIR / "eval" / "answer_facts_dev.jsonl")
                  if q.kind == "fact"]  # fmt: skip
     for budget in BUDGETS:

@@ -37,7 +37,6 @@ def main(argv: list[str] | None = None) -> None:
     passages = int(os.environ.get("BENCH_SCALE_PASSAGES", SCALE_PASSAGES))
     if "--passages" in argv:
         passages = int(argv[argv.index("--passages") + 1])
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
     print(f"cores: {os.cpu_count()}")
     with tempfile.TemporaryDirectory(prefix="kgrag-bench-") as tmp:
         retrievers = bench_index_build(Path(tmp))

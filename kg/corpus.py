@@ -117,15 +117,19 @@ class _Draft:
     abstract_spans: list[tuple[int, int]] = field(default_factory=list)
 
 
-def default_corpus_path() -> Path:
-    """`KGRAG_CORPUS` if set, else the user's copy (once they added papers), else the shipped list."""
+def default_corpus_path(given: Path | str | None = None, *, data_dir: Path | None = None) -> Path:
+    """The paper list to use: `given` (a `--corpus` option), else `KGRAG_CORPUS`, else the user's
+    library or copy in `data_dir` (default `KGRAG_DATA_DIR`; once they added papers), else the
+    shipped list. The one place this fallback is decided (`rag.settings.Settings` calls it)."""
+    if given is not None:
+        return Path(given)
     env = os.environ.get("KGRAG_CORPUS")
     if env:
         return Path(env).expanduser()
-    library = user_library_path()
+    library = user_library_path(data_dir)
     if library.is_file():  # papers added with `kgrag add` (over the list below)
         return library
-    user_copy = user_corpus_path()
+    user_copy = user_corpus_path(data_dir)
     return user_copy if user_copy.is_file() else SHIPPED_CORPUS
 
 
@@ -135,7 +139,7 @@ def load_corpus(
     categories: CategoryTable | None = None,
 ) -> Corpus:
     """Read and parse a paper list; raise `CorpusError` naming the line on any malformed entry."""
-    path = Path(path) if path is not None else default_corpus_path()
+    path = default_corpus_path(path)
     limit = max_corpus_bytes()
     try:
         with path.open("rb") as handle:

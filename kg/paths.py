@@ -16,11 +16,12 @@ def user_data_dir() -> Path:
     return Path(platformdirs.user_data_dir("kgrag", appauthor=False))
 
 
-def user_corpus_path() -> Path:
-    """The user's own copy of the paper list, made when they first add papers."""
-    return user_data_dir() / "corpus.txt"
+def user_corpus_path(data_dir: Path | None = None) -> Path:
+    """The user's own copy of the paper list, made when they first add papers (in `data_dir`,
+    default `user_data_dir()`)."""
+    return (data_dir or user_data_dir()) / "corpus.txt"
 
 
-def user_library_path() -> Path:
+def user_library_path(data_dir: Path | None = None) -> Path:
     """The user's library (`kgrag add` / `kgrag remove`): versioned JSON Lines, see kg.library."""
-    return user_data_dir() / "library.jsonl"
+    return (data_dir or user_data_dir()) / "library.jsonl"

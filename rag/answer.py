@@ -12,8 +12,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
@@ -37,7 +36,7 @@ from rag.evidence import (
     select_evidence,
 )
 from rag.graph_answer import GraphAnswer, answer_from_graph, candidate_papers
-from rag.llm import Generator, Message, load_generator
+from rag.protocols import Embedder, Generator, Message, RetrievedHit, Retriever
 from rag.refusal import (
     RefusalPolicy,
     clearly_outside,
@@ -143,17 +142,20 @@ class _Context:
 
 class Engine:
     """Everything an answer needs. Heavy parts are built on first use: a graph answer or a
-    refusal never loads the LLM, and a graph answer never loads the embedder."""
+    refusal never loads the LLM, and a graph answer never loads the embedder.
+
+    `rag.engine.build_engine(settings)` assembles one from the settings (the parts given or
+    the factories that make them); tests pass their own parts."""
 
     def __init__(
         self,
         kg: KnowledgeGraph,
-        retriever: Any = None,
-        embedder: Any = None,
+        retriever: Retriever | None = None,
+        embedder: Embedder | None = None,
         generator: Generator | None = None,
         *,
-        retriever_factory: Callable[[], Any] | None = None,
-        embedder_factory: Callable[[], Any] | None = None,
+        retriever_factory: Callable[[], Retriever] | None = None,
+        embedder_factory: Callable[[], Embedder] | None = None,
         generator_factory: Callable[[], Generator] | None = None,
         policy: RefusalPolicy | None = None,
     ) -> None:
@@ -163,66 +165,27 @@ class Engine:
         self._generator = generator
         self._retriever_factory = retriever_factory
         self._embedder_factory = embedder_factory
-        self._generator_factory = generator_factory or load_generator
+        self._generator_factory = generator_factory
         self.policy = policy or RefusalPolicy()
         self._doc_vectors: dict[str, np.ndarray] = {}
         self._sentences: dict[str, list[str]] = {}
 
-    @classmethod
-    def load(
-        cls,
-        corpus: Path | str | None = None,
-        index_dir: Path | str | None = None,
-        embedder: str | None = None,
-        model: Path | str | None = None,
-        progress: bool = True,
-        generator: Generator | None = None,
-    ) -> Engine:
-        """An engine over a corpus file with the configured (or named) models and index
-        (`generator` replaces the LLM, e.g. one the caller also drives directly)."""
-        from kg.corpus import load_corpus
-        from kg.graph import build_graph
-
-        kg = build_graph(load_corpus(corpus))
-
-        def make_embedder() -> Any:
-            from rag.embed import load_embedder
-
-            return load_embedder(embedder)
-
-        engine = cls(kg, embedder_factory=make_embedder, generator=generator,
-                     generator_factory=lambda: load_generator(model))  # fmt: skip
-
-        def make_retriever() -> Any:
-            from rag.index import default_index_dir, open_index
-            from rag.retrieve import Retriever
-
-            folder = Path(index_dir) if index_dir is not None else default_index_dir()
-            index = open_index(kg.corpus, engine.embedder, folder, progress=progress)
-            return Retriever(kg=kg, index=index, embedder=engine.embedder)
-
-        engine._retriever_factory = make_retriever
-        return engine
-
     @property
-    def embedder(self) -> Any:
+    def embedder(self) -> Embedder:
         if self._embedder is None:
-            if self._embedder_factory is None:
-                self._embedder = getattr(self.retriever, "embedder", None)
-            else:
-                self._embedder = self._embedder_factory()
+            self._embedder = _make(self._embedder_factory, "an embedder")
         return self._embedder
 
     @property
-    def retriever(self) -> Any:
-        if self._retriever is None and self._retriever_factory is not None:
-            self._retriever = self._retriever_factory()
+    def retriever(self) -> Retriever:
+        if self._retriever is None:
+            self._retriever = _make(self._retriever_factory, "a retriever")
         return self._retriever
 
     @property
     def generator(self) -> Generator:
         if self._generator is None:
-            self._generator = self._generator_factory()
+            self._generator = _make(self._generator_factory, "a generator")
         return self._generator
 
     def warm_up(self) -> None:
@@ -305,13 +268,25 @@ class Engine:
         return {k: tuple(v) for k, v in out.items()}
 
 
+_T = TypeVar("_T")
+
+
+def _make(factory: Callable[[], _T] | None, what: str) -> _T:
+    if factory is None:
+        raise TypeError(f"this Engine was given neither {what} nor a factory for one")
+    return factory()
+
+
 _DEFAULT: list[Engine] = []
 
 
 def default_engine() -> Engine:
     """The process-wide engine over the configured corpus and models."""
     if not _DEFAULT:
-        _DEFAULT.append(Engine.load())
+        from rag.engine import build_engine
+        from rag.settings import Settings
+
+        _DEFAULT.append(build_engine(Settings.from_env()))
     return _DEFAULT[0]
 
 
@@ -579,23 +554,10 @@ def _with_evidence(
     return contexts, candidates.similarity, evidence
 
 
-def _search(engine: Engine, query: str, k: int) -> tuple[list[Any], float]:
+def _search(engine: Engine, query: str, k: int) -> tuple[list[RetrievedHit], float]:
     """Hits and the top dense cosine of the query to any passage (the refusal signal)."""
-    retriever = engine.retriever
-    if hasattr(retriever, "retrieve"):
-        found = retriever.retrieve(query, k)
-        return list(found.hits), float(found.top_similarity)
-    hits = list(retriever.search(query, k))
-    texts = [_passage_text(h) for h in hits]
-    return hits, float(engine.similarity(query, texts).max()) if texts else 0.0
-
-
-def _passage_text(hit: Any) -> str:
-    passage = getattr(hit, "passage", None)
-    text = getattr(passage, "text", None) if passage is not None else None
-    if isinstance(passage, str):
-        text = passage
-    return text or getattr(hit, "snippet", "") or ""
+    found = engine.retriever.retrieve(query, k)
+    return list(found.hits), float(found.top_similarity)
 
 
 def _without_header(text: str, paper: Paper) -> str:

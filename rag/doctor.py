@@ -140,24 +140,25 @@ def embedder_check() -> Check:
 
 
 def index_check() -> Check:
-    from kg.corpus import default_corpus_path, load_corpus
+    from kg.corpus import load_corpus
     from kg.errors import KgragError
-    from rag.index import default_index_dir, read_manifest
-    from rag.store import default_vector_uri, store_kind
+    from rag.index import read_manifest
+    from rag.settings import Settings
+    from rag.store import store_kind
 
-    folder = default_index_dir()
-    uri = default_vector_uri()
+    settings = Settings.from_env()
+    folder, uri = settings.index_dir, settings.vector_uri
     kind = store_kind(uri)
     where = f"{kind} store {uri}" if uri else str(folder)
     try:
-        manifest = read_manifest(folder, uri)
+        manifest = read_manifest(folder, uri, settings.vector_token)
     except KgragError as exc:
         return Check("index", "fail", f"{where}: {exc}",
                      "start the store, or fix KGRAG_VECTOR_URI (unset: FAISS)")  # fmt: skip
     if manifest is None:
         return Check("index", "warn", f"no usable index in {where}",
                      "run `kgrag index` (or any command that needs it builds it)")  # fmt: skip
-    corpus = load_corpus(default_corpus_path())
+    corpus = load_corpus(settings.corpus)
     if manifest.corpus_sha256 != corpus.sha256:
         return Check("index", "warn", f"{where} was built for another version of "
                      f"{corpus.path}", "run `kgrag index` to update it")  # fmt: skip

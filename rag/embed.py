@@ -42,8 +42,10 @@ class EmbedderError(KgragError):
 
 
 def default_embedder_spec() -> str:
-    """`KGRAG_EMBEDDER`, else the installed EmbeddingGemma-300M."""
-    return os.environ.get("KGRAG_EMBEDDER") or DEFAULT_EMBEDDER
+    """`KGRAG_EMBEDDER`, else the installed EmbeddingGemma-300M (`rag.settings.Settings`)."""
+    from rag.settings import Settings
+
+    return Settings.from_env().embedder
 
 
 def load_embedder(spec: str | None = None) -> Embedder:

@@ -37,7 +37,6 @@ import numpy as np
 from kg.corpus import Corpus
 from kg.errors import WriteError
 from kg.fsutil import output_folder, remove_tree, staging_dir, swap_in_folder
-from kg.paths import user_data_dir
 from rag.documents import Passage, passages
 from rag.embed import Embedder
 from rag.store import (
@@ -141,9 +140,10 @@ class VectorIndex:
 
 
 def default_index_dir() -> Path:
-    """`KGRAG_INDEX_DIR`, else `index/` in the user's data folder."""
-    env = os.environ.get("KGRAG_INDEX_DIR")
-    return Path(env).expanduser() if env else user_data_dir() / "index"
+    """`KGRAG_INDEX_DIR`, else `index/` in the user's data folder (`rag.settings.Settings`)."""
+    from rag.settings import Settings
+
+    return Settings.from_env().index_dir
 
 
 def open_index(
@@ -155,15 +155,17 @@ def open_index(
     vector_uri: str | None = None,
     *,
     encode: DocumentEncoder | None = None,
+    vector_token: str | None = None,
 ) -> VectorIndex:
     """The index of `corpus` under `embedder`: reused if fresh, else refreshed or rebuilt.
 
     `vector_uri` picks the store (`rag.store`; default `KGRAG_VECTOR_URI`, else FAISS in
-    `index_dir`). `encode` embeds the passages to add (default `embedder.encode_documents`;
+    `index_dir`; '' is FAISS in `index_dir`), `vector_token` is a Milvus server's token (default
+    `KGRAG_VECTOR_TOKEN`). `encode` embeds the passages to add (default `embedder.encode_documents`;
     `rag.ray_embed` spreads it over Ray workers); writes follow the store's own rules."""
     shown = Path(index_dir) if index_dir is not None else default_index_dir()
     uri = vector_uri if vector_uri is not None else default_vector_uri()
-    store = open_store(uri, shown, hnsw_threshold)
+    store = open_store(uri, shown, hnsw_threshold, vector_token)
     wanted = passages(corpus)
     # Reuse needs no lock and writes nothing (a read-only index works). A write racing this read
     # makes the checksums disagree; the locked pass below then settles it.
@@ -391,7 +393,9 @@ def _swap_in(staging: Path, folder: Path) -> None:
         log.warning("cannot remove the previous index beside %s; the next build retries", folder)
 
 
-def read_manifest(index_dir: Path | None = None, vector_uri: str | None = None) -> Manifest | None:
+def read_manifest(
+    index_dir: Path | None = None, vector_uri: str | None = None, vector_token: str | None = None
+) -> Manifest | None:
     """The manifest of the index in `index_dir` (or the store `vector_uri` / `KGRAG_VECTOR_URI`
     names); None when there is none or it is unreadable. Writes nothing."""
     uri = vector_uri if vector_uri is not None else default_vector_uri()
@@ -400,7 +404,7 @@ def read_manifest(index_dir: Path | None = None, vector_uri: str | None = None) 
         from rag.store import store_kind
 
         if store_kind(uri) != "faiss":
-            store = open_store(uri, Path(folder), HNSW_THRESHOLD)
+            store = open_store(uri, Path(folder), HNSW_THRESHOLD, vector_token)
             try:
                 return store.load()[0]
             finally:

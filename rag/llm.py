@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from rag.models import ModelMissingError, llm_path
+from rag.models import ModelMissingError
 from rag.protocols import Generator, Message  # the seam; re-exported here for its callers
 
 __all__ = [
@@ -32,11 +32,11 @@ _INSTALL_HINT = "Run `kgrag models --install` (or point --model / KGRAG_MODEL at
 
 
 def default_model_path() -> Path:
-    """`KGRAG_MODEL`, else the Qwen2.5-Coder GGUF installed by `kgrag models --install`."""
-    env = os.environ.get("KGRAG_MODEL")
-    if env:
-        return Path(env).expanduser()
-    return Path(llm_path())
+    """`KGRAG_MODEL`, else the Qwen2.5-Coder GGUF installed by `kgrag models --install`
+    (`rag.settings.Settings.model_path`)."""
+    from rag.settings import Settings
+
+    return Settings.from_env().model_path()
 
 
 _CACHE: dict[tuple[str, int, int], Any] = {}

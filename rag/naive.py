@@ -30,7 +30,7 @@ NAIVE_ROUTE = "naive"
 def naive_papers(engine: Engine, question: str) -> list[Paper]:
     """The top retrieved papers (direct hits of the same hybrid retriever, no expansion)."""
     by_id = engine.kg.corpus.by_id()
-    hits = engine.retriever.search(question, NAIVE_PAPERS)
+    hits = engine.retriever.retrieve(question, NAIVE_PAPERS).hits
     ids = [h.paper_id for h in hits if tuple(h.via) != ("graph",) and h.paper_id in by_id]
     return [by_id[i] for i in dict.fromkeys(ids)][:NAIVE_PAPERS]
 

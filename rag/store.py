@@ -24,7 +24,6 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
-import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -235,13 +234,17 @@ def register_store(kind: str, factory: StoreFactory) -> None:
 
 
 def default_vector_uri() -> str | None:
-    """`KGRAG_VECTOR_URI`, else None (the FAISS folder of `--index-dir`)."""
-    return os.environ.get("KGRAG_VECTOR_URI") or None
+    """`KGRAG_VECTOR_URI`, else None (the FAISS folder of `--index-dir`): `rag.settings`."""
+    from rag.settings import Settings
+
+    return Settings.from_env().vector_uri or None
 
 
 def default_vector_token() -> str:
     """`KGRAG_VECTOR_TOKEN`: the token of a Milvus server that needs one ('' when unset)."""
-    return os.environ.get("KGRAG_VECTOR_TOKEN", "")
+    from rag.settings import Settings
+
+    return Settings.from_env().vector_token
 
 
 def store_kind(uri: str | None) -> str:

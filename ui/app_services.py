@@ -10,47 +10,62 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kg.corpus import Corpus, Paper, default_corpus_path, load_corpus
+from kg.corpus import Corpus, Paper, load_corpus
 from kg.errors import KgragError
+
+if TYPE_CHECKING:
+    from kg.graph import KnowledgeGraph
+    from rag.answer import Answer, Engine
+    from rag.index import VectorIndex
+    from rag.settings import Settings
+    from rag.store import Manifest
 
 log = logging.getLogger("kgrag.app")
 
 
 @dataclass(frozen=True)
 class ServeOptions:
-    """Paths and model choices for one app; None means the library's default."""
+    """What `kgrag serve` was given; None means the setting's default (`rag.settings`)."""
 
     corpus: Path | None = None
     index_dir: Path | None = None
     embedder: str | None = None
     model: str | None = None
+    vector_uri: str | None = None
+
+    def settings(self) -> Settings:
+        """The app's engine settings: these options over the environment, read now."""
+        from rag.settings import Settings
+
+        return Settings.from_env(corpus=self.corpus, index_dir=self.index_dir,
+                                 vector_uri=self.vector_uri, embedder=self.embedder,
+                                 model=self.model)  # fmt: skip
 
 
 class AppServices:
     """Holds the loaded corpus, graph and answer engine; safe to use from Gradio's threads."""
 
     def __init__(self, options: ServeOptions) -> None:
+        from rag.engine import SharedParts
+
         self.options = options
+        self.settings = options.settings()
         self._lock = threading.RLock()
-        self._embedder_lock = threading.Lock()
-        self._retriever_lock = threading.Lock()
-        self._retriever: tuple[Any, Any] | None = None  # (graph it serves, Retriever)
-        self._kg: Any = None
-        self._engine: Any = None
-        self._index: Any = None
-        self._embedder: Any = None
+        self._shared = SharedParts()  # one embedder for the app's lifetime, the opened index
+        self._kg: KnowledgeGraph | None = None
+        self._engine: Engine | None = None
         self._corpus_path = options.corpus
         self.warm_error: str | None = None
 
     # ---- corpus and graph -----------------------------------------------------------------
     def corpus_path(self) -> Path:
-        return self._corpus_path or default_corpus_path()
+        return self._corpus_path or self.settings.corpus
 
-    def kg(self) -> Any:
+    def kg(self) -> KnowledgeGraph:
         with self._lock:
             if self._kg is None:
                 from kg.graph import build_graph
@@ -59,8 +74,7 @@ class AppServices:
             return self._kg
 
     def corpus(self) -> Corpus:
-        corpus: Corpus = self.kg().corpus
-        return corpus
+        return self.kg().corpus
 
     def paper(self, paper_id: str) -> Paper:
         found = self.corpus().by_id().get(paper_id)
@@ -72,11 +86,14 @@ class AppServices:
         return self.corpus().papers
 
     # ---- index and answers ----------------------------------------------------------------
-    def engine(self) -> Any:
+    def engine(self) -> Engine:
         """The answer engine over the app's graph (models and index load on first use)."""
+        from rag.engine import build_engine
+
         with self._lock:
             if self._engine is None:
-                self._engine = self._make_engine()
+                settings = replace(self.settings, corpus=self.corpus_path())
+                self._engine = build_engine(settings, kg=self.kg(), shared=self._shared)
             return self._engine
 
     def warm(self) -> None:
@@ -91,55 +108,39 @@ class AppServices:
         ahead = getattr(self._engine._generator, "ahead", None)
         return int(ahead()) if ahead is not None else None
 
-    def ask_stream(self, question: str, history: Sequence[str] = ()) -> Iterator[Any]:
+    def ask_stream(self, question: str, history: Sequence[str] = ()) -> Iterator[str | Answer]:
         """Text chunks as generated, then the checked `Answer` (see `rag.answer.stream`)."""
         from rag.answer import stream
 
         return stream(question, engine=self.engine(), history=tuple(history))
 
-    def manifest(self) -> Any:
-        """The index manifest, or None when no index exists yet (nothing is built here)."""
-        from rag.index import default_index_dir
+    def manifest(self) -> Manifest | None:
+        """The index manifest (of whichever store the settings name), or None when no index
+        exists yet (nothing is built here)."""
+        if self._shared.index is not None:
+            return self._shared.index.manifest
+        from rag.index import read_manifest
 
-        index_dir = self.options.index_dir or default_index_dir()
-        path = Path(index_dir) / "manifest.json"
-        if self._index is not None:
-            return self._index.manifest
-        if not path.is_file():
-            return None
-        import json
-
-        from rag.index import Manifest
-
-        try:
-            return Manifest.from_json(json.loads(path.read_text(encoding="utf-8")))
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise KgragError(f"the index manifest {path} is unreadable ({exc}); "
-                             "press “Update index” to rebuild it.") from exc  # fmt: skip
+        s = self.settings
+        return read_manifest(s.index_dir, s.vector_uri, s.vector_token)
 
     def index_dir(self) -> Path:
-        from rag.index import default_index_dir
-
-        return Path(self.options.index_dir or default_index_dir())
+        return self.settings.index_dir
 
     def model_file(self) -> str:
         try:
-            from rag.llm import default_model_path
-
-            return str(self.options.model or default_model_path())
+            return str(self.settings.model_path())
         except KgragError as exc:
             return f"missing — {exc}"
 
-    def update_index(self) -> Any:
+    def update_index(self) -> VectorIndex | None:
         """Bring the index up to date with the corpus (embeds only new papers)."""
         with self._lock:
-            stale = self._index is not None and (
-                self._index.manifest.corpus_sha256 != self.corpus().sha256
-            )
-            if stale:
+            index = self._shared.index
+            if index is not None and index.manifest.corpus_sha256 != self.corpus().sha256:
                 self._engine = None  # a fresh engine opens (and updates) the index again
             _ = self.engine().retriever
-            return self._index
+            return self._shared.index
 
     def add_papers(self, text: str, source: str) -> Any:
         """Validate and merge an uploaded list into the user's copy, then reload the graph."""
@@ -176,42 +177,3 @@ class AppServices:
         thread = threading.Thread(target=run, name="kgrag-warm-up", daemon=True)
         thread.start()
         return thread
-
-    def _make_engine(self) -> Any:
-        from rag.answer import Engine
-        from rag.llm import load_generator
-
-        kg = self.kg()
-        options = self.options
-
-        def make_retriever() -> Any:
-            from rag.retrieve import Retriever
-
-            # The warm-up thread and a first question may both ask: open the index once.
-            with self._retriever_lock:
-                if self._retriever is None or self._retriever[0] is not kg:
-                    self._index = self._open_index(engine.embedder, progress=True)
-                    self._retriever = (kg, Retriever(kg, self._index, engine.embedder))
-                return self._retriever[1]
-
-        engine = Engine(
-            kg,
-            embedder_factory=self._shared_embedder,
-            generator_factory=lambda: load_generator(options.model),
-            retriever_factory=make_retriever,
-        )
-        return engine
-
-    def _shared_embedder(self) -> Any:
-        """One embedder for the app's lifetime: engines are rebuilt when papers are added."""
-        from rag.embed import load_embedder
-
-        with self._embedder_lock:  # not self._lock: graph answers must not wait for the model
-            if self._embedder is None:
-                self._embedder = load_embedder(self.options.embedder)
-            return self._embedder
-
-    def _open_index(self, embedder: Any, progress: bool) -> Any:
-        from rag.index import open_index
-
-        return open_index(self.corpus(), embedder, self.options.index_dir, progress=progress)

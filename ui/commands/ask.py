@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ui.commands.common import add_engine_options, add_json_option, print_json
+from ui.commands.common import add_engine_options, add_json_option, print_json, settings_from
 
 if TYPE_CHECKING:
     from rag.answer import Answer, Engine
@@ -51,9 +51,9 @@ def register(commands: argparse._SubParsersAction, evals: argparse._SubParsersAc
 
 
 def _engine(args: argparse.Namespace) -> Engine:
-    from rag.answer import Engine
+    from rag.engine import build_engine
 
-    return Engine.load(args.corpus, args.index_dir, args.embedder, args.model)
+    return build_engine(settings_from(args))
 
 
 def run_ask(args: argparse.Namespace) -> int:

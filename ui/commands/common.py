@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kg.corpus import Corpus, default_corpus_path, load_corpus
+
+if TYPE_CHECKING:
+    from rag.settings import Settings
 
 
 def add_corpus_option(parser: argparse.ArgumentParser) -> None:
@@ -20,22 +22,6 @@ def add_corpus_option(parser: argparse.ArgumentParser) -> None:
         help="paper list to use (default: $KGRAG_CORPUS, else your copy with added papers, "
         "else the shipped data/ai_papers_2023.txt)",
     )
-
-
-class _VectorUriAction(argparse.Action):
-    """Stores `--vector-uri` and also sets `KGRAG_VECTOR_URI` for this process, so that the parts
-    that read the setting when they open the index (the answer engine, the app's services,
-    `kgrag doctor`) follow the option too: a command-line option wins over the variable."""
-
-    def __call__(
-        self,
-        parser: argparse.ArgumentParser,
-        namespace: argparse.Namespace,
-        values: Any,
-        option_string: str | None = None,
-    ) -> None:
-        setattr(namespace, self.dest, values)
-        os.environ["KGRAG_VECTOR_URI"] = str(values)
 
 
 def add_index_options(parser: argparse.ArgumentParser) -> None:
@@ -51,7 +37,6 @@ def add_index_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--vector-uri",
         default=None,
-        action=_VectorUriAction,
         metavar="URI",
         help="where the vectors live (default: $KGRAG_VECTOR_URI, else FAISS in the index "
         "folder): a folder (FAISS), a file ending in .db (Milvus Lite, embedded), or "
@@ -81,7 +66,21 @@ def add_json_option(parser: argparse.ArgumentParser) -> None:
 
 
 def corpus_from(args: argparse.Namespace) -> Corpus:
-    return load_corpus(args.corpus or default_corpus_path())
+    return load_corpus(default_corpus_path(args.corpus))
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    """The engine settings of a command: its index (and engine) options win over the
+    environment (`rag.settings.Settings.from_env`)."""
+    from rag.settings import Settings
+
+    return Settings.from_env(
+        corpus=args.corpus,
+        index_dir=args.index_dir,
+        vector_uri=args.vector_uri,
+        embedder=args.embedder,
+        model=getattr(args, "model", None),  # only the answering commands take --model
+    )
 
 
 def print_json(value: Any) -> None:

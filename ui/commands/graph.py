@@ -142,7 +142,7 @@ def run_check(args: argparse.Namespace) -> int:
     from kg.check import check_path
     from kg.corpus import default_corpus_path
 
-    report = check_path(args.corpus or default_corpus_path())
+    report = check_path(default_corpus_path(args.corpus))
     if args.json:
         print_json({
             "source": report.source,

@@ -7,7 +7,13 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ui.commands.common import add_index_options, add_json_option, corpus_from, print_json
+from ui.commands.common import (
+    add_index_options,
+    add_json_option,
+    corpus_from,
+    print_json,
+    settings_from,
+)
 
 if TYPE_CHECKING:
     from kg.corpus import Corpus
@@ -80,22 +86,20 @@ def register(commands: argparse._SubParsersAction, evals: argparse._SubParsersAc
 
 
 def _open(args: argparse.Namespace, corpus: Corpus) -> tuple[Embedder, VectorIndex]:
-    from rag.embed import load_embedder
-    from rag.index import open_index
+    from rag.engine import build_embedder, build_index
 
-    embedder = load_embedder(args.embedder)
+    settings = settings_from(args)
+    embedder = build_embedder(settings)
     ray_address = getattr(args, "ray", None)
     if ray_address is not None:
         from rag.ray_embed import RayEncoder
 
-        spec = args.embedder or _embedder_spec()
-        with RayEncoder(spec, embedder.dim, address=None if ray_address == "local" else ray_address,
+        with RayEncoder(settings.embedder, embedder.dim,
+                        address=None if ray_address == "local" else ray_address,
                         workers=args.ray_workers) as encode:  # fmt: skip
-            index = open_index(corpus, embedder, args.index_dir, progress=True,
-                               vector_uri=args.vector_uri, encode=encode)  # fmt: skip
+            index = build_index(settings, corpus, embedder, encode=encode)
     else:
-        index = open_index(corpus, embedder, args.index_dir, progress=True,
-                           vector_uri=args.vector_uri)  # fmt: skip
+        index = build_index(settings, corpus, embedder)
     if index.state.action != "reused":
         print(
             f"kgrag: index {index.state.action} ({index.state.reason}; "
@@ -103,12 +107,6 @@ def _open(args: argparse.Namespace, corpus: Corpus) -> tuple[Embedder, VectorInd
             file=sys.stderr,
         )
     return embedder, index
-
-
-def _embedder_spec() -> str:
-    from rag.embed import default_embedder_spec
-
-    return default_embedder_spec()
 
 
 def _retriever(args: argparse.Namespace, corpus: Corpus, expand: bool = True) -> Retriever:
@@ -152,7 +150,8 @@ def run_index(args: argparse.Namespace) -> int:
     from rag.index import read_manifest
 
     corpus = corpus_from(args)
-    before = read_manifest(args.index_dir, args.vector_uri)
+    settings = settings_from(args)
+    before = read_manifest(settings.index_dir, settings.vector_uri, settings.vector_token)
     _, index = _open(args, corpus)
     manifest = index.manifest
     if args.json:

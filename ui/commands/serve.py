@@ -45,13 +45,9 @@ def run_serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    services = AppServices(
-        ServeOptions(
-            args.corpus, args.index_dir, args.embedder, str(args.model) if args.model else None
-        )  # fmt: skip
-    )
+    model = str(args.model) if args.model else None
+    options = ServeOptions(args.corpus, args.index_dir, args.embedder, model, args.vector_uri)
+    services = AppServices(options)
     services.kg()  # a bad corpus is one clear line now, not a broken page later
     try:
         launch(services, args.host, args.port, quiet=True, warm_up=not args.no_warm_up)
