@@ -98,6 +98,27 @@ def cpu_threads() -> int:
     return os.cpu_count() or 1
 
 
+def load_sentence_transformer(path: Path, **model_kwargs: Any) -> Any:
+    """A local sentence-transformers folder on the CPU; never reaches a model hub (this is the
+    one place that sets HF_HUB_OFFLINE), even for a folder that names a remote base model."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    import torch
+    from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
+
+    torch.set_num_threads(cpu_threads())
+    hf_logging.disable_progress_bar()  # a weight-loading bar per process is noise
+    try:
+        return SentenceTransformer(str(path), device="cpu", local_files_only=True,
+                                   model_kwargs=model_kwargs or None)  # fmt: skip
+    except (OSError, ValueError) as exc:
+        raise EmbedderError(
+            f"cannot load the sentence-transformers model in {path} ({exc}); "
+            "run `kgrag models --install` or name another model folder."
+        ) from exc
+
+
 @dataclass
 class SentenceTransformerEmbedder:
     """A sentence-transformers model; uses its query/document prompts when it has them."""
@@ -106,23 +127,8 @@ class SentenceTransformerEmbedder:
     model: Any = field(repr=False)
 
     @classmethod
-    def load(cls, path: Path, name: str) -> SentenceTransformerEmbedder:
-        # Never reach a model hub, even for a folder that names a remote base model.
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        import torch
-        from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as hf_logging
-
-        torch.set_num_threads(cpu_threads())
-        hf_logging.disable_progress_bar()  # a weight-loading bar per process is noise
-        try:
-            model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
-        except (OSError, ValueError) as exc:
-            raise EmbedderError(
-                f"cannot load the sentence-transformers model in {path} ({exc}); "
-                "run `kgrag models --install` or name another model folder."
-            ) from exc
+    def load(cls, path: Path, name: str, **model_kwargs: Any) -> SentenceTransformerEmbedder:
+        model = load_sentence_transformer(path, **model_kwargs)
         return cls(name=name, model=model)
 
     @property

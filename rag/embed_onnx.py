@@ -108,14 +108,10 @@ def _read_stamp(folder: Path) -> dict[str, Any] | None:
 
 
 def _sentence_transformer(model_dir: Path) -> Any:
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from sentence_transformers import SentenceTransformer
-    from transformers.utils import logging as hf_logging
+    from rag.embed import load_sentence_transformer
 
-    hf_logging.disable_progress_bar()
-
-    return SentenceTransformer(str(model_dir), device="cpu", local_files_only=True,
-                               model_kwargs={"attn_implementation": "eager"})  # fmt: skip
+    # eager attention: the exporter traces plain tensor operations
+    return load_sentence_transformer(model_dir, attn_implementation="eager")
 
 
 def _export(model_dir: Path, folder: Path) -> None:
