@@ -134,11 +134,8 @@ class _Context:
     why: str = ""
 
     def source_text(self, organizations: tuple[str, ...], own_names: tuple[str, ...]) -> SourceText:
-        p = self.paper
-        meta = f"{p.title}\n{', '.join(p.organizations)} {p.organizations_raw} {p.date}"
-        entry = f"{meta}\n{p.influence}\n{p.abstract}"
-        return SourceText(self.number, p.id, p.title, f"{meta}\n{self.passage}", entry,
-                          organizations, own_names)  # fmt: skip
+        return SourceText.from_paper(self.number, self.paper, self.passage, organizations,
+                                     own_names)  # fmt: skip
 
 
 class Engine:
@@ -354,7 +351,9 @@ def stream(
         return
     contexts, similarity, evidence = _contexts(engine, analysis)
     named = _outside_names_in(analysis, contexts)
-    if not contexts or (not premise and should_refuse(analysis, similarity, engine.policy, named)):
+    embedder = str(getattr(engine.embedder, "name", "")) if contexts else ""
+    if not contexts or (not premise and should_refuse(analysis, similarity, engine.policy, named,
+                                                      embedder)):  # fmt: skip
         text = prompts.render("refusal", analysis.language)
         yield text
         yield Answer(question, text, NONE, similarity=similarity)
@@ -565,15 +564,6 @@ def _passage_text(hit: Any) -> str:
     if isinstance(passage, str):
         text = passage
     return text or getattr(hit, "snippet", "") or ""
-
-
-def _without_header(text: str, paper: Paper) -> str:
-    """The passage without the title/organisation/date header the index embeds with it (the
-    prompt states those once per source); the influence note is kept."""
-    for anchor in (paper.influence, paper.abstract[:20]):
-        if anchor and anchor in text:
-            return text[text.index(anchor) :]
-    return text
 
 
 def _paper_passage(paper: Paper) -> str:
