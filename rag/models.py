@@ -166,13 +166,8 @@ EMBEDDINGGEMMA = ModelSpec(
     # Out-of-domain questions score 0.03-0.13 against their best passage, near misses naming
     # something outside the corpus 0.28-0.46, in-corpus questions 0.48-0.71; answer sentences
     # score 0.49-0.70 against their own paper, 0.26-0.53 against the closest other one.
-    thresholds=Thresholds(
-        min_similarity=0.35,
-        named_outside_similarity=0.60,
-        support=0.47,
-        extractive_margin=0.05,
-        calibrated_on="calibration/embeddinggemma-300m.json",
-    ),
+    # min_similarity, named_outside_similarity, support, extractive_margin, calibrated_on
+    thresholds=Thresholds(0.35, 0.60, 0.47, 0.05, "calibration/embeddinggemma-300m.json"),
 )
 
 QWEN_CODER = ModelSpec(
@@ -201,13 +196,8 @@ USE_MULTILINGUAL = ModelSpec(
     # Cosines bunch lower and closer than EmbeddingGemma's: out-of-domain questions score
     # 0.04-0.09, near misses 0.04-0.32, in-corpus questions 0.16-0.55; paraphrases score 0.37 on
     # average against their own paper, 0.32 against the closest other (the rule's values).
-    thresholds=Thresholds(
-        min_similarity=0.12,
-        named_outside_similarity=0.43,
-        support=0.34,
-        extractive_margin=0.05,
-        calibrated_on="calibration/use-multilingual.json",
-    ),
+    # min_similarity, named_outside_similarity, support, extractive_margin, calibrated_on
+    thresholds=Thresholds(0.12, 0.43, 0.34, 0.05, "calibration/use-multilingual.json"),
 )
 
 MODELS: tuple[ModelSpec, ...] = (EMBEDDINGGEMMA, USE_MULTILINGUAL, QWEN_CODER)
