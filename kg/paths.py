@@ -4,16 +4,24 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 
 def user_data_dir() -> Path:
     """`KGRAG_DATA_DIR`, else the platform's user data folder for kgrag."""
-    env = os.environ.get("KGRAG_DATA_DIR")
+    return folder_setting("KGRAG_DATA_DIR", "data")
+
+
+def folder_setting(variable: str, kind: Literal["data", "cache"]) -> Path:
+    """The folder the environment `variable` names (`~` expanded), else the platform's user
+    `kind` folder for kgrag (platformdirs)."""
+    env = os.environ.get(variable)
     if env:
         return Path(env).expanduser()
     import platformdirs
 
-    return Path(platformdirs.user_data_dir("kgrag", appauthor=False))
+    folder = platformdirs.user_data_dir if kind == "data" else platformdirs.user_cache_dir
+    return Path(folder("kgrag", appauthor=False))
 
 
 def user_corpus_path(data_dir: Path | None = None) -> Path:

@@ -4,6 +4,9 @@ sentences), the passages (`rag.documents`) and the app's paper cards share.
 A sentence ends at Chinese or English end punctuation (`。！？；` `!?;`), at a full stop after a
 lowercase letter, digit or closing bracket that is followed by a space and a capital, digit or
 Han character (so "e.g. the", "3.5" and "U.S. Army" stay whole), and at a line break.
+
+A model's answer (`rag.cite`) is split with `ANSWER_SENTENCE_END`: every full stop followed by a
+space ends a sentence there ("… by Meta AI. It …"), each end mark on its own.
 """
 
 from __future__ import annotations
@@ -12,14 +15,15 @@ import re
 
 from kg.lang import HAN_CLASS
 
-__all__ = ["SENTENCE_END", "sentence_spans", "split_sentences"]
+__all__ = ["ANSWER_SENTENCE_END", "SENTENCE_END", "sentence_spans", "split_sentences"]
 
 SENTENCE_END = re.compile(
     r"[。！？!?；;]+|(?<=[a-z0-9)\]])\.(?=\s+[A-Z0-9" + HAN_CLASS[1:-1] + r"])|\n+"
 )
+ANSWER_SENTENCE_END = re.compile(r"(?<=[。！？!?；;])|(?<=[.])(?=\s)|\n+")
 
 
-def sentence_spans(text: str) -> list[tuple[int, int]]:
+def sentence_spans(text: str, ends: re.Pattern[str] = SENTENCE_END) -> list[tuple[int, int]]:
     """(start, end) of each sentence, whitespace trimmed, punctuation kept.
 
     Example:
@@ -29,7 +33,7 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     """
     spans = []
     start = 0
-    for match in [*SENTENCE_END.finditer(text), None]:
+    for match in [*ends.finditer(text), None]:
         end = match.end() if match else len(text)
         piece = text[start:end]
         if piece.strip():
@@ -39,11 +43,11 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def split_sentences(text: str) -> list[str]:
-    """The sentences of `text` (see `sentence_spans`).
+def split_sentences(text: str, ends: re.Pattern[str] = SENTENCE_END) -> list[str]:
+    """The sentences of `text` (see `sentence_spans`; `ends` the boundary rule).
 
     Example:
         >>> split_sentences("我们发布了 Code Llama。它基于 Llama 2！e.g. the 3.5 model works.")
         ['我们发布了 Code Llama。', '它基于 Llama 2！', 'e.g. the 3.5 model works.']
     """
-    return [text[a:b] for a, b in sentence_spans(text)]
+    return [text[a:b] for a, b in sentence_spans(text, ends)]

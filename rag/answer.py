@@ -133,11 +133,8 @@ class _Context:
     why: str = ""
 
     def source_text(self, organizations: tuple[str, ...], own_names: tuple[str, ...]) -> SourceText:
-        p = self.paper
-        meta = f"{p.title}\n{', '.join(p.organizations)} {p.organizations_raw} {p.date}"
-        entry = f"{meta}\n{p.influence}\n{p.abstract}"
-        return SourceText(self.number, p.id, p.title, f"{meta}\n{self.passage}", entry,
-                          organizations, own_names)  # fmt: skip
+        return SourceText.from_paper(self.number, self.paper, self.passage, organizations,
+                                     own_names)  # fmt: skip
 
 
 class Engine:
@@ -326,16 +323,19 @@ def stream(
         yield from _refusal(question, analysis.language, 0.0)
         return
     candidates = _candidates(engine, analysis)
+    embedder = str(getattr(engine.embedder, "name", ""))  # whose calibrated thresholds apply
     # Refused on the similarity alone (even with every outside name found in the sources), it
     # is refused before any evidence sentence is embedded: a cold refusal waits for no more.
     if not candidates.chosen or (
-        not premise and should_refuse(analysis, candidates.similarity, engine.policy, True)
+        not premise
+        and should_refuse(analysis, candidates.similarity, engine.policy, True, embedder)
     ):
         yield from _refusal(question, analysis.language, candidates.similarity)
         return
     contexts, similarity, evidence = _with_evidence(engine, candidates)
     named = _outside_names_in(analysis, contexts)
-    if not contexts or (not premise and should_refuse(analysis, similarity, engine.policy, named)):
+    if not contexts or (not premise and should_refuse(analysis, similarity, engine.policy, named,
+                                                      embedder)):  # fmt: skip
         yield from _refusal(question, analysis.language, similarity)
         return
     yield from _generate(engine, question, analysis, contexts, similarity, evidence, premise)
@@ -558,15 +558,6 @@ def _search(engine: Engine, query: str, k: int) -> tuple[list[RetrievedHit], flo
     """Hits and the top dense cosine of the query to any passage (the refusal signal)."""
     found = engine.retriever.retrieve(query, k)
     return list(found.hits), float(found.top_similarity)
-
-
-def _without_header(text: str, paper: Paper) -> str:
-    """The passage without the title/organisation/date header the index embeds with it (the
-    prompt states those once per source); the influence note is kept."""
-    for anchor in (paper.influence, paper.abstract[:20]):
-        if anchor and anchor in text:
-            return text[text.index(anchor) :]
-    return text
 
 
 def _paper_passage(paper: Paper) -> str:

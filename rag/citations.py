@@ -1,24 +1,31 @@
 """How a citation is written in an answer: `[P1]`, `[P1, P3]`, `[p 2；P4]`. The one pattern that
-parses them (the app's chips and highlights use it; `rag.cite` and `rag.eval_answers` are to).
+parses them (the app's chips and highlights, `rag.cite` and `rag.eval_answers` use it).
 """
 
 from __future__ import annotations
 
 import re
 
-__all__ = ["CITATION", "SPACED_CITATION", "cited_numbers"]
+__all__ = ["CITATION", "SPACED_CITATION", "citation_numbers", "cited_numbers"]
 
 CITATION = re.compile(r"\[\s*P\s*\d+(?:\s*[,，、;；]\s*P?\s*\d+)*\s*\]", re.IGNORECASE)
 SPACED_CITATION = re.compile(r"\s*" + CITATION.pattern, re.IGNORECASE)  # with the space before
 _NUMBER = re.compile(r"\d+")
 
 
-def cited_numbers(text: str) -> list[int]:
-    """The source numbers `text` cites, in order, each once.
+def cited_numbers(text: str, repeats: bool = False) -> list[int]:
+    """The source numbers `text` cites, in order, each once (`repeats`: each time it is cited).
 
     Example:
         >>> cited_numbers("Claim [P3]. Another [P1, P3] and [p 2；P4].")
         [3, 1, 2, 4]
+        >>> cited_numbers("Claim [P3]. Another [P1, P3].", repeats=True)
+        [3, 1, 3]
     """
-    numbers = (int(n) for mark in CITATION.findall(text) for n in _NUMBER.findall(mark))
-    return list(dict.fromkeys(numbers))
+    numbers = [n for mark in CITATION.findall(text) for n in citation_numbers(mark)]
+    return numbers if repeats else list(dict.fromkeys(numbers))
+
+
+def citation_numbers(mark: str) -> list[int]:
+    """The numbers of one citation mark (a `CITATION` match): `[P1, P3]` → [1, 3]."""
+    return [int(n) for n in _NUMBER.findall(mark)]

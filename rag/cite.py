@@ -15,13 +15,22 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from kg.lang import han_count
 from kg.tables import fold
+from kg.text import ANSWER_SENTENCE_END
+from kg.text import split_sentences as kg_split_sentences
 from rag import prompts
+from rag.citations import CITATION, citation_numbers, cited_numbers
 from rag.evidence import paper_sentences
 from rag.figures import figure_supported, figures, figures_together
+from rag.models import embedder_thresholds
+
+if TYPE_CHECKING:
+    from kg.corpus import Paper
 
 __all__ = [
     "CheckedText",
@@ -35,19 +44,8 @@ __all__ = [
     "strip_unknown_citations",
 ]
 
-# Calibrated with EmbeddingGemma on answer sentences for the dev-set questions: a sentence
-# against its own paper's passage scored 0.49-0.70, against the closest other paper 0.26-0.53
-# (mean 0.39; the one above 0.47 was Code Llama against LLaMA, its ancestor).
-SUPPORT_THRESHOLD = 0.47
-
-# A further source is quoted only if its best sentence is about as close to the question.
-EXTRACTIVE_MARGIN = 0.05
-
-_CITATION = re.compile(r"\[\s*P\s*\d+(?:\s*[,，、;；]\s*P?\s*\d+)*\s*\]", re.IGNORECASE)
-_NUMBER_IN_CITATION = re.compile(r"\d+")
-_SENTENCE_END = re.compile(r"(?<=[。！？!?；;])|(?<=[.])(?=\s)|\n+")
 _LEADING_CITATION = re.compile(r"^\s*(?:[-*•]|\d+[.)、])?\s*\[\s*P\s*\d+", re.IGNORECASE)
-_CITATION_PREFIX = re.compile(r"^(?:\s*\[\s*P\s*\d+(?:\s*[,，、;；]\s*P?\s*\d+)*\s*\])+", re.I)
+_CITATION_PREFIX = re.compile(rf"^(?:\s*{CITATION.pattern})+", re.IGNORECASE)
 _BLANK_LINE = re.compile(r"\n\s*\n")
 _LIST_MARKER = re.compile(r"^\s*(?:[-*•]|\d+[.)、])\s*")
 # A Latin name: has an inner capital or a digit (LLaMA, GPT-4, Q-Former) or is capitalised.
@@ -87,23 +85,57 @@ MentionAliases = Callable[[str], Sequence[NamedSpan]]
 
 @dataclass(frozen=True)
 class SourceText:
-    """What a `[Pn]` stands for when checking: its number, paper and the text shown to the
-    model (`text`: title line, organisations and date line, evidence). `entry` is the paper's
-    whole entry (every figure and name the citation can stand for; defaults to `text`),
-    `organizations` every alias of its organisations and their parents (the structured field),
-    `own_names` the paper's own names (its implicit subject: "our method" in the abstract)."""
+    """What a `[Pn]` stands for when checking: its number and paper, the header it was shown
+    with (`title`, `organizations_shown`, `date`) and `passage`, the evidence shown to the model.
+    `entry` is the paper's whole entry below its header (influence note and abstract: every figure
+    and name the citation can stand for; defaults to `passage`), `organizations` every alias of
+    its organisations and their parents (the structured field), `own_names` the paper's own names
+    (its implicit subject: "our method" in the abstract). Build one with `from_paper`."""
 
     number: int
     paper_id: str
     title: str
-    text: str
+    passage: str
+    organizations_shown: str = ""
+    date: str = ""
     entry: str = ""
     organizations: tuple[str, ...] = ()
     own_names: tuple[str, ...] = ()
 
+    @classmethod
+    def from_paper(
+        cls,
+        number: int,
+        paper: Paper,
+        passage: str | None = None,
+        organizations: tuple[str, ...] = (),
+        own_names: tuple[str, ...] = (),
+    ) -> SourceText:
+        """The source for `paper` shown as `passage` (default: its whole entry)."""
+        entry = f"{paper.influence}\n{paper.abstract}"
+        shown = f"{', '.join(paper.organizations)} {paper.organizations_raw}"
+        return cls(number, paper.id, paper.title, entry if passage is None else passage, shown,
+                   paper.date, entry, organizations, own_names)  # fmt: skip
+
+    @property
+    def meta(self) -> str:
+        """The header's second line: organisations and date."""
+        return f"{self.organizations_shown} {self.date}"
+
+    @property
+    def text(self) -> str:
+        """What a sentence is compared with: the header lines, then the passage shown."""
+        return f"{self.title}\n{self.meta}\n{self.passage}"
+
+    @property
+    def body(self) -> str:
+        """The entry below the header (the passage when there is no entry)."""
+        return self.entry or self.passage
+
     @property
     def evidence(self) -> str:
-        return self.entry or self.text
+        """Where stated figures and names are looked up: the header lines and the entry."""
+        return f"{self.title}\n{self.meta}\n{self.body}"
 
 
 @dataclass(frozen=True)
@@ -115,28 +147,23 @@ class CheckedText:
     extractive: bool
 
 
-def cited_numbers(text: str) -> list[int]:
-    """Every source number cited in `text`, in order, with repeats."""
-    return [int(n) for m in _CITATION.finditer(text) for n in _NUMBER_IN_CITATION.findall(m[0])]
-
-
 def strip_unknown_citations(text: str, valid: set[int]) -> tuple[str, int]:
     """Remove citations to numbers not in `valid`; return the text and how many were removed."""
     removed = 0
 
     def keep_valid(match: re.Match[str]) -> str:
         nonlocal removed
-        numbers = [int(n) for n in _NUMBER_IN_CITATION.findall(match[0])]
+        numbers = citation_numbers(match[0])
         kept = [n for n in numbers if n in valid]
         removed += len(numbers) - len(kept)
         return "".join(f"[P{n}]" for n in kept)
 
-    return _CITATION.sub(keep_valid, text), removed
+    return CITATION.sub(keep_valid, text), removed
 
 
 def split_sentences(text: str) -> list[str]:
     """Sentences of an answer; a citation written after the full stop stays with its sentence."""
-    pieces = [p.strip() for p in _SENTENCE_END.split(text) if p and p.strip()]
+    pieces = kg_split_sentences(text, ANSWER_SENTENCE_END)
     sentences: list[str] = []
     marker = ""
     leading_style = bool(_LEADING_CITATION.match(text))
@@ -150,7 +177,7 @@ def split_sentences(text: str) -> list[str]:
                 continue
         if _LIST_MARKER.fullmatch(piece):
             marker += piece + " "  # "1." opens the list item that follows
-        elif sentences and not marker and not _CITATION.sub("", piece).strip(" .。,，;；"):
+        elif sentences and not marker and not CITATION.sub("", piece).strip(" .。,，;；"):
             sentences[-1] = f"{sentences[-1]} {piece}"
         else:
             sentences.append(marker + piece)
@@ -159,16 +186,27 @@ def split_sentences(text: str) -> list[str]:
 
 
 class SupportChecker:
-    """Decides whether the passages a sentence cites support what it says."""
+    """Decides whether the passages a sentence cites support what it says.
+
+    `threshold`: how close (cosine) a sentence must be to a cited source; `extractive_margin`:
+    the extractive fallback quotes a further source only if its best sentence is about as close
+    to the question as the first one's. Both default to the embedder's calibrated thresholds
+    (`rag.models.Thresholds`: for EmbeddingGemma, answer sentences scored 0.49-0.70 against their
+    own paper and 0.26-0.53 against the closest other paper)."""
 
     def __init__(
         self,
         embedder: object,
-        threshold: float = SUPPORT_THRESHOLD,
+        threshold: float | None = None,
         mention_aliases: MentionAliases | None = None,
+        extractive_margin: float | None = None,
     ) -> None:
+        calibrated = embedder_thresholds(str(getattr(embedder, "name", "")))
         self.embedder = embedder
-        self.threshold = threshold
+        self.threshold = calibrated.support if threshold is None else threshold
+        self.extractive_margin = (
+            calibrated.extractive_margin if extractive_margin is None else extractive_margin
+        )
         self.mention_aliases = mention_aliases
 
     def similarities(self, sentences: Sequence[str], texts: Sequence[str]) -> np.ndarray:
@@ -269,11 +307,10 @@ def extractive_answer(
             lines.append(f"- “{quotes[source.number]}” [P{source.number}]")
             used.append(source.number)
             continue
-        body = source.evidence.split("\n", 2)[-1]  # without the title and meta lines
-        candidates = paper_sentences("", body) or [source.title]
+        candidates = paper_sentences("", source.body) or [source.title]
         sims = checker.similarities([question], candidates)[0]
         best = int(np.argmax(sims))
-        if used and sims[best] < top - EXTRACTIVE_MARGIN:
+        if used and sims[best] < top - checker.extractive_margin:
             break  # a clearly weaker source would only dilute the quoted evidence
         top = max(top, float(sims[best]))
         lines.append(f"- “{candidates[best]}” [P{source.number}]")
@@ -337,18 +374,17 @@ def _only_restates_a_header(sentence: str, sources: Sequence[SourceText]) -> boo
     nothing about the question; models echo headers of sources they did not use."""
     rest = fold(_claim(sentence))
     for source in sources:
-        header = fold(source.text.split("\n", 1)[0])
-        if header and header in rest:
-            rest = rest.replace(header, " ")
-            meta = source.text.split("\n", 2)[1] if source.text.count("\n") >= 1 else ""
-            for token in re.split(r"[\s,，]+", fold(meta)):
+        title = fold(source.title)
+        if title and title in rest:
+            rest = rest.replace(title, " ")
+            for token in re.split(r"[\s,，]+", fold(source.meta)):
                 if token:
                     rest = rest.replace(token, " ")
     return len(re.sub(r"[\W_]+", "", rest)) < 4
 
 
 def _claim(sentence: str) -> str:
-    return _LIST_MARKER.sub("", _CITATION.sub("", sentence)).strip()
+    return _LIST_MARKER.sub("", CITATION.sub("", sentence)).strip()
 
 
 def _names(text: str) -> list[tuple[int, int, str]]:
@@ -379,7 +415,7 @@ def _name_found(name: str, evidence: str) -> bool:
 
 
 def _is_cjk_text(text: str) -> bool:
-    return sum("\u4e00" <= c <= "\u9fff" for c in text) > len(text) * 0.1
+    return han_count(text) > len(text) * 0.1
 
 
 def _short_title(title: str) -> str:

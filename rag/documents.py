@@ -12,7 +12,15 @@ from dataclasses import dataclass
 from kg.corpus import Corpus, Paper
 from kg.text import split_sentences as kg_split_sentences
 
-__all__ = ["MAX_PASSAGE_CHARS", "Passage", "paper_header", "passages", "split_sentences"]
+__all__ = [
+    "MAX_PASSAGE_CHARS",
+    "Passage",
+    "PassageHeader",
+    "paper_header",
+    "passages",
+    "render_passage",
+    "split_sentences",
+]
 
 # Abstracts here run 200–800 characters; ~480 keeps most papers in one passage and splits the
 # long ones in two, each short enough for a focused embedding.
@@ -20,24 +28,76 @@ MAX_PASSAGE_CHARS = 480
 
 
 @dataclass(frozen=True)
+class PassageHeader:
+    """What every passage of a paper repeats before its piece of the abstract: the paper's title,
+    organisations (as shown: canonical names, else the raw field), date, category (its label,
+    else its key) and influence note. `authors` travel with it but are not embedded (the index of
+    a paper is unchanged when a library adds its authors)."""
+
+    title: str
+    organizations: str
+    date: str
+    category: str
+    influence: str = ""
+    authors: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, paper: Paper) -> PassageHeader:
+        return cls(
+            title=paper.title,
+            organizations=", ".join(paper.organizations) or paper.organizations_raw,
+            date=paper.date,
+            category=paper.category_label or paper.category,
+            influence=paper.influence,
+            authors=paper.authors,
+        )
+
+    def render(self) -> str:
+        """The header lines as embedded (bilingual labels, empty lines left out)."""
+        return "\n".join(
+            line
+            for line in (
+                self.title,
+                f"发表单位 Organizations: {self.organizations}" if self.organizations else "",
+                f"发布时间 Date: {self.date}",
+                f"类别 Category: {self.category}",
+                f"影响力 Influence: {self.influence}" if self.influence else "",
+            )
+            if line
+        )
+
+
+@dataclass(frozen=True)
 class Passage:
-    """One indexed piece of text. `id` is `<paper id>#<ordinal>`; `text` is what gets embedded."""
+    """One indexed piece of text. `id` is `<paper id>#<ordinal>`; `body` is the passage's piece of
+    the abstract and `header` the paper's fields repeated on each of its passages; `text`, what
+    gets embedded, is rendered from the two (`render_passage`). A passage without a header (a
+    stored row read back from an index, a benchmark's synthetic text) is its body alone."""
 
     id: str
     paper_id: str
     title: str
-    text: str
+    body: str
     ordinal: int
+    header: PassageHeader | None = None
+
+    @property
+    def text(self) -> str:
+        """What gets embedded and what BM25 reads: the header, a blank line, the body."""
+        return render_passage(self.header, self.body)
 
     @property
     def content_hash(self) -> str:
         """Identity of the embedded text: an unchanged passage keeps its vector across rebuilds."""
         return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
 
-    @property
-    def body(self) -> str:
-        """The passage without its header lines (for snippets)."""
-        return self.text.split("\n\n", 1)[-1]
+
+def render_passage(header: PassageHeader | None, body: str) -> str:
+    """The embedded text of a passage: its header lines, a blank line, its body (the one layout;
+    the index's content hashes are of this text, so a change here re-embeds every passage)."""
+    if header is None:
+        return body
+    return f"{header.render()}\n\n{body}".strip()
 
 
 def passages(corpus: Corpus, max_chars: int = MAX_PASSAGE_CHARS) -> list[Passage]:
@@ -46,34 +106,24 @@ def passages(corpus: Corpus, max_chars: int = MAX_PASSAGE_CHARS) -> list[Passage
 
 
 def paper_passages(paper: Paper, max_chars: int = MAX_PASSAGE_CHARS) -> list[Passage]:
-    header = paper_header(paper)
+    header = PassageHeader.of(paper)
     pieces = _pack(split_sentences(paper.abstract), max_chars) or [""]
     return [
         Passage(
             id=f"{paper.id}#{ordinal}",
             paper_id=paper.id,
             title=paper.title,
-            text=f"{header}\n\n{piece}".strip(),
+            body=piece,
             ordinal=ordinal,
+            header=header,
         )
         for ordinal, piece in enumerate(pieces)
     ]
 
 
 def paper_header(paper: Paper) -> str:
-    """Title, organisations, date, category and influence note: repeated on every passage."""
-    orgs = ", ".join(paper.organizations) or paper.organizations_raw
-    return "\n".join(
-        line
-        for line in (
-            paper.title,
-            f"发表单位 Organizations: {orgs}" if orgs else "",
-            f"发布时间 Date: {paper.date}",
-            f"类别 Category: {paper.category_label or paper.category}",
-            f"影响力 Influence: {paper.influence}" if paper.influence else "",
-        )
-        if line
-    )
+    """Title, organisations, date, category and influence note as embedded on every passage."""
+    return PassageHeader.of(paper).render()
 
 
 def split_sentences(text: str) -> list[str]:

@@ -13,7 +13,6 @@ that is not out of corpus, in the same process, and reports both side by side.
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -22,8 +21,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kg.errors import KgragError
+from kg.lang import han_count
 from kg.tables import DATA_DIR
 from rag.answer import Answer, stream
+from rag.citations import CITATION, cited_numbers
+from rag.eval_questions import QuestionFileError, read_question_lines
+from rag.eval_questions import resolve_gold as resolve_one
 from rag.route import detect_language
 
 if TYPE_CHECKING:
@@ -44,7 +47,6 @@ __all__ = [
 ]
 
 ROUTES = ("graph", "rag", "hybrid", "none")
-_CITATION = re.compile(r"\[P(\d+)\]")
 _PARENS = re.compile(r"[(（][^()（）]*[)）]")
 _QUOTE = re.compile(r"“[^”]*”")  # quoted source sentences keep the corpus's language
 
@@ -97,7 +99,7 @@ class QuestionResult:
     @property
     def invented(self) -> int:
         """Citations left in the final text to a number that is not among its sources."""
-        numbers = [int(n) for n in _CITATION.findall(self.answer.text)]
+        numbers = cited_numbers(self.answer.text, repeats=True)
         return sum(1 for n in numbers if not 1 <= n <= len(self.answer.sources))
 
 
@@ -205,51 +207,33 @@ def default_questions_path() -> Path:
 
 
 def load_questions(path: Path | str) -> list[Question]:
-    """Read a JSONL question file; a malformed line is an error naming the file and line."""
-    path = Path(path)
+    """Read a JSONL question file (`rag.eval_questions`); a malformed line is a
+    `QuestionFileError` naming the file and line."""
+    return [_question(where, record) for where, record in read_question_lines(path)]
+
+
+def _question(where: str, raw: Any) -> Question:
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise KgragError(f"cannot read the question file {path}: {exc.strerror or exc}.") from exc
-    questions = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            raw = json.loads(line)
-            question = Question(
-                question=str(raw["question"]),
-                gold=tuple(str(g) for g in raw.get("gold", [])),
-                route=str(raw["route"]),
-                expect_any=tuple(str(e) for e in raw.get("expect_any", [])),
-                forbid=tuple(str(f) for f in raw.get("forbid", [])),
-                kind=str(raw.get("kind", "")),
-            )
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
-            raise KgragError(f"{path}:{number}: not a question line ({exc}); each line must be "
-                             '{"question", "gold": [...], "route", "expect_any"?: [...]}.') from exc  # fmt: skip
-        if question.route not in ROUTES:
-            raise KgragError(f"{path}:{number}: route must be one of {', '.join(ROUTES)}.")
-        questions.append(question)
-    if not questions:
-        raise KgragError(f"{path} holds no questions.")
-    return questions
+        question = Question(
+            question=str(raw["question"]),
+            gold=tuple(str(g) for g in raw.get("gold", [])),
+            route=str(raw["route"]),
+            expect_any=tuple(str(e) for e in raw.get("expect_any", [])),
+            forbid=tuple(str(f) for f in raw.get("forbid", [])),
+            kind=str(raw.get("kind", "")),
+        )
+    except (AttributeError, KeyError, TypeError) as exc:
+        raise QuestionFileError(f"{where}: not a question line ({exc}); each line must be "
+                                '{"question", "gold": [...], "route", "expect_any"?: [...]}.') from exc  # fmt: skip
+    if question.route not in ROUTES:
+        raise QuestionFileError(f"{where}: route must be one of {', '.join(ROUTES)}.")
+    return question
 
 
 def resolve_gold(corpus: Corpus, gold: Sequence[str]) -> tuple[str, ...]:
-    """Paper ids for gold entries given as ids or case-insensitive title substrings."""
-    ids = {p.id for p in corpus.papers}
-    out = []
-    for entry in gold:
-        if entry in ids:
-            out.append(entry)
-            continue
-        matches = [p.id for p in corpus.papers if entry.casefold() in p.title.casefold()]
-        if len(matches) != 1:
-            raise KgragError(f"gold {entry!r} matches {len(matches)} papers; use a paper id "
-                             "(`kgrag papers --json` lists them).")  # fmt: skip
-        out.append(matches[0])
-    return tuple(out)
+    """Paper ids for gold entries given as ids or case-insensitive title substrings
+    (`rag.eval_questions.resolve_gold`, entry by entry)."""
+    return tuple(resolve_one(entry, corpus) for entry in gold)
 
 
 def evaluate(
@@ -304,11 +288,11 @@ def timed(items: Iterator[str | Answer]) -> tuple[Answer, float, float | None]:
 def answer_language(text: str, names: Sequence[str] = ()) -> str:
     """`zh` when the answer is mainly Chinese prose, else `en`. Paper titles, quoted source
     sentences and parenthesised details (organisations, dates) are names, not prose."""
-    prose = _QUOTE.sub("", _CITATION.sub("", text))
+    prose = _QUOTE.sub("", CITATION.sub("", text))
     for name in sorted(names, key=len, reverse=True):
         prose = prose.replace(name, " ")
     prose = _PARENS.sub(" ", prose)
-    cjk = sum("\u4e00" <= c <= "\u9fff" for c in prose)
+    cjk = han_count(prose)
     # English prose is carried by lowercase words; capitalised ones are mostly names.
     latin_words = len(re.findall(r"(?<![A-Za-z])[a-z]{2,}", prose))
     return "zh" if cjk >= max(2, latin_words) else "en"

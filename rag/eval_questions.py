@@ -1,6 +1,6 @@
 """Question files of the evaluation harnesses: JSONL, one object a line, gold papers given as
-paper ids or title substrings. Read and resolved here for every harness (`rag.eval_retrieval`;
-`rag.eval_answers` is to follow)."""
+paper ids or title substrings. Read and resolved here for every harness (`rag.eval_retrieval`,
+`rag.eval_answers`)."""
 
 from __future__ import annotations
 

@@ -491,6 +491,8 @@ def _passage_json(p: Passage) -> dict[str, Any]:
 
 
 def _passage_from_json(r: dict[str, Any]) -> Passage:
+    """A stored row: its embedded text as written (what its content hash identifies). The index
+    maps rows back to the corpus's passages, which carry the header fields."""
     return Passage(
         str(r["id"]), str(r["paper_id"]), str(r["title"]), str(r["text"]), int(r["ordinal"])
     )

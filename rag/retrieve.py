@@ -251,7 +251,7 @@ def rrf(order: Sequence[str], k: float, weight: float = 1.0) -> dict[str, float]
 
 def snippet(passage: Passage, limit: int = SNIPPET_CHARS) -> str:
     """The start of the passage's abstract text, or its header when it has none."""
-    body = passage.body if passage.body != passage.text else passage.text.replace("\n", " · ")
+    body = passage.body if passage.header and passage.body else passage.text.replace("\n", " · ")
     body = " ".join(body.split())
     return body if len(body) <= limit else body[: limit - 1].rstrip() + "…"
 

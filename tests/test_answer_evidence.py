@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -81,9 +82,8 @@ def test_the_prompt_starts_with_the_same_system_message_for_every_question(
 
 def _source(corpus: Corpus, number: int, paper_id: str, extra: str = "") -> SourceText:
     paper = corpus.by_id()[paper_id]
-    meta = f"{paper.title}\n{', '.join(paper.organizations)} {paper.date}"
-    text = f"{meta}\n{paper.influence}\n{paper.abstract}{extra}"
-    return SourceText(number, paper.id, paper.title, text, text, paper.organizations)
+    paper = replace(paper, abstract=paper.abstract + extra)
+    return SourceText.from_paper(number, paper, organizations=paper.organizations)
 
 
 @pytest.fixture(scope="module")

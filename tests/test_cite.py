@@ -19,9 +19,7 @@ from rag.cite import (
 
 
 def _source(corpus: Corpus, number: int, paper_id: str) -> SourceText:
-    paper = corpus.by_id()[paper_id]
-    meta = f"{paper.title}\n{', '.join(paper.organizations)} {paper.date}"
-    return SourceText(number, paper.id, paper.title, f"{meta}\n{paper.influence}\n{paper.abstract}")
+    return SourceText.from_paper(number, corpus.by_id()[paper_id])
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import doctest
 
 import kg.text
-from kg.text import sentence_spans, split_sentences
+from kg.text import ANSWER_SENTENCE_END, sentence_spans, split_sentences
 from rag.documents import split_sentences as passage_sentences
 
 
@@ -31,3 +31,14 @@ def test_passages_read_line_breaks_as_spaces() -> None:
         "A model that wraps.",
         "Next one.",
     ]
+
+
+def test_answers_end_a_sentence_at_every_full_stop_before_a_space() -> None:
+    # a model's answer names models ending in capitals ("Meta AI.") and cites after the stop
+    text = "LLaMA is by Meta AI. It is open. [P1] 它很快。"
+    assert split_sentences(text, ANSWER_SENTENCE_END) == [
+        "LLaMA is by Meta AI.",
+        "It is open.",
+        "[P1] 它很快。",
+    ]
+    assert split_sentences(text) == ["LLaMA is by Meta AI. It is open. [P1] 它很快。"]

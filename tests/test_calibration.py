@@ -1,0 +1,104 @@
+"""Per-embedder thresholds: each embedder's spec holds its own, with the data they came from,
+and the refusal and support checks read the active embedder's."""
+
+from __future__ import annotations
+
+import doctest
+import json
+from dataclasses import dataclass
+
+import pytest
+
+import rag.calibrate
+from kg.graph import KnowledgeGraph
+from kg.tables import DATA_DIR
+from rag.calibrate import FORMAT, RULE
+from rag.cite import SupportChecker
+from rag.models import EMBEDDINGGEMMA, MODELS, USE_MULTILINGUAL, ModelSpec, embedder_thresholds
+from rag.refusal import RefusalPolicy, should_refuse
+from rag.route import route
+
+EMBEDDERS = [spec for spec in MODELS if spec.role == "embedder"]
+
+
+@dataclass(frozen=True)
+class _Named:
+    """Stands for an embedder: the checks only read its name here."""
+
+    name: str
+
+
+def _calibration(spec: ModelSpec) -> dict:
+    assert spec.thresholds is not None and spec.thresholds.calibrated_on is not None
+    return json.loads((DATA_DIR / spec.thresholds.calibrated_on).read_text("utf-8"))
+
+
+def test_docstring_examples_run() -> None:
+    assert doctest.testmod(rag.calibrate).failed == 0
+
+
+@pytest.mark.parametrize("spec", EMBEDDERS, ids=lambda s: s.key)
+def test_every_embedder_spec_has_thresholds_calibrated_on_a_shipped_file(spec: ModelSpec) -> None:
+    assert spec.thresholds is not None
+    data = _calibration(spec)
+    assert data["format"] == FORMAT and data["embedder"] == spec.key and data["rule"] == RULE
+    assert all((DATA_DIR / name).is_file() for name in data["question_sets"])
+    for group in ("out_of_domain", "near_miss", "in_corpus"):
+        rows = data["refusal"][group]["questions"]
+        assert rows and all(isinstance(r["score"], float) for r in rows)
+    assert data["support"]["own"]["questions"]
+
+
+@pytest.mark.parametrize("spec", EMBEDDERS, ids=lambda s: s.key)
+def test_the_refusal_thresholds_separate_the_recorded_scores(spec: ModelSpec) -> None:
+    """Below `min_similarity` lie the out-of-domain questions, above it the in-corpus ones; a
+    near miss (naming something the corpus lacks) stays below `named_outside_similarity`."""
+    assert spec.thresholds is not None
+    refusal = _calibration(spec)["refusal"]
+    assert refusal["out_of_domain"]["range"][1] < spec.thresholds.min_similarity
+    assert spec.thresholds.min_similarity <= refusal["in_corpus"]["range"][0]
+    assert refusal["near_miss"]["range"][1] < spec.thresholds.named_outside_similarity
+
+
+@pytest.mark.parametrize("spec", EMBEDDERS, ids=lambda s: s.key)
+def test_the_support_threshold_lies_between_own_and_other_papers_on_average(
+    spec: ModelSpec,
+) -> None:
+    assert spec.thresholds is not None
+    own = _calibration(spec)["support"]["own"]
+    assert own["closest_other_mean"] < spec.thresholds.support < own["mean"]
+
+
+def test_each_embedder_has_its_own_thresholds() -> None:
+    assert EMBEDDINGGEMMA.thresholds != USE_MULTILINGUAL.thresholds
+    assert embedder_thresholds("use-multilingual") == USE_MULTILINGUAL.thresholds
+    # a sentence-transformers folder has no spec: the default embedder's thresholds
+    assert embedder_thresholds("sentence-transformers:/models/x") == EMBEDDINGGEMMA.thresholds
+
+
+@pytest.mark.parametrize("spec", EMBEDDERS, ids=lambda s: s.key)
+def test_the_support_checker_reads_the_active_embedders_thresholds(spec: ModelSpec) -> None:
+    assert spec.thresholds is not None
+    checker = SupportChecker(_Named(spec.key))
+    assert checker.threshold == spec.thresholds.support
+    assert checker.extractive_margin == spec.thresholds.extractive_margin
+    assert SupportChecker(_Named(spec.key), threshold=0.9).threshold == 0.9
+
+
+def test_refusal_reads_the_thresholds_of_the_embedder_that_measured(kg: KnowledgeGraph) -> None:
+    gemma, use = EMBEDDINGGEMMA.thresholds, USE_MULTILINGUAL.thresholds
+    assert gemma is not None and use is not None
+    low, high = sorted((gemma.min_similarity, use.min_similarity))
+    between = (low + high) / 2
+    analysis = route(kg, "How do models learn to use tools from demonstrations?")
+    assert analysis.kind == "rag" and not analysis.names_outside_corpus
+    refused = {
+        name: should_refuse(analysis, between, embedder=name)
+        for name in (EMBEDDINGGEMMA.key, USE_MULTILINGUAL.key)
+    }
+    assert refused[EMBEDDINGGEMMA.key] == (between < gemma.min_similarity)
+    assert refused[USE_MULTILINGUAL.key] == (between < use.min_similarity)
+    assert refused[EMBEDDINGGEMMA.key] != refused[USE_MULTILINGUAL.key]
+    # a threshold set on the policy overrides the embedder's
+    assert not should_refuse(analysis, between, RefusalPolicy(min_similarity=0.0))
+    assert should_refuse(analysis, 0.99, RefusalPolicy(min_similarity=1.0))
