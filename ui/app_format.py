@@ -59,8 +59,11 @@ def paper_card(paper: Paper, highlight: Sequence[str] = (), extra: str = "") -> 
     )
 
 
-def node_card(label: str, kind: str, date: str, papers: Sequence[Paper], note: str = "") -> str:
-    """Card for a node that is not a corpus paper: a work, organisation or technique."""
+def node_card(
+    label: str, kind: str, date: str, papers: Sequence[Paper], note: str = "", extra: str = ""
+) -> str:
+    """Card for a node that is not a corpus paper: a work, organisation, technique or author
+    (`extra`: HTML after the papers, e.g. an author's co-authors)."""
     items = "".join(
         f'<li><a class="kg-link" data-open="paper:{escape(p.id)}">{escape(p.title)}</a> '
         f'<span class="kg-muted">{escape(p.date)}</span></li>'
@@ -71,7 +74,7 @@ def node_card(label: str, kind: str, date: str, papers: Sequence[Paper], note: s
     return (
         f'<div class="kg-card"><div class="kg-card-kicker">{escape(kind)}{when}</div>'
         f'<h3 class="kg-card-title">{escape(label)}</h3>'
-        f"{f'<p class=kg-muted>{escape(note)}</p>' if note else ''}{listing}</div>"
+        f"{f'<p class=kg-muted>{escape(note)}</p>' if note else ''}{listing}{extra}</div>"
     )
 
 

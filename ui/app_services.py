@@ -215,3 +215,22 @@ class AppServices:
         from rag.index import open_index
 
         return open_index(self.corpus(), embedder, self.options.index_dir, progress=progress)
+
+    def add_files(self, paths: Sequence[Path | str], fmt: str = "auto", options: Any = None) -> Any:
+        """Add library files (seed list, BibTeX, arXiv Atom, CSV, JSONL) to the user's library
+        with `kg.library.add_files`, then reload the graph; the `AddReport` says what changed.
+        A malformed file raises `ReaderError` (naming the line or entry key) and adds nothing."""
+        from kg.library import add_files
+
+        if self.options.corpus is not None or os.environ.get("KGRAG_CORPUS"):
+            raise KgragError(
+                f"this app serves {self.corpus_path()} (--corpus / KGRAG_CORPUS); add papers "
+                "with `kgrag add`, or start `kgrag serve` without --corpus to use your library."
+            )
+        with self._lock:
+            report = add_files(paths, fmt, options)
+            if report.of("added") or report.of("merged"):
+                self._corpus_path = None  # the library, now that it exists (default_corpus_path)
+                self._kg = None
+                self._engine = None
+            return report
