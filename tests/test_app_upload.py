@@ -94,21 +94,9 @@ def test_stub_validates_like_the_library(tmp_path: Path) -> None:
 
 # --- the real services: kg.library behind the upload -------------------------------------------
 
-TWO_ENTRIES = """% Google Scholar style: the first merges with the seed list's FlashAttention-2 by title
-@article{dao2023flashattention,
-  title={Flashattention-2: Faster attention with better parallelism and work partitioning},
-  author={Dao, Tri},
-  journal={arXiv preprint arXiv:2307.08691},
-  year={2023}
-}
-
-@inproceedings{dao2022flashattention,
-  title={{FlashAttention}: Fast and Memory-Efficient Exact Attention with {IO}-Awareness},
-  author={Dao, Tri and Fu, Daniel Y. and Ermon, Stefano and Rudra, Atri and R{\\'e}, Christopher},
-  booktitle={Advances in Neural Information Processing Systems},
-  year={2022}
-}
-"""
+TWO_ENTRIES = (Path(__file__).parent / "fixtures" / "library" / "two_entries.bib").read_text(
+    encoding="utf-8"
+)  # 2 entries: one merges with the seed list's FlashAttention-2 by title
 
 
 class CountingServices(AppServices):
@@ -235,6 +223,8 @@ def test_after_an_upload_the_header_papers_filter_and_cards_show_authors(
     assert f'data-open="{tri.id}">Tri Dao</a>' in card and card.index("Tri Dao") < card.index(
         "Christopher Ré"
     )  # the paper's order
+    assert "<span>Venue</span> Advances in Neural Information Processing Systems" in card
+    assert "Influence" not in card and "· ·" not in card  # a BibTeX entry has neither
     author = card_html(services, tri.id)
     assert "2 paper(s) in the corpus." in author
     assert 'data-open="paper:flashattention-2"' in author and "Wrote with" in author

@@ -86,7 +86,7 @@ def build_papers_tab(services: AppServices, interact_js: str) -> PapersRefresh:
 def filter_choices(papers: Iterable[Paper]) -> tuple[list[str], list[str], list[str]]:
     papers = list(papers)
     orgs = Counter(o for p in papers for o in p.organizations)
-    categories = Counter(_category_label(p) for p in papers)
+    categories = Counter(_category_label(p) for p in papers if p.category)
     months = sorted({p.date for p in papers})
     return (
         sorted(orgs, key=lambda o: (-orgs[o], o.casefold())),
@@ -177,7 +177,7 @@ def _given(value: str | None) -> bool:
 
 
 def _category_label(paper: Paper) -> str:
-    return f"{paper.category_label} · {paper.category}"
+    return f"{paper.category_label} · {paper.category}" if paper.category else ""
 
 
 def _labs_line(services: AppServices, papers: list[Paper], org: str) -> str:
@@ -191,7 +191,7 @@ def _counts_html(papers: list[Paper], labs: str = "") -> str:
     if not papers:
         return '<div class="kg-muted">No paper matches these filters.</div>'
     by_org = Counter(o for p in papers for o in p.organizations).most_common(8)
-    by_cat = Counter(_category_label(p) for p in papers).most_common()
+    by_cat = Counter(_category_label(p) or "no category" for p in papers).most_common()
     by_month = sorted(Counter(p.date for p in papers).items())
     labs_note = f", {escape(labs)}" if labs else ""
     return (
