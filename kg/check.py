@@ -7,15 +7,20 @@ abstracts that never name their paper, dates outside the list's stated year, a v
 successor credited to another organisation than its predecessor, likely misspelt names, and text
 that addresses the reader or the model ("ignore previous instructions", "你现在是…", "answer: …";
 patterns in `data/untrusted_text.json`, see `kg.untrusted`).
+
+Checking the user's library (`library.jsonl`, see `kg.library`), each problem names where to
+fix it: a paper the library added is its entry (`library.jsonl: entry 'mamba'`, with the line
+of the file it came from); a paper of the list, or a line of the list, is the list's file and
+line, never the library's.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from kg.corpus import Corpus, load_corpus
+from kg.corpus import LIBRARY_MAGIC, Corpus, load_corpus
 from kg.errors import CorpusError
 from kg.graph import KnowledgeGraph, build_graph
 from kg.lexicon import Lexicon, load_lexicon
@@ -29,10 +34,16 @@ _WORD = re.compile(r"[A-Za-z][A-Za-z\-]{4,}")
 
 @dataclass(frozen=True)
 class Problem:
+    """`line` is in the checked file unless `source` names another (the list under a library,
+    the file an added paper came from); `entry` is the library entry (paper id) to fix."""
+
     severity: str  # "error" | "warning"
     code: str
     message: str
     line: int | None = None
+    paper: str | None = None  # the paper it is about, if one
+    source: str | None = None
+    entry: str | None = None
 
 
 @dataclass(frozen=True)
@@ -53,6 +64,16 @@ class Report:
     def ok(self) -> bool:
         return not self.errors
 
+    def location(self, problem: Problem) -> str:
+        """Where to fix `problem`: `library.jsonl: entry 'id' (from refs.bib:12)`, `file:line`
+        or the checked file."""
+        if problem.entry:
+            name = Path(problem.source or self.source).name
+            origin = f" (from {name}:{problem.line})" if problem.line else ""
+            return f"{self.source}: entry {problem.entry!r}{origin}"
+        source = problem.source or self.source
+        return f"{source}:{problem.line}" if problem.line else source
+
 
 def check_path(path: Path | str) -> Report:
     """Parse and check the paper list at `path`; a parse failure is reported, not raised."""
@@ -66,6 +87,7 @@ def check_path(path: Path | str) -> Report:
 def check(corpus: Corpus, kg: KnowledgeGraph, lexicon: Lexicon | None = None) -> Report:
     """Every problem found in `corpus` and its graph `kg`, errors first, then by line."""
     lexicon = lexicon or load_lexicon()
+    base, added = _library_parts(corpus)
     problems = [
         *_duplicate_titles(corpus),
         *_lineage_dates(kg),
@@ -74,14 +96,54 @@ def check(corpus: Corpus, kg: KnowledgeGraph, lexicon: Lexicon | None = None) ->
         *_unknown_orgs(corpus),
         *_ignored_lines(corpus),
         *_abstracts(corpus, kg),
-        *_years(corpus),
+        *_years(corpus, added),
         *_successor_orgs(kg),
         *_misspellings(corpus, kg),
         *_untrusted_text(corpus),
     ]
+    problems = _located(corpus, problems, base, added)
     order = {"error": 0, "warning": 1}
-    problems.sort(key=lambda p: (order[p.severity], p.line or 0, p.code))
+    problems.sort(key=lambda p: (order[p.severity], p.entry or "", p.source or "", p.line or 0,
+                                 p.code))  # fmt: skip
     return Report(str(corpus.path), len(corpus.papers), tuple(problems))
+
+
+def _library_parts(corpus: Corpus) -> tuple[Path | None, set[str]]:
+    """For a library: the list under it and the ids of the papers added from files (each an
+    entry of the library); for a plain list: (None, empty)."""
+    if not _is_library(corpus.path):
+        return None, set()
+    from kg.library import library_base
+
+    base = library_base()
+    return base, {p.id for p in corpus.papers if p.source and Path(p.source) != base}
+
+
+def _located(
+    corpus: Corpus, problems: list[Problem], base: Path | None, added: set[str]
+) -> list[Problem]:
+    """For a library, name the file each line is in and the entry each added paper is."""
+    if base is None:
+        return problems
+    by_id = corpus.by_id()
+    located = []
+    for problem in problems:
+        paper = by_id.get(problem.paper or "")
+        if paper is None:  # a line of the list (ignored, unknown organisation) or none
+            located.append(replace(problem, source=str(base)) if problem.line else problem)
+        elif paper.id in added:
+            located.append(replace(problem, source=paper.source, entry=paper.id))
+        else:  # a paper of the list (its library line only adds fields it lacked)
+            located.append(replace(problem, source=paper.source or str(base)))
+    return located
+
+
+def _is_library(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            return handle.read(len(LIBRARY_MAGIC)) == LIBRARY_MAGIC
+    except OSError:
+        return False
 
 
 def _duplicate_titles(corpus: Corpus) -> list[Problem]:
@@ -91,7 +153,8 @@ def _duplicate_titles(corpus: Corpus) -> list[Problem]:
         key = compact(paper.title)
         if key in seen:
             found.append(Problem("error", "duplicate-title",
-                                 f"{paper.title!r} already appears at line {seen[key]}.", paper.line))  # fmt: skip
+                                 f"{paper.title!r} already appears at line {seen[key]}.", paper.line,
+                                 paper.id))  # fmt: skip
         else:
             seen[key] = paper.line
     return found
@@ -109,6 +172,7 @@ def _lineage_dates(kg: KnowledgeGraph) -> list[Problem]:
                 f"{c.label} ({c.date}) is said to build on {p.label} ({p.date}), which is dated "
                 f"later ({data.get('method')}: {str(data.get('evidence', ''))[:80]}).",
                 int(data.get("line") or 0) or None,
+                str(data.get("paper") or "") or None,
             ))  # fmt: skip
     return found
 
@@ -168,7 +232,8 @@ def _abstracts(corpus: Corpus, kg: KnowledgeGraph) -> list[Problem]:
         if not paper.abstract:
             found.append(Problem("warning", "no-abstract",
                                  f"{paper.short_name!r} has no 摘要 (abstract); only its title "
-                                 "and influence note can be searched.", paper.line))  # fmt: skip
+                                 "and other fields can be searched.", paper.line,
+                                 paper.id))  # fmt: skip
             continue
         if paper.short_name == paper.title:
             continue  # no distinct name to look for
@@ -176,11 +241,14 @@ def _abstracts(corpus: Corpus, kg: KnowledgeGraph) -> list[Problem]:
         if f"paper:{paper.id}" not in named:
             found.append(Problem("warning", "abstract-unnamed",
                                  f"the abstract of {paper.short_name!r} never names it; check it "
-                                 "belongs to this paper.", paper.abstract_line))  # fmt: skip
+                                 "belongs to this paper.", paper.abstract_line,
+                                 paper.id))  # fmt: skip
     return found
 
 
-def _years(corpus: Corpus) -> list[Problem]:
+def _years(corpus: Corpus, added: set[str]) -> list[Problem]:
+    """The list's stated year (its preamble) holds for its papers, not for ones added to a
+    library from other files."""
     preamble = " ".join(i.text for i in corpus.ignored if i.reason == "before the first paper")
     stated = _YEAR.search(preamble)
     if not stated:
@@ -192,9 +260,10 @@ def _years(corpus: Corpus) -> list[Problem]:
             "date-outside-year",
             f"{p.short_name!r} is dated {p.date}, outside the list's stated year {year}.",
             p.line,
+            p.id,
         )  # fmt: skip
         for p in corpus.papers
-        if not p.date.startswith(year)
+        if not p.date.startswith(year) and p.id not in added
     ]
 
 
@@ -211,7 +280,8 @@ def _successor_orgs(kg: KnowledgeGraph) -> list[Problem]:
             found.append(Problem("warning", "successor-organization",
                                  f"{c.label} is credited to {', '.join(sorted(mine))} but its "
                                  f"predecessor {p.label} to {', '.join(sorted(theirs))}; check "
-                                 "the 发表单位.", kg.graph.nodes[child].get("line")))  # fmt: skip
+                                 "the 发表单位.", kg.graph.nodes[child].get("line"),
+                                 c.paper_id))  # fmt: skip
     return found
 
 
@@ -235,7 +305,8 @@ def _untrusted_text(corpus: Corpus) -> list[Problem]:
         found.append(Problem("warning", "untrusted-text",
                              f"the {flag.field} of {flag.paper_id!r} addresses the reader or the "
                              f"model ({phrases}); answers treat it as untrusted text. Remove it "
-                             "unless it is part of the paper.", flag.line))  # fmt: skip
+                             "unless it is part of the paper.", flag.line,
+                             flag.paper_id))  # fmt: skip
     return found
 
 
@@ -252,7 +323,8 @@ def _misspellings(corpus: Corpus, kg: KnowledgeGraph) -> list[Problem]:
                 near = known.near(compact(word))
                 if near:
                     found.append(Problem("warning", "misspelling",
-                                         f"{word!r} looks like a misspelling of {near!r}.", line))  # fmt: skip
+                                         f"{word!r} looks like a misspelling of {near!r}.", line,
+                                         paper.id))  # fmt: skip
     return found
 
 

@@ -41,6 +41,7 @@ __all__ = [
     "AuthorSummary",
     "ancestors",
     "authors_of",
+    "author_counts",
     "author_summaries",
     "coauthors",
     "count_by",
@@ -575,6 +576,22 @@ def coauthors(kg: KnowledgeGraph, name: NameOrNode) -> list[tuple[Node, int]]:
     return [(kg.node(i), n) for i, n in ranked]
 
 
+def author_counts(kg: KnowledgeGraph) -> list[tuple[Node, int]]:
+    """Every author with their number of papers, most first, then by name (the app's author
+    filter; lighter than `author_summaries`, which also gathers co-authors).
+
+    Example:
+        >>> from kg.graph import load_graph
+        >>> author_counts(load_graph())  # the shipped list names no authors
+        []
+    """
+    graph = kg.graph
+    counts = [(n, sum(1 for _, _, k in graph.out_edges(n, keys=True) if k == "authored"))
+              for n, d in graph.nodes(data=True) if d.get("kind") == "author"]  # fmt: skip
+    ranked = [(_graph_node(graph, n), c) for n, c in counts]
+    return sorted(ranked, key=lambda item: (-item[1], item[0].label.casefold()))
+
+
 def author_summaries(kg: KnowledgeGraph) -> list[AuthorSummary]:
     """Every author with their papers and co-authors, most papers first, then by name."""
     authors = [kg.node(n) for n, d in kg.graph.nodes(data=True) if d.get("kind") == "author"]
@@ -653,6 +670,9 @@ def node_links(kg: KnowledgeGraph, node_id: str) -> NodeLinks:
         (['LLaMA'], ['Code Llama'])
         >>> [p.id for p in node_links(kg, "org:Meta").papers]
         ['llama', 'llama-2', 'code-llama']
+
+    A paper's card lists its authors (in the paper's order), an author's card their papers
+    and co-authors (see `authors_of`, `papers_of_author`, `coauthors`).
     """
     graph = kg.graph
     if not graph.has_node(node_id):
@@ -670,11 +690,15 @@ def node_links(kg: KnowledgeGraph, node_id: str) -> NodeLinks:
                if _edge_kind(k, d) == _LINEAGE]  # fmt: skip
     children = [u for u, _, k, d in graph.in_edges(node_id, keys=True, data=True)
                 if _edge_kind(k, d) == _LINEAGE]  # fmt: skip
+    if node.kind == "author":  # authored edges run author -> paper
+        papers = papers_of_author(kg, node)
     return NodeLinks(
         node,
         tuple(sorted(papers, key=lambda p: (p.date, p.title))),
         tuple(_graph_node(graph, n) for n in parents),
         tuple(_graph_node(graph, n) for n in children),
+        authors=tuple(authors_of(kg, node)) if node.kind == "paper" else (),
+        coauthors=tuple(coauthors(kg, node)) if node.kind == "author" else (),
     )
 
 

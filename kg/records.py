@@ -148,12 +148,15 @@ class Neighbourhood:
 class NodeLinks:
     """What a node's card shows: the node, the corpus papers linked to it (an organisation's,
     a technique's users, a category's, the papers building on a work), and its direct lineage
-    neighbours (what it builds on, what builds on it)."""
+    neighbours (what it builds on, what builds on it). A paper's card also lists its
+    `authors` in the paper's order; an author's lists their papers and `coauthors`."""
 
     node: Node
     papers: tuple[Paper, ...]
     builds_on: tuple[Node, ...]
     built_on_by: tuple[Node, ...]
+    authors: tuple[Node, ...] = ()
+    coauthors: tuple[tuple[Node, int], ...] = ()
 
 
 @dataclass(frozen=True)

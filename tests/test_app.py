@@ -33,6 +33,7 @@ from tests.browser.live import (
 pytestmark = [pytest.mark.browser, pytest.mark.llm]
 
 SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
+TWO_ENTRIES_BIB = REPO / "tests" / "fixtures" / "library" / "two_entries.bib"
 ANSWER_TIMEOUT_MS = 240_000
 CJK = re.compile(r"[\u4e00-\u9fff]")
 LATIN = re.compile(r"[A-Za-z]")
@@ -217,6 +218,7 @@ def test_a_malformed_upload_shows_the_line_and_changes_nothing(
     error.wait_for(timeout=60_000)
     assert "line 5" in error.inner_text()
     assert not (server.data_dir / "corpus.txt").exists()
+    assert not (server.data_dir / "library.jsonl").exists()
     assert hashlib.sha256(SHIPPED_CORPUS.read_bytes()).hexdigest() == shipped_before
     assert "26" in page.locator("#kg-index-overview").inner_text()
     shoot(page, "index")
@@ -281,8 +283,9 @@ def test_graph_questions_are_not_queued_behind_a_generating_answer(page: Any) ->
 
 
 def test_a_valid_upload_is_merged_into_the_user_copy_and_indexed(
-    page: Any, server: LiveServer, tmp_path: Path
+    page: Any, server: LiveServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("KGRAG_DATA_DIR", str(server.data_dir))  # the library over the server's list
     shipped = load_corpus(SHIPPED_CORPUS)
     new = tmp_path / "new.txt"
     new.write_text(
@@ -297,9 +300,59 @@ def test_a_valid_upload_is_merged_into_the_user_copy_and_indexed(
     notice.wait_for(timeout=ANSWER_TIMEOUT_MS)
     assert "Added 1 paper" in notice.inner_text()
     assert "index is up to date" in notice.inner_text()
-    merged = load_corpus(server.data_dir / "corpus.txt")
+    merged = load_corpus(server.data_dir / "library.jsonl")  # the user's copy: the library
     assert len(merged.papers) == len(shipped.papers) + 1
     assert "up to date" in page.locator("#kg-index-overview").inner_text()
+
+
+def test_a_bibtex_upload_shows_the_report_and_the_papers_tab_filters_its_authors(
+    page: Any, server: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KGRAG_DATA_DIR", str(server.data_dir))
+    library = server.data_dir / "library.jsonl"
+    before = len(load_corpus(library if library.exists() else SHIPPED_CORPUS).papers)
+    open_tab(page, "Index")
+    page.locator("#kg-upload input[type=file]").set_input_files(str(TWO_ENTRIES_BIB))
+    page.locator("#kg-upload-add").click()
+    # An earlier upload's notice may still show: wait for this file's.
+    notice = page.locator("#kg-upload-result .kg-notice", has_text="two_entries.bib")
+    notice.wait_for(timeout=ANSWER_TIMEOUT_MS)
+    report = notice.inner_text()
+    assert "Added 1 paper(s), merged 1, 0 unchanged, 0 rejected" in report
+    assert "two_entries.bib (bibtex, 2 entries)" in report
+    merged = page.locator('#kg-upload-result li[data-action="merged"]').inner_text()
+    assert "flashattention-2" in merged and "filled: venue, arxiv_id, authors" in merged
+    added = page.locator('#kg-upload-result li[data-action="added"]').inner_text()
+    assert "flashattention" in added and "@dao2022flashattention" in added
+    assert "index is up to date" in report
+    corpus = load_corpus(library)
+    assert len(corpus.papers) == before + 1
+    assert corpus.by_id()["flashattention-2"].authors == ("Tri Dao",)
+    # No reload: the header and the Papers tab already know the new paper and its authors.
+    page.wait_for_function(
+        "n => document.querySelector('#kg-header').innerText.includes(n + ' AI papers')",
+        arg=before + 1,
+    )
+    shoot(page, "index-bibtex-report")
+    open_tab(page, "Papers")
+    for box, value in (("#kg-filter-org", "All"), ("#kg-filter-author", "T. Dao")):
+        field = page.locator(f"{box} input")
+        field.fill(value)
+        field.press("Enter")
+    rows = page.locator("#kg-papers-table .kg-paper-row")
+    page.wait_for_function(
+        "() => document.querySelectorAll('#kg-papers-table .kg-paper-row').length === 2"
+    )
+    assert {rows.nth(i).get_attribute("data-open") for i in range(2)} == {
+        "paper:flashattention",
+        "paper:flashattention-2",
+    }
+    page.locator('#kg-papers-table .kg-paper-row[data-open="paper:flashattention"]').click()
+    card = page.locator('#kg-papers-card .kg-card[data-card="flashattention"]')
+    card.wait_for()
+    authors = card.locator(".kg-card-authors").inner_text()
+    assert authors.index("Tri Dao") < authors.index("Christopher Ré")
+    shoot(page, "papers-author")
 
 
 def test_every_tab_has_a_screenshot(page: Any) -> None:

@@ -1,24 +1,39 @@
-"""Uploads in the Index tab: size-checked before reading, and removed from Gradio's temp folder
-once validated, whether accepted or rejected."""
+"""Uploads in the Index tab: size-checked before reading, removed from Gradio's temp folder
+once read, whether accepted or rejected; any format `kgrag add` reads goes through
+`kg.library.add_files` and shows its report; the header, Papers tab and cards follow."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from kg.corpus import parse_corpus
-from kg.errors import CorpusError
-from kg.usercorpus import MergeResult
+from kg.corpus import SHIPPED_CORPUS, Corpus
+from kg.errors import CorpusError, KgragError
+from kg.library import AddReport, Outcome
+from kg.readers import ReadOptions, read_source
 from ui.app_index import add_uploaded
+from ui.app_services import AppServices, ServeOptions
 
 
 class StubServices:
-    """Only what `add_uploaded` uses: merging validates like the real thing, writes nothing."""
+    """Only what `add_uploaded` uses: reads like the real thing (`kg.readers`), writes nothing,
+    and reports every entry as already in the corpus."""
 
-    def add_papers(self, text: str, name: str) -> MergeResult:
-        corpus = parse_corpus(text, name)  # raises CorpusError naming the line
-        return MergeResult(Path("corpus.txt"), (), corpus.papers, corpus)
+    def add_files(
+        self, paths: Sequence[Path | str], fmt: str = "auto", options: ReadOptions | None = None
+    ) -> AddReport:
+        # Raises naming the line, as the library does.
+        results = [read_source(p, fmt=fmt, options=options) for p in paths]
+        papers = tuple(p for r in results for p in r.papers)
+        outcomes = tuple(
+            Outcome("unchanged", p.id, p.title, f"{p.source}:{p.line}") for p in papers
+        )
+        files = tuple((r.path, r.format, len(r.papers)) for r in results)
+        library = Path("library.jsonl")
+        return AddReport(library, False, files, outcomes, Corpus(library, "", papers))
 
     def update_index(self) -> None:
         raise AssertionError("nothing was added")
@@ -70,6 +85,147 @@ def test_files_outside_the_upload_folder_are_never_removed(uploads: Path, tmp_pa
     assert mine.read_bytes() == GOOD
 
 
-def test_stub_validates_like_the_library() -> None:
+def test_stub_validates_like_the_library(tmp_path: Path) -> None:
+    unknown = tmp_path / "x.txt"
+    unknown.write_text("nothing here", encoding="utf-8")
     with pytest.raises(CorpusError):
-        StubServices().add_papers("nothing here", "x.txt")
+        StubServices().add_files([unknown])
+
+
+# --- the real services: kg.library behind the upload -------------------------------------------
+
+TWO_ENTRIES = (Path(__file__).parent / "fixtures" / "library" / "two_entries.bib").read_text(
+    encoding="utf-8"
+)  # 2 entries: one merges with the seed list's FlashAttention-2 by title
+
+
+class CountingServices(AppServices):
+    """The app's services with the index update counted instead of run (no model loads here;
+    the browser test runs the real update)."""
+
+    def __init__(self) -> None:
+        super().__init__(ServeOptions())
+        self.index_updates = 0
+
+    def update_index(self) -> Any:
+        self.index_updates += 1
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("KGRAG_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("KGRAG_CORPUS", raising=False)
+    return tmp_path / "data"
+
+
+def _no_progress(*args: object, **kwargs: object) -> None:
+    return None
+
+
+def test_a_bibtex_upload_shows_the_library_report_and_reloads_the_graph(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    services = CountingServices()
+    before = len(services.papers())
+    bib = tmp_path / "two.bib"
+    bib.write_text(TWO_ENTRIES, encoding="utf-8")
+    message = add_uploaded(services, str(bib), _no_progress)
+    assert "Added 1 paper(s)</b>, merged 1, 0 unchanged, 0 rejected" in message
+    assert "two.bib (bibtex, 2 entries)" in message
+    assert '<li data-action="added"><b>added</b> <code>flashattention</code>' in message
+    assert '<li data-action="merged"><b>merged</b> <code>flashattention-2</code>' in message
+    assert "filled: venue, arxiv_id, authors" in message  # what the seed entry lacked
+    assert "index is up to date" in message and services.index_updates == 1
+    assert (data_dir / "library.jsonl").is_file()
+    assert not (data_dir / "corpus.txt").exists()  # the user's list copy is not used for adds
+    papers = services.corpus().by_id()
+    assert len(papers) == before + 1
+    assert papers["flashattention-2"].authors == ("Tri Dao",)
+    assert papers["flashattention"].authors[-1] == "Christopher Ré"
+
+
+def test_the_same_upload_again_is_skipped_and_leaves_the_index_alone(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    services = CountingServices()
+    bib = tmp_path / "two.bib"
+    bib.write_text(TWO_ENTRIES, encoding="utf-8")
+    add_uploaded(services, str(bib), _no_progress)
+    again = add_uploaded(services, str(bib), _no_progress)
+    assert "Added 0 paper(s)</b>, merged 0, 2 unchanged" in again and "Skipped 2" in again
+    assert services.index_updates == 1
+
+
+def test_a_malformed_bibtex_upload_names_the_entry_and_adds_nothing(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    services = CountingServices()
+    bib = tmp_path / "bad.bib"
+    bib.write_text(TWO_ENTRIES + "\n@article{broken,\n  title={Unclosed,\n  year={2023}\n",
+                   encoding="utf-8")  # fmt: skip
+    message = add_uploaded(services, str(bib), _no_progress)
+    assert "The file was not added." in message
+    assert "bad.bib: line 16:" in message  # the line the broken entry starts on
+    assert "Nothing was added or merged" in message
+    assert not (data_dir / "library.jsonl").exists() and services.index_updates == 0
+    assert len(services.papers()) == 26
+
+
+def test_a_csv_upload_uses_the_column_map(data_dir: Path, tmp_path: Path) -> None:
+    services = CountingServices()
+    table = tmp_path / "mine.csv"
+    table.write_text("Name,Year,People\nA Made-Up Study of Tables,2024,Ada Lovelace\n",
+                     encoding="utf-8")  # fmt: skip
+    message = add_uploaded(services, str(table), _no_progress, "auto",
+                           "title=Name,date=Year,authors=People")  # fmt: skip
+    assert "Added 1 paper(s)" in message and "mine.csv (csv, 1 entries)" in message
+    paper = next(p for p in services.papers() if p.title == "A Made-Up Study of Tables")
+    assert paper.authors == ("Ada Lovelace",)
+    wrong = add_uploaded(services, str(table), _no_progress, "auto", "nonsense=Name")
+    assert "The file was not added." in wrong and "columns: &#x27;nonsense=Name&#x27;" in wrong
+
+
+def test_an_app_serving_a_given_list_refuses_uploads(tmp_path: Path) -> None:
+    services = AppServices(ServeOptions(corpus=SHIPPED_CORPUS))
+    bib = tmp_path / "two.bib"
+    bib.write_text(TWO_ENTRIES, encoding="utf-8")
+    with pytest.raises(KgragError, match="--corpus"):
+        services.add_files([bib])
+
+
+def test_after_an_upload_the_header_papers_filter_and_cards_show_authors(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    from kg.queries import author_counts
+    from ui.app import header_html
+    from ui.app_cards import card_html
+    from ui.app_papers import ALL, author_choices, filtered, select_papers
+
+    services = CountingServices()
+    assert "26 AI papers" in header_html(services) and author_choices(services) == []
+    bib = tmp_path / "two.bib"
+    bib.write_text(TWO_ENTRIES, encoding="utf-8")
+    add_uploaded(services, str(bib), _no_progress)
+    assert "27 AI papers" in header_html(services)
+    choices = author_choices(services)
+    assert choices[0] == "Tri Dao" and "Christopher Ré" in choices and len(choices) == 5
+    for spelling in ("Tri Dao", "T. Dao", "Dao, Tri"):
+        found = select_papers(services, ALL, ALL, ALL, "", author=spelling)
+        assert [p.id for p in found] == ["flashattention", "flashattention-2"]
+    only_re = select_papers(services, ALL, ALL, ALL, "", author="Chris Re")
+    assert [p.id for p in only_re] == ["flashattention"]
+    table, counts = filtered(services, ALL, ALL, ALL, "", False, "Tri Dao")
+    assert table.count('class="kg-paper-row"') == 2 and "<b>2 papers</b>" in counts
+    assert "Tri Dao, Daniel Y. Fu, Stefano Ermon et al." in table
+
+    card = card_html(services, "flashattention")
+    tri = next(n for n, _ in author_counts(services.kg()) if n.label == "Tri Dao")
+    assert f'data-open="{tri.id}">Tri Dao</a>' in card and card.index("Tri Dao") < card.index(
+        "Christopher Ré"
+    )  # the paper's order
+    assert "<span>Venue</span> Advances in Neural Information Processing Systems" in card
+    assert "Influence" not in card and "· ·" not in card  # a BibTeX entry has neither
+    author = card_html(services, tri.id)
+    assert "2 paper(s) in the corpus." in author
+    assert 'data-open="paper:flashattention-2"' in author and "Wrote with" in author
+    assert "Christopher Ré</a> <span class='kg-muted'>(1)</span>" in author

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from kg.check import check, check_path
 from kg.corpus import SHIPPED_CORPUS, Corpus
 from kg.graph import KnowledgeGraph
+from kg.library import add_files
 from tests.fixtures.kg import paper_entry
 
 
@@ -93,3 +97,42 @@ def test_unknown_works_in_curated_lineage_are_errors(
 
 def test_check_path_of_the_shipped_list(corpus: Corpus) -> None:
     assert check_path(SHIPPED_CORPUS).papers == len(corpus.papers)
+
+
+def test_problems_in_the_library_name_the_library_entry_and_the_file_it_came_from(
+    tmp_path, monkeypatch, run_kgrag
+) -> None:
+    monkeypatch.setenv("KGRAG_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("KGRAG_CORPUS", raising=False)
+    bib = Path(__file__).parent / "fixtures" / "library" / "library.bib"
+    library = add_files([bib]).path
+    report = check_path(library)
+    assert report.source == str(library)
+    [mamba] = [p for p in report.warnings if p.entry == "mamba"]  # Google Scholar: no abstract
+    assert mamba.code == "no-abstract" and mamba.source == str(bib) and mamba.line == 22
+    assert report.location(mamba) == f"{library}: entry 'mamba' (from library.bib:22)"
+    # The list's own problems keep the list's file and line, not the library's.
+    lookahead = next(p for p in report.warnings if p.code == "no-abstract" and p.line == 206)
+    assert lookahead.entry is None and report.location(lookahead) == f"{SHIPPED_CORPUS}:206"
+    ignored = next(p for p in report.warnings if p.code == "ignored-line" and p.line == 280)
+    assert report.location(ignored) == f"{SHIPPED_CORPUS}:280"
+    # The list's stated year (2023) is the list's: papers added from a .bib are not held to it.
+    outside = {p.paper for p in report.warnings if p.code == "date-outside-year"}
+    assert outside == {"mixtral-of-experts", "medusa"}
+    assert not any(p.source is None and p.line for p in report.problems)  # every line placed
+
+    shown = run_kgrag("check", KGRAG_DATA_DIR=str(tmp_path / "data"))
+    assert f"{library}: entry 'mamba' (from library.bib:22): warning:" in shown.stdout
+    assert f"{SHIPPED_CORPUS}:206: warning:" in shown.stdout
+    as_json = run_kgrag("check", "--json", KGRAG_DATA_DIR=str(tmp_path / "data"))
+    warning = next(w for w in json.loads(as_json.stdout)["warnings"] if w["entry"] == "mamba")
+    assert warning == {"code": "no-abstract", "line": 22, "message": warning["message"],
+                       "source": str(bib), "entry": "mamba"}  # fmt: skip
+
+
+def test_a_plain_list_is_labelled_as_before(write_corpus) -> None:
+    path = write_corpus(paper_entry("Widget: A Paper", abstract=""))
+    report = check_path(path)
+    [problem] = [p for p in report.warnings if p.code == "no-abstract"]
+    assert problem.source is None and problem.entry is None
+    assert report.location(problem) == f"{path}:{problem.line}"

@@ -159,6 +159,15 @@ def test_csv_with_a_column_mapping() -> None:
     assert rows["attention-is-all-you-need"].date == "2017" and rows["qlora"].line == 3
 
 
+def test_a_csv_whose_title_column_only_the_map_names_is_read_as_csv(tmp_path: Path) -> None:
+    table = tmp_path / "mine.csv"
+    table.write_text("Titel,Jahr\nEine Studie,2024\n", encoding="utf-8")
+    with pytest.raises(ReaderError, match="cannot tell its format"):
+        read_source(table)  # nothing in the header says it is a paper table
+    result = read_source(table, options=parse_mapping("title=Titel,date=Jahr"))
+    assert result.format == "csv" and [p.title for p in result.papers] == ["Eine Studie"]
+
+
 def test_jsonl_lists_synonyms_and_arxiv_links() -> None:
     rows = _by_id("papers.jsonl")
     tool = rows["toolformer"]

@@ -36,27 +36,38 @@ def build_app(services: AppServices) -> Any:
     from ui.app_papers import build_papers_tab
 
     interact = static_text("interact.js")
-    corpus = services.corpus()
     with gr.Blocks(title=TITLE, analytics_enabled=False) as app:
-        gr.HTML(
-            '<div class="kg-header"><h1>kgrag</h1><span class="kg-sub">'
-            f"knowledge graph + cited answers over {len(corpus.papers)} AI papers · offline"
-            "</span></div>",
-            elem_id="kg-header",
-        )
+        header = gr.HTML(header_html(services), elem_id="kg-header")
         with gr.Tabs(elem_id="kg-tabs"):
             with gr.Tab("Ask", id="ask", elem_id="tab-ask"):
                 build_ask_tab(services, interact)
             with gr.Tab("Lineage", id="lineage", elem_id="tab-lineage"):
                 build_lineage_tab(services, interact)
             with gr.Tab("Papers", id="papers", elem_id="tab-papers"):
-                build_papers_tab(services, interact)
+                papers = build_papers_tab(services, interact)
             with gr.Tab("Export", id="export", elem_id="tab-export"):
                 build_export_tab(services)
             with gr.Tab("Index", id="index", elem_id="tab-index"):
-                build_index_tab(services)
+                added = build_index_tab(services)
+        # Papers added in the Index tab show in the header and the Papers tab at once.
+        added.then(lambda: header_html(services), None, [header], api_visibility="private")
+        added.then(papers.fn, papers.inputs, papers.outputs, api_visibility="private")
         register_api(services)
     return app
+
+
+def header_html(services: AppServices) -> str:
+    """The page header, with the number of papers the app serves now."""
+    from html import escape
+
+    try:
+        count = str(len(services.papers()))
+    except Exception:
+        count = "?"  # the tabs show the error
+    return (
+        '<div class="kg-header"><h1>kgrag</h1><span class="kg-sub">'
+        f"knowledge graph + cited answers over {escape(count)} AI papers · offline</span></div>"
+    )
 
 
 def theme(gr: Any) -> Any:

@@ -25,20 +25,44 @@ def _card(services: AppServices, node_id: str, highlight: Sequence[str]) -> str:
 
     if not node_id:
         raise KgragError("nothing to show: click a paper, a citation or a node.")
-    if not node_id.startswith(("paper:", "work:", "org:", "technique:", "category:")):
+    kinds = ("paper:", "work:", "org:", "technique:", "category:", "author:")
+    if not node_id.startswith(kinds):
         node_id = f"paper:{node_id}"
     if node_id.startswith("paper:"):
         paper = services.paper(node_id.split(":", 1)[1])
         links = node_links(services.kg(), node_id)
-        return paper_card(paper, highlight, _lineage_note(links.builds_on, links.built_on_by))
+        extra = _authors_line(links.authors) + _lineage_note(links.builds_on, links.built_on_by)
+        return paper_card(paper, highlight, extra)
     links = node_links(services.kg(), node_id)
     node, papers = links.node, list(links.papers)
     note = {
         "work": "Referred to by the corpus but not itself one of its papers.",
         "organization": f"{len(papers)} paper(s) in the corpus.",
         "technique": f"Used by {len(papers)} paper(s) in the corpus.",
+        "author": f"{len(papers)} paper(s) in the corpus.",
     }.get(node.kind, "")
-    return node_card(node.label, node.kind, node.date or "", papers, note)
+    extra = _coauthors_line(links.coauthors) if node.kind == "author" else ""
+    return node_card(node.label, node.kind, node.date or "", papers, note, extra)
+
+
+def _author_link(node: Node) -> str:
+    return f'<a class="kg-link kg-author" data-open="{escape(node.id)}">{escape(node.label)}</a>'
+
+
+def _authors_line(authors: Sequence[Node]) -> str:
+    """A paper's authors in its order, each opening the author's card."""
+    if not authors:
+        return ""
+    names = ", ".join(_author_link(a) for a in authors)
+    return f'<div class="kg-card-field kg-card-authors"><span>Authors</span> {names}</div>'
+
+
+def _coauthors_line(coauthors: Sequence[tuple[Node, int]]) -> str:
+    if not coauthors:
+        return ""
+    names = ", ".join(f"{_author_link(a)} <span class='kg-muted'>({n})</span>"
+                      for a, n in coauthors)  # fmt: skip
+    return f'<div class="kg-card-field"><span>Wrote with</span> {names}</div>'
 
 
 def _lineage_note(parents: Sequence[Node], children: Sequence[Node]) -> str:

@@ -41,26 +41,37 @@ def empty_card(hint: str) -> str:
 def paper_card(paper: Paper, highlight: Sequence[str] = (), extra: str = "") -> str:
     """A paper's card; the abstract sentence closest to any `highlight` text is marked."""
     orgs = "".join(f'<span class="kg-tag">{escape(o)}</span>' for o in paper.organizations)
-    abstract = (
-        _highlighted(paper.abstract, highlight)
-        if paper.abstract
-        else "<i>This entry has no abstract; the influence note above is all the corpus says.</i>"
-    )
+    if paper.abstract:
+        abstract = _highlighted(paper.abstract, highlight)
+    elif paper.influence:
+        abstract = (
+            "<i>This entry has no abstract; the influence note above is all the corpus says.</i>"
+        )
+    else:
+        abstract = "<i>This entry has no abstract; only its title and fields can be searched.</i>"
+    kicker = " · ".join(escape(part) for part in
+                        (paper.category_label, paper.category, paper.date) if part)  # fmt: skip
+    fields = "".join(
+        f'<div class="kg-card-field"><span>{name}</span> {escape(value)}</div>'
+        for name, value in (("Influence", paper.influence), ("Venue", paper.venue))
+        if value
+    )  # a library paper (BibTeX, arXiv…) may have no influence note, a list paper no venue
     return (
         f'<div class="kg-card" data-card="{escape(paper.id)}">'
-        f'<div class="kg-card-kicker">{escape(paper.category_label)} · {escape(paper.category)}'
-        f" · {escape(paper.date)}</div>"
+        f'<div class="kg-card-kicker">{kicker}</div>'
         f'<h3 class="kg-card-title">{escape(paper.title)}</h3>'
-        f'<div class="kg-card-orgs">{orgs}</div>'
-        f'<div class="kg-card-field"><span>Influence</span> {escape(paper.influence)}</div>{extra}'
+        f'<div class="kg-card-orgs">{orgs}</div>{fields}{extra}'
         f'<div class="kg-card-abstract">{abstract}</div>'
         f'<div class="kg-card-source">id <code>{escape(paper.id)}</code> · '
         f"{escape(_short_path(paper.source))}:{paper.line}</div></div>"
     )
 
 
-def node_card(label: str, kind: str, date: str, papers: Sequence[Paper], note: str = "") -> str:
-    """Card for a node that is not a corpus paper: a work, organisation or technique."""
+def node_card(
+    label: str, kind: str, date: str, papers: Sequence[Paper], note: str = "", extra: str = ""
+) -> str:
+    """Card for a node that is not a corpus paper: a work, organisation, technique or author
+    (`extra`: HTML after the papers, e.g. an author's co-authors)."""
     items = "".join(
         f'<li><a class="kg-link" data-open="paper:{escape(p.id)}">{escape(p.title)}</a> '
         f'<span class="kg-muted">{escape(p.date)}</span></li>'
@@ -71,7 +82,7 @@ def node_card(label: str, kind: str, date: str, papers: Sequence[Paper], note: s
     return (
         f'<div class="kg-card"><div class="kg-card-kicker">{escape(kind)}{when}</div>'
         f'<h3 class="kg-card-title">{escape(label)}</h3>'
-        f"{f'<p class=kg-muted>{escape(note)}</p>' if note else ''}{listing}</div>"
+        f"{f'<p class=kg-muted>{escape(note)}</p>' if note else ''}{listing}{extra}</div>"
     )
 
 

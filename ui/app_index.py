@@ -1,4 +1,10 @@
-"""The Index tab: the index manifest, and adding papers to the user's own copy of the list."""
+"""The Index tab: the index manifest, and adding papers to the user's library (`kgrag add`).
+
+An upload goes through `kg.library.add_files` like `kgrag add`: any format it reads (the seed
+list, BibTeX, arXiv Atom, CSV, JSONL; judged by the content), the same added / merged /
+unchanged / rejected report, then an incremental index update. `build_index_tab` returns the
+upload's event so the app can redraw the header and the Papers tab after it.
+"""
 
 from __future__ import annotations
 
@@ -10,30 +16,41 @@ from typing import Any
 import gradio as gr
 
 from kg.errors import CorpusError, KgragError
-from kg.limits import MAX_UPLOAD_BYTES, check_upload_size
+from kg.limits import check_upload_size
 from ui.app_errors import message_for
 from ui.app_format import error_box
 from ui.app_services import AppServices
 
-UPLOAD_LIMIT = MAX_UPLOAD_BYTES  # bytes: a paper list is text; anything bigger is a mistake
+FORMAT_CHOICES = ("auto", "seed", "bibtex", "arxiv", "csv", "jsonl")  # as `kgrag add --format`
+FILE_TYPES = [".txt", ".bib", ".bibtex", ".xml", ".atom", ".csv", ".tsv", ".jsonl", ".ndjson"]
 
 
-def build_index_tab(services: AppServices) -> None:
+def build_index_tab(services: AppServices) -> Any:
     overview = gr.HTML(index_overview(services), elem_id="kg-index-overview")
     with gr.Row():
         refresh = gr.Button("Refresh", elem_id="kg-index-refresh")
         update = gr.Button("Update index", variant="secondary", elem_id="kg-index-update")
     gr.Markdown(
-        "### Add papers\nUpload a UTF-8 text file in the corpus format (a category heading such "
-        "as 基座 or 多模态, then per paper an English title line and `发布时间:`, `发表单位:`, "
-        "`影响力:`, `摘要:` lines). It is validated first: on any error nothing is merged. New "
-        "papers go into your own copy of the list (the shipped file is never changed), papers "
-        "whose title is already there are skipped, and the index embeds only the new papers."
+        "### Add papers\nUpload a UTF-8 file as `kgrag add` reads it: BibTeX (`.bib`, from "
+        "Zotero, Google Scholar, DBLP…), arXiv Atom (`.xml`, as the arXiv API returns it), CSV "
+        "or JSONL (columns named as the README says, or mapped below), or a paper list in the "
+        "corpus format (a category heading such as 基座, then per paper a title line and "
+        "`发布时间:`, `发表单位:`, `影响力:`, `摘要:` lines). The format is judged by the content. "
+        "The whole file is read first: on any error nothing is added. New papers go into your "
+        "library (the shipped list is never changed); a paper already there (same arXiv id, "
+        "DOI or title) is merged: empty fields filled, differences reported, nothing "
+        "overwritten. The index then embeds only the new text."
     )
     with gr.Row(equal_height=False):
-        upload = gr.File(label="Paper list (.txt)", file_types=[".txt"], type="filepath",
-                         elem_id="kg-upload")  # fmt: skip
-        add = gr.Button("Validate and add", variant="primary", elem_id="kg-upload-add")
+        upload = gr.File(label="Library file (.bib, .xml, .csv, .jsonl, .txt)",
+                         file_types=FILE_TYPES, type="filepath", elem_id="kg-upload")  # fmt: skip
+        with gr.Column():
+            fmt = gr.Dropdown(list(FORMAT_CHOICES), value="auto", label="Format",
+                              elem_id="kg-upload-format")  # fmt: skip
+            mapping = gr.Textbox(label="CSV / JSONL columns (optional)",
+                                 placeholder="title=Title,date=Year,authors=Authors",
+                                 elem_id="kg-upload-map")  # fmt: skip
+            add = gr.Button("Validate and add", variant="primary", elem_id="kg-upload-add")
     result = gr.HTML(elem_id="kg-upload-result")
 
     def do_refresh() -> str:
@@ -49,73 +66,110 @@ def build_index_tab(services: AppServices) -> None:
 
     def do_add(
         path: str | None,
+        fmt: str,
+        mapping: str,
         progress: Any = gr.Progress(track_tqdm=True),  # noqa: B008
     ) -> tuple[str, str, None]:
-        message = add_uploaded(services, path, progress)
+        message = add_uploaded(services, path, progress, fmt, mapping)
         return message, index_overview(services), None  # cleared, ready for the next file
 
     refresh.click(do_refresh, None, [overview], api_visibility="private")
     update.click(do_update, None, [overview], api_visibility="private")
-    add.click(do_add, [upload], [result, overview, upload], api_visibility="private")
+    return add.click(do_add, [upload, fmt, mapping], [result, overview, upload],
+                     api_visibility="private")  # fmt: skip
 
 
-def add_uploaded(services: AppServices, path: str | None, progress: Any) -> str:
-    """Validate and merge an uploaded file, then update the index; a message for the page."""
+def add_uploaded(
+    services: AppServices, path: str | None, progress: Any, fmt: str = "auto", mapping: str = ""
+) -> str:
+    """Add an uploaded library file (`kg.library.add_files`), then update the index; the
+    report (or the one error naming the line or entry) as HTML for the page."""
+    from kg.readers import parse_mapping
+
     if not path:
-        return error_box("choose a .txt file in the corpus format first.")
+        return error_box("choose a file first: BibTeX, arXiv Atom, CSV, JSONL or a paper list.")
+    upload = Path(path)
     try:
         try:
-            text = _read_upload(Path(path))
+            _check_upload(upload)
+            report = services.add_files([upload], fmt or "auto", parse_mapping(mapping))
         finally:
-            discard_upload(Path(path))  # read once: accepted or not, Gradio's copy goes
-        result = services.add_papers(text, Path(path).name)
-    except CorpusError as exc:
-        where = f"line {exc.line}: " if exc.line else ""
-        return (
-            '<div class="kg-error" role="alert"><b>The file was not added.</b> '
-            f"{escape(where + exc.detail)}<div class='kg-muted'>Nothing was merged; "
-            "fix the line and upload the file again.</div></div>"
-        )
+            discard_upload(upload)  # read once: accepted or not, Gradio's copy goes
+    except CorpusError as exc:  # `ReaderError` too: the file, the line or entry key, what is wrong
+        if exc.path.name not in (upload.name, "--map"):
+            return error_box(message_for(exc))  # the library's own list, not the upload
+        return rejected_file_html(exc)
     except Exception as exc:
         return error_box(message_for(exc))
-    lines = [f"<b>Added {len(result.added)} paper(s)</b> to {escape(str(result.path))}."]
-    lines += [
-        f"<li>{escape(p.title)} <span class='kg-muted'>({p.date})</span></li>" for p in result.added
-    ]
-    if result.duplicates:
-        titles = ", ".join(escape(p.title) for p in result.duplicates)
-        lines.append(
-            f"<div>Skipped {len(result.duplicates)} already in the corpus: {titles}.</div>"
-        )
-    for line, name in result.unknown_organizations:
-        lines.append(
-            f"<div class='kg-muted'>Line {line}: organisation {escape(name)!r} is not in the "
-            "alias table; it is kept as written.</div>"
-        )
-    if result.added:
+    parts = [add_report_html(report)]
+    if report.of("added") or report.of("merged"):
         try:
-            progress(0, desc="Embedding the new papers")
+            progress(0, desc="Embedding the new text")
             services.update_index()
-            lines.append("<div>The index is up to date.</div>")
+            parts.append("<div>The index is up to date.</div>")
         except Exception as exc:
-            lines.append(
+            parts.append(
                 error_box("papers were added but the index was not updated: " + message_for(exc))
             )
-    return f'<div class="kg-notice">{"".join(lines)}</div>'
+    return f'<div class="kg-notice">{"".join(parts)}</div>'
 
 
-def _read_upload(path: Path) -> str:
+def rejected_file_html(exc: CorpusError) -> str:
+    """A malformed upload: one message naming the file, the line or entry key, and the fault."""
+    where = f"line {exc.line}: " if exc.line else ""
+    name = "columns: " if exc.path.name == "--map" else f"{exc.path.name}: "
+    return (
+        '<div class="kg-error" role="alert"><b>The file was not added.</b> '
+        f"{escape(name + where + exc.detail)}<div class='kg-muted'>Nothing was added or merged; "
+        "fix the line or entry and upload the file again.</div></div>"
+    )
+
+
+def add_report_html(report: Any) -> str:
+    """A `kg.library.AddReport` as `kgrag add` reports it: per entry what happened (fields
+    filled, conflicts kept, why rejected), then the counts."""
+    added, merged = len(report.of("added")), len(report.of("merged"))
+    unchanged, rejected = report.of("unchanged"), report.of("rejected")
+    files = "; ".join(f"{escape(p.name)} ({escape(f)}, {n} entries)" for p, f, n in report.files)
+    head = (
+        f"<b>Added {added} paper(s)</b>, merged {merged}, {len(unchanged)} unchanged, "
+        f"{len(rejected)} rejected from {files} · {len(report.corpus.papers)} papers now in "
+        f"the corpus (library {escape(str(report.path))})."
+    )
+    rows = "".join(_outcome_html(o) for o in report.outcomes if o.action != "unchanged")
+    listing = f'<ul class="kg-list kg-add-report">{rows}</ul>' if rows else ""
+    skipped = ""
+    if unchanged:
+        titles = ", ".join(escape(o.title) for o in unchanged)
+        skipped = (f"<div>Skipped {len(unchanged)} already in the corpus (nothing new in the "
+                   f"file): {titles}.</div>")  # fmt: skip
+    return f"<div>{head}</div>{listing}{skipped}"
+
+
+def _outcome_html(outcome: Any) -> str:
+    ident = f" <code>{escape(outcome.id)}</code>" if outcome.id else ""
+    details = []
+    if outcome.filled:
+        details.append(f"filled: {escape(', '.join(outcome.filled))}")
+    details += [f"conflict in {escape(c.field)}: kept {escape(repr(c.kept))}, the file has "
+                f"{escape(repr(c.offered))}" for c in outcome.conflicts]  # fmt: skip
+    if outcome.reason:
+        details.append(escape(outcome.reason))
+    more = "".join(f"<div class='kg-muted'>{d}</div>" for d in details)
+    return (
+        f'<li data-action="{escape(outcome.action)}"><b>{escape(outcome.action)}</b>{ident} '
+        f"{escape(outcome.title)} <span class='kg-muted'>({escape(outcome.source)})</span>"
+        f"{more}</li>"
+    )
+
+
+def _check_upload(path: Path) -> None:
+    """The size limit, from the file's metadata before anything reads it whole."""
     try:
         with path.open("rb") as handle:
-            check_upload_size(os.fstat(handle.fileno()).st_size)  # before reading it whole
-            data = handle.read(UPLOAD_LIMIT + 1)
+            check_upload_size(os.fstat(handle.fileno()).st_size)
     except OSError as exc:
         raise KgragError(f"cannot read the uploaded file ({exc}).") from exc
-    check_upload_size(len(data))
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise CorpusError(path.name, None, "the file is not UTF-8 text; save it as UTF-8.") from exc
 
 
 def discard_upload(path: Path) -> None:

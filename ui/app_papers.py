@@ -1,10 +1,13 @@
-"""The Papers tab: every paper, filterable by organisation, category and month, with counts."""
+"""The Papers tab: every paper, filterable by organisation, category, month and author, with
+counts. `PapersRefresh` redraws it (choices and table) after papers are added in the Index tab."""
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from html import escape
+from typing import Any
 
 import gradio as gr
 
@@ -18,13 +21,25 @@ ALL = "All"
 HEADERS = ["Title", "Date", "Organisations", "Category", "Influence"]
 MAX_ROWS = 500  # a page stays quick; filters reach the rest
 CARD_HINT = "Click a row to see the paper's card."
+MAX_AUTHOR_CHOICES = 2000  # the most prolific; any other name can be typed
+ROW_AUTHORS = 3  # authors named in a table row before "et al."
 
 
-def build_papers_tab(services: AppServices, interact_js: str) -> None:
+@dataclass(frozen=True)
+class PapersRefresh:
+    """What redraws the tab after the corpus changed: `fn(*inputs)` gives every output."""
+
+    fn: Callable[..., tuple[Any, ...]]
+    inputs: list[Any]
+    outputs: list[Any]
+
+
+def build_papers_tab(services: AppServices, interact_js: str) -> PapersRefresh:
     def open_node(evt: gr.SelectData) -> str:
         return card_html(services, str(evt.value or ""))
 
     orgs, categories, months = filter_choices(services.papers())
+    authors = author_choices(services)
     with gr.Row():
         org = gr.Dropdown([ALL, *orgs], value=ALL, label="Organisation (any alias: 谷歌, Google…)",
                           allow_custom_value=True, filterable=True, elem_id="kg-filter-org")  # fmt: skip
@@ -37,6 +52,9 @@ def build_papers_tab(services: AppServices, interact_js: str) -> None:
         )
         exact = gr.Checkbox(value=False, label="Only the organisation itself, not its labs",
                             elem_id="kg-filter-exact-org")  # fmt: skip
+        author = gr.Dropdown([ALL, *authors], value=ALL, label="Author (any spelling: T. Dao…)",
+                             allow_custom_value=True, filterable=True,
+                             elem_id="kg-filter-author")  # fmt: skip
     listing, summary = filtered(services, ALL, ALL, ALL, "")
     counts = gr.HTML(summary, elem_id="kg-paper-counts")
     with gr.Row(equal_height=False):
@@ -45,20 +63,30 @@ def build_papers_tab(services: AppServices, interact_js: str) -> None:
         with gr.Column(scale=2, min_width=300):
             card = gr.HTML(empty_card(CARD_HINT), js_on_load=interact_js, elem_id="kg-papers-card")
 
-    def refresh(o: str, c: str, m: str, t: str, e: bool) -> tuple[str, str]:
-        return filtered(services, o, c, m, t, e)
+    def refresh(o: str, c: str, m: str, t: str, e: bool, a: str) -> tuple[str, str]:
+        return filtered(services, o, c, m, t, e, a)
 
-    inputs = [org, category, month, text, exact]
-    for trigger in (org.change, category.change, month.change, text.change, exact.change):
+    def redraw(o: str, c: str, m: str, t: str, e: bool, a: str) -> tuple[Any, ...]:
+        """New filter choices (the corpus changed) and the table under the current filters."""
+        orgs, categories, months = filter_choices(services.papers())
+        choices = (orgs, categories, months, author_choices(services))
+        dropdowns = tuple(gr.Dropdown(choices=[ALL, *names]) for names in choices)
+        return (*dropdowns, *filtered(services, o, c, m, t, e, a))
+
+    inputs = [org, category, month, text, exact, author]
+    triggers = (org.change, category.change, month.change, text.change, exact.change,
+                author.change)  # fmt: skip
+    for trigger in triggers:
         trigger(refresh, inputs, [table, counts], api_visibility="private")
     table.select(open_node, None, [card], api_visibility="private")
     card.select(open_node, None, [card], api_visibility="private")
+    return PapersRefresh(redraw, inputs, [org, category, month, author, table, counts])
 
 
 def filter_choices(papers: Iterable[Paper]) -> tuple[list[str], list[str], list[str]]:
     papers = list(papers)
     orgs = Counter(o for p in papers for o in p.organizations)
-    categories = Counter(_category_label(p) for p in papers)
+    categories = Counter(_category_label(p) for p in papers if p.category)
     months = sorted({p.date for p in papers})
     return (
         sorted(orgs, key=lambda o: (-orgs[o], o.casefold())),
@@ -67,13 +95,23 @@ def filter_choices(papers: Iterable[Paper]) -> tuple[list[str], list[str], list[
     )
 
 
+def author_choices(services: AppServices) -> list[str]:
+    """Author names for the filter, most papers first (empty when no paper lists authors)."""
+    from kg.queries import author_counts
+
+    try:
+        return [node.label for node, _ in author_counts(services.kg())[:MAX_AUTHOR_CHOICES]]
+    except Exception:
+        return []  # the table below shows the error
+
+
 def filtered(
     services: AppServices, org: str, category: str, month: str, text: str,
-    exact_org: bool = False,
+    exact_org: bool = False, author: str = "",
 ) -> tuple[str, str]:  # fmt: skip
     """The papers table (each row opens the paper's card) and the counts above it."""
     try:
-        papers = select_papers(services, org, category, month, text, exact_org)
+        papers = select_papers(services, org, category, month, text, exact_org, author)
     except Exception as exc:
         return "", error_box(message_for(exc))
     labs = _labs_line(services, papers, org) if _given(org) else ""
@@ -90,7 +128,8 @@ def papers_table(papers: list[Paper]) -> str:
     )
     rows = "".join(
         f'<tr class="kg-paper-row" data-open="paper:{escape(p.id)}" tabindex="0">'
-        f'<td><span class="kg-link">{escape(p.title)}</span></td><td>{escape(p.date)}</td>'
+        f'<td><span class="kg-link">{escape(p.title)}</span>{_authors_html(p)}</td>'
+        f"<td>{escape(p.date)}</td>"
         f"<td>{escape(', '.join(p.organizations))}</td><td>{escape(_category_label(p))}</td>"
         f'<td class="kg-muted">{escape(p.influence)}</td></tr>'
         for p in shown
@@ -102,12 +141,21 @@ def papers_table(papers: list[Paper]) -> str:
     )
 
 
+def _authors_html(paper: Paper) -> str:
+    if not paper.authors:
+        return ""
+    names = ", ".join(paper.authors[:ROW_AUTHORS])
+    more = " et al." if len(paper.authors) > ROW_AUTHORS else ""
+    return f'<div class="kg-muted kg-row-authors">{escape(names + more)}</div>'
+
+
 def select_papers(
     services: AppServices, org: str, category: str, month: str, text: str,
-    exact_org: bool = False,
+    exact_org: bool = False, author: str = "",
 ) -> list[Paper]:  # fmt: skip
-    """Papers matching every filter; organisation and category accept any alias (中文/English).
-    An organisation's papers include its labs' unless `exact_org` (as `kgrag papers`)."""
+    """Papers matching every filter; organisation and category accept any alias (中文/English),
+    the author any spelling (`T. Dao`, `Dao, Tri`). An organisation's papers include its labs'
+    unless `exact_org` (as `kgrag papers`)."""
     from kg.queries import papers_by
 
     papers = papers_by(
@@ -116,6 +164,7 @@ def select_papers(
         category=category.split("·")[0].strip() if _given(category) else None,
         month=month.strip() if _given(month) else None,
         include_parts=not exact_org,
+        author=author.strip() if _given(author) else None,
     )
     if (text or "").strip():
         needle = text.strip().casefold()
@@ -128,7 +177,7 @@ def _given(value: str | None) -> bool:
 
 
 def _category_label(paper: Paper) -> str:
-    return f"{paper.category_label} · {paper.category}"
+    return f"{paper.category_label} · {paper.category}" if paper.category else ""
 
 
 def _labs_line(services: AppServices, papers: list[Paper], org: str) -> str:
@@ -142,7 +191,7 @@ def _counts_html(papers: list[Paper], labs: str = "") -> str:
     if not papers:
         return '<div class="kg-muted">No paper matches these filters.</div>'
     by_org = Counter(o for p in papers for o in p.organizations).most_common(8)
-    by_cat = Counter(_category_label(p) for p in papers).most_common()
+    by_cat = Counter(_category_label(p) or "no category" for p in papers).most_common()
     by_month = sorted(Counter(p.date for p in papers).items())
     labs_note = f", {escape(labs)}" if labs else ""
     return (

@@ -142,23 +142,6 @@ class AppServices:
             _ = self.engine().retriever
             return self._shared.index
 
-    def add_papers(self, text: str, source: str) -> Any:
-        """Validate and merge an uploaded list into the user's copy, then reload the graph."""
-        from kg.usercorpus import add_papers
-
-        if self.options.corpus is not None or os.environ.get("KGRAG_CORPUS"):
-            raise KgragError(
-                f"this app serves {self.corpus_path()} (--corpus / KGRAG_CORPUS); add papers by "
-                "editing that file, or start `kgrag serve` without --corpus to use your own copy."
-            )
-        with self._lock:
-            result = add_papers(text, source)
-            if result.added:
-                self._corpus_path = result.path
-                self._kg = None
-                self._engine = None
-            return result
-
     def warm_up(self, on_error: Callable[[str], None] | None = None) -> threading.Thread:
         """Load the engine in a background thread so the first question is quick."""
 
@@ -177,3 +160,24 @@ class AppServices:
         thread = threading.Thread(target=run, name="kgrag-warm-up", daemon=True)
         thread.start()
         return thread
+
+    def add_files(self, paths: Sequence[Path | str], fmt: str = "auto", options: Any = None) -> Any:
+        """Add library files (seed list, BibTeX, arXiv Atom, CSV, JSONL) to the user's library
+        with `kg.library.add_files`, then reload the graph; the `AddReport` says what changed.
+        A malformed file raises `ReaderError` (naming the line or entry key) and adds nothing."""
+        from kg.corpus import default_corpus_path
+        from kg.library import add_files
+
+        if self.options.corpus is not None or os.environ.get("KGRAG_CORPUS"):
+            raise KgragError(
+                f"this app serves {self.corpus_path()} (--corpus / KGRAG_CORPUS); add papers "
+                "with `kgrag add`, or start `kgrag serve` without --corpus to use your library."
+            )
+        with self._lock:
+            report = add_files(paths, fmt, options)
+            if report.of("added") or report.of("merged"):
+                # the library, now that it exists, is the paper list the app serves
+                self._corpus_path = default_corpus_path(data_dir=self.settings.data_dir)
+                self._kg = None
+                self._engine = None
+            return report

@@ -71,8 +71,10 @@ def get_reader(name: str) -> Reader:
     return readers[name]
 
 
-def detect_format(path: Path, text: str) -> str:
-    """The format of `text` judged by its content; the extension only breaks a tie."""
+def detect_format(path: Path, text: str, mapped: bool = False) -> str:
+    """The format of `text` judged by its content; the extension only breaks a tie. With a
+    column map (`mapped`), a table whose header names no `title` column is still read as the
+    CSV or JSONL its extension says (the map names the columns)."""
     readers = _registry()
     sample = text[:20000]
     matches = [name for name in _SNIFF_ORDER if readers[name].sniff(sample)]
@@ -81,6 +83,9 @@ def detect_format(path: Path, text: str) -> str:
         return by_extension[0]
     if matches:
         return matches[0]
+    tables = [n for n in ("jsonl", "csv") if path.suffix.casefold() in readers[n].extensions]
+    if mapped and tables:
+        return tables[0]
     raise ReaderError(path, None, "cannot tell its format from the content: give --format "
                       f"({', '.join(FORMATS)}).")  # fmt: skip
 
@@ -103,8 +108,9 @@ def read_source(
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise ReaderError(path, line, "is not UTF-8 text. Re-export it as UTF-8.") from exc
-    name = detect_format(path, text) if fmt == "auto" else fmt
-    papers = get_reader(name).read(text, path, options or ReadOptions())
+    options = options or ReadOptions()
+    name = detect_format(path, text, bool(options.mapping)) if fmt == "auto" else fmt
+    papers = get_reader(name).read(text, path, options)
     return ReadResult(path, name, papers)
 
 

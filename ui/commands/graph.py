@@ -153,15 +153,16 @@ def run_check(args: argparse.Namespace) -> int:
         })  # fmt: skip
     else:
         for p in report.problems:
-            where = f"{report.source}:{p.line}" if p.line else report.source
-            print(f"{where}: {p.severity}: {p.message} [{p.code}]")
+            print(f"{report.location(p)}: {p.severity}: {p.message} [{p.code}]")
         print(f"{report.papers} papers, {len(report.errors)} error(s), "
               f"{len(report.warnings)} warning(s)")  # fmt: skip
     return 0 if report.ok else 1
 
 
 def _problem_json(problem: Any) -> dict[str, Any]:
-    return {"code": problem.code, "line": problem.line, "message": problem.message}
+    """`line` is in `source` (null: the checked file); `entry`: the library entry to fix."""
+    return {"code": problem.code, "line": problem.line, "message": problem.message,
+            "source": problem.source, "entry": problem.entry}  # fmt: skip
 
 
 def run_eval_lineage(args: argparse.Namespace) -> int:
