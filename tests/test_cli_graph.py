@@ -84,7 +84,9 @@ def test_check_passes_the_shipped_list_and_fails_a_bad_one(run_kgrag, write_corp
     assert shipped.returncode == 0, shipped.stderr
     report = json.loads(shipped.stdout)
     assert report["ok"] and report["errors"] == []
-    assert {"code", "line", "message"} == set(report["warnings"][0])
+    # source: the file the line is in (None: the checked file); entry: a library entry's id
+    assert {"code", "line", "message", "source", "entry"} == set(report["warnings"][0])
+    assert report["warnings"][0]["source"] is None and report["warnings"][0]["entry"] is None
     bad = write_corpus(paper_entry("Widget: One", date="2023.06"),
                        paper_entry("Widget-2: Two", date="2023.01"))  # fmt: skip
     failed = run_kgrag("check", "--corpus", str(bad))
