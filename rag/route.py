@@ -37,6 +37,15 @@ _MEASURE = re.compile(
     r"|(?:多少|几)(?!\s*(?:篇|个?模型|个?工作|个?后续|个?变体|个?版本|个?衍生|个?后代|个?前身))",
     re.I,
 )
+# The same with a filter (a technique, an organisation): "投机解码加速了多少?" and "how many
+# times faster is speculative decoding?" ask a figure, not how many papers use the technique.
+_MEASURE_WITH_FILTER = re.compile(
+    r"\bhow\s+much\b"
+    rf"|\bhow\s+many\s+(?!(?:\S+\s+)?(?:{_WORK_NOUNS})\b)"
+    r"(?!(?:were|was|are|is|did|do|does|have|has|had|of|in|from|by|came|come)\b)[a-z]"
+    r"|(?:加速|提速|提升|提高|减少|降低|快|慢|节省|压缩|增加|增长|达到|缩短|扩展|扩大)了?(?:多少|几)",
+    re.I,
+)
 _EARLIEST = re.compile(r"\b(first|earliest|oldest)\b|最早|第一|最先|最初", re.I)
 _LATEST = re.compile(r"\b(latest|last|newest|most recent)\b|最新|最近|最晚|最后", re.I)
 _PAPER_WORD = re.compile(r"\bpapers?\b|\bworks?\b|\bpublications?\b|论文|文章|工作|成果", re.I)
@@ -392,6 +401,7 @@ def _filter_route(base: Route, shape: str, mentions: list[Mention]) -> Route:
     question = base.question
     paperish = bool(_PAPER_WORD.search(shape))
     counting = bool(_COUNT.search(shape)) and (paperish or base.has_filters)
+    counting = counting and not _MEASURE_WITH_FILTER.search(shape)
     listing = bool(_LIST.search(shape))
     extreme = _extreme(shape) if (paperish or base.has_filters) else ""
     if not (base.has_filters or (counting and paperish) or (extreme and paperish)):

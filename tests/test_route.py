@@ -112,6 +112,34 @@ def test_a_quantity_asked_about_a_work_is_not_a_lineage_question(
 @pytest.mark.parametrize(
     "question",
     [
+        "投机解码相比标准实现加速了多少?",
+        "How many times faster is speculative decoding than standard decoding?",
+        "How much does quantization reduce memory?",
+        "量化把显存降低了多少?",
+    ],
+)
+def test_a_figure_asked_about_a_technique_is_not_a_paper_count(
+    kg: KnowledgeGraph, question: str
+) -> None:
+    assert route(kg, question).intent != "count"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How many papers use speculative decoding?",
+        "How many were published by Google?",
+        "使用投机解码的论文有多少篇?",
+        "Meta 发表了几篇论文?",
+    ],
+)
+def test_counting_papers_with_a_filter_stays_a_count(kg: KnowledgeGraph, question: str) -> None:
+    assert route(kg, question).intent == "count"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
         "How many models are based on LLaMA?",
         "How many descendants does Llama 2 have?",
         "有多少模型基于 LLaMA?",
