@@ -131,7 +131,9 @@ def _mention(m: re.Match[str]) -> _Mention | None:
 
 
 def _span(m: re.Match[str], year: str | None, first: int, last: int) -> _Mention:
-    return _Mention(m.start(), m.end(), int(year) if year else None, first, last)
+    # the span ends at the date's last character: a premise correction quotes it
+    end = m.start() + len(m.group(0).rstrip())
+    return _Mention(m.start(), end, int(year) if year else None, first, last)
 
 
 def _looks_like_month(m: re.Match[str]) -> bool:

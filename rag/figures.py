@@ -48,6 +48,25 @@ _MEASURES: dict[str, re.Pattern[str]] = {
     "time": re.compile(r"hours?|days?|小时|天", re.I),
     "lines": re.compile(r"lines? of code|行代码|行", re.I),
 }
+# What a bare count counts, read from the word right after it ("8 layers", "8 个前馈块"): a
+# count of one thing never supports a count of another, even in a clause that names both
+# ("每层由 8 个前馈块组成" has 8 blocks per layer, not 8 layers).
+_COUNTED: dict[str, re.Pattern[str]] = {
+    "layers": re.compile(r"layers?\b|层", re.I),
+    "experts": re.compile(r"experts?\b|专家|前馈块|(?:feed-?forward\s+)?blocks?\b", re.I),
+    "heads": re.compile(r"heads?\b|头", re.I),
+    "gpus": re.compile(r"gpus?\b|显卡|张卡", re.I),
+    "languages": re.compile(r"languages?\b|种语言|语言", re.I),
+    "benchmarks": re.compile(r"benchmarks?\b|基准", re.I),
+    "tasks": re.compile(r"tasks?\b|任务", re.I),
+    "datasets": re.compile(r"datasets?\b|数据集", re.I),
+    "apis": re.compile(r"apis?\b", re.I),
+    "params": re.compile(r"param|参数", re.I),
+    "tokens": re.compile(r"tokens?\b|标记|令牌|词元", re.I),
+}
+_COUNTED_NOUN = re.compile(
+    r"\s*(?:个|种|项|张|位)?\s*(?:[A-Za-z-]+\s+)?([A-Za-z]+|[\u4e00-\u9fff]{1,3})"
+)
 _CLAUSE = re.compile(r"(?:[，；;：:]|,(?!\d{3}))\s*|\s+(?:while|whereas|and|but)\s+|，?而(?!且)")
 _SENTENCE = re.compile(r"(?<=[。！？!?])|(?<=[.])\s+")
 _RESPECTIVELY = re.compile(r"分别|respectively", re.I)
@@ -99,6 +118,8 @@ def figure_supported(
                 continue
             measures = _measures(clause)
             if wanted_measures and measures and not wanted_measures & measures:
+                continue
+            if _counts_differ(claim, figure, sentence, found):
                 continue
             if _names_bound(names, clause, sentence, found, own):
                 return True
@@ -181,6 +202,26 @@ def _clause_start(text: str, position: int) -> int:
             break
         start = match.end()
     return start
+
+
+def _counts_differ(claim: str, figure: Figure, sentence: str, found: Figure) -> bool:
+    """The claim counts named things ("8 layers") and the source's figure is another count
+    ("8 个前馈块") or no count at all ("8x7B", "8%")."""
+    wanted = set() if figure.unit else _counted(claim, figure)
+    if not wanted:
+        return False
+    if found.unit:
+        return True
+    stated = _counted(sentence, found)
+    return bool(stated and not wanted & stated)
+
+
+def _counted(text: str, figure: Figure) -> set[str]:
+    """What the count `figure` (found at its `start` in `text`) counts, as `_COUNTED` names."""
+    match = _COUNTED_NOUN.match(text, figure.start + len(figure.text))
+    if match is None:
+        return set()
+    return {name for name, pattern in _COUNTED.items() if pattern.match(match[1])}
 
 
 def _clause_at(text: str, position: int) -> str:

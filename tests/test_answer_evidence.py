@@ -139,6 +139,7 @@ def test_a_false_premise_is_corrected_from_the_graph(
 def test_a_wrong_date_is_corrected(scripted_engine: Callable[[str], Engine]) -> None:
     answer = ask("What did the 2021 GPTQ paper propose?", scripted_engine("GPTQ [P1]."))
     assert "2023-03" in answer.text and "not in 2021" in answer.text
+    assert "2021 GPTQ" not in answer.text  # the correction quotes the date, not the words after it
 
 
 def test_when_the_model_says_the_sources_are_silent_kgrag_says_so_and_quotes(

@@ -68,6 +68,8 @@ def test_a_figure_stated_for_the_same_thing_is_accepted(
         ("remax", "ReMax reduces memory usage by 50 times.", "50% is not 50x"),
         ("gemini", "Gemini Ultra beats the state of the art on 32 of 32 benchmarks.", "30 of 32"),
         ("mixtral-of-experts", "Mixtral has 300B parameters per token.", "not stated"),
+        ("mixtral-of-experts", "The Mixtral model has 8 layers.", "8 is experts per layer"),
+        ("mixtral-of-experts", "Mixtral 模型有 8 层。", "8 个前馈块, not 8 层"),
         ("flm-101b", "The FLM-101B budget was $10 million.", "not stated"),
     ],
 )
