@@ -5,7 +5,7 @@ load the corpus the library stands for, to bring an index up to date after the a
 tiny deterministic embedder, so the figure is kgrag's bookkeeping, not a model's speed) and
 how many passages it embedded and reused, then the same after removing them all.
 
-    python -m bench library [--sizes 1,100,10000]
+    python -m bench.library [--sizes 1,100,10000]   (`python -m bench library`: default sizes)
 """
 
 from __future__ import annotations
