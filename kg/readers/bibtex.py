@@ -47,8 +47,12 @@ class BibtexReader:
         return _ENTRY.search(text) is not None
 
     def read(self, text: str, source: Path, options: ReadOptions) -> tuple[Paper, ...]:
+        import logging
+
         import bibtexparser
 
+        # bibtexparser logs each failed block itself; kgrag reports it once, with file and line
+        logging.getLogger("bibtexparser").setLevel(logging.CRITICAL)
         library = bibtexparser.parse_string(text)
         if library.failed_blocks:
             block = library.failed_blocks[0]
