@@ -32,7 +32,7 @@ __all__ = ["Mention", "NameIndex", "compact", "find_mentions", "resolve"]
 
 _MIN_PREFIX = 3
 # What may stand between the parts of a name in text ("Llama 2", "code-llama", "GPT-3.5").
-_WORD_RUN = re.compile(r"[^\s\-_.·–—/]+")
+_WORD_RUN = re.compile(r"[^\s\-_.·–—/'’‘]+")  # apostrophes separate: "Let's" finds "Let’s …"
 _LATIN = re.compile(r"[a-z0-9]")
 # A Latin name ends at a non-alphanumeric, but "LLaMA-13B" / "Flamingo80B" still name the model.
 _TRAILING = re.compile(r"(?:(?![a-z0-9])(?![.\-_]\d)|(?=[\-_]?\d+(?:\.\d+)?[bmk](?![a-z0-9])))")

@@ -143,6 +143,10 @@ def _lineage_answer(kg: KnowledgeGraph, route: Route) -> GraphAnswer | None:
     family = queries.lineage(kg, root)
     if root.kind == "work" and not (family.ancestors or family.descendants):
         return None  # a work the corpus only names: nothing to answer from the graph
+    if route.intent == "ancestors" and not family.ancestors:
+        # what the paper builds on may be outside the corpus ("built on REINFORCE"): only its
+        # abstract can say, so retrieval answers (the graph holds no in-corpus parent)
+        return None
     lines: list[str] = []
     work = citer.node_ref(root)
     parts = []

@@ -72,7 +72,12 @@ _DOWN_NOUN = (r"successors?|descendants?|children|child\s+models?|follow-?ups?|d
               r"offspring|later\s+(?:versions?|models?|works?)|next\s+(?:version|generation)|"
               r"后继|后续|继任|下一代|升级版|改进版|衍生|派生|子模型|后代")  # fmt: skip
 _ZH_UP_VERB = r"基于|源自|来源于|来自|衍生自|派生自|继承自|演化自|演变自|脱胎于|改进自|升级自|微调自|沿用|是从|从"
+# A part of the work is the verb's subject ("the APIs in ⟨w⟩'s dataset come from", "the reward
+# model in ⟨w⟩ fine-tuned from"): a question about the work's content, not its lineage.
+_PART_NOUN = rf"(?!(?:{_UP_NOUN}|{_DOWN_NOUN}|models?\b|versions?\b))[a-z][\w-]*"
 _DIRECTION_RULES: tuple[tuple[str, str], ...] = (
+    (rf"{W}\s*(?:'s|’s)\s+(?:\w+\s+){{0,2}}?{_PART_NOUN}.{{0,12}}?\b{_UP_VERB}\b", ""),
+    (rf"\b(?:in|of)\s+{W}\s*(?:(?:is|was|are|were)\s+)?{_UP_VERB}\b", ""),
     (
         rf"{W}\s*(?:is|was)\s+(?:a|an|the)?\s*(?:direct\s+)?(?:{_DOWN_NOUN})\s+(?:of|to)",
         "ancestors",
@@ -153,7 +158,10 @@ _ATTRIBUTES: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"\bcategor(?:y|ies)\b|\bsection\b|\bfiled\s+under\b|\bclassified\b|\bwhich\s+(?:area|field|track)\b"
         r"|类别|分类|哪一?类|什么类|什么方向|哪个方向|哪一个方向|归在|归为|属于", re.I)),
     ("techniques", re.compile(
-        r"\b(?:which|what)\s+(?:\w+\s+)?(?:techniques?|methods?)\b.{0,30}\b(?:use[sd]?|employ\w*|appl\w*|rel\w*)\b"
+        # one space: a name blanked between "what" and "method" qualifies it (What ⟨attention⟩
+        # method …) and asks the abstract for one specific method, as "what decoding method" does
+        r"\b(?:which|what)\s(?:(?:key|main|core|major|specific|particular|other|important|notable|"
+        r"new|novel|ai|ml)\s+)?(?:techniques?|methods?)\b.{0,30}\b(?:use[sd]?|employ\w*|appl\w*|rel\w*)\b"
         r"|(?:用到|采用|使用|涉及|用了)\S{0,6}(?:技术|方法)", re.I)),
     ("influence", re.compile(
         r"\binfluen\w*|\bimpact\b|\bsignifican\w*|\bknown\s+for\b|\bimportan\w*|影响|意义|地位", re.I)),
@@ -402,6 +410,8 @@ def _filter_route(base: Route, shape: str, mentions: list[Mention]) -> Route:
     paperish = bool(_PAPER_WORD.search(shape))
     counting = bool(_COUNT.search(shape)) and (paperish or base.has_filters)
     counting = counting and not _MEASURE_WITH_FILTER.search(shape)
+    # "Gemini 在多少个多模态基准上…": a quantity of the named work, not a count of papers
+    counting = counting and not (base.works and _MEASURE.search(shape))
     listing = bool(_LIST.search(shape))
     extreme = _extreme(shape) if (paperish or base.has_filters) else ""
     if not (base.has_filters or (counting and paperish) or (extreme and paperish)):

@@ -141,3 +141,11 @@ def test_every_data_file_declares_its_format() -> None:
     for name in ("organizations", "categories", "techniques", "works", "lineage"):
         data = json.loads((DATA_DIR / f"{name}.json").read_text(encoding="utf-8"))
         assert data["format"] == f"kgrag-{name} v1"
+
+
+def test_a_straight_apostrophe_finds_a_title_written_with_a_curly_one(kg: KnowledgeGraph) -> None:
+    for text in (
+        "What did Let's Verify Step by Step release?",
+        "Let’s Verify Step by Step 发布了什么?",
+    ):
+        assert [m.node.id for m in find_mentions(kg, text)] == ["paper:lets-verify-step-by-step"]

@@ -15,7 +15,7 @@ from kg.names import NameIndex, _fold_text, compact, find_mentions
 from kg.records import Node
 from kg.tables import DATA_DIR
 
-_SEPARATORS = r"[\s\-_.·–—/]*"
+_SEPARATORS = r"[\s\-_.·–—/'’‘]*"
 _LATIN = re.compile(r"[a-z0-9]")
 _TRAILING = r"(?:(?![a-z0-9])(?![.\-_]\d)|(?=[\-_]?\d+(?:\.\d+)?[bmk](?![a-z0-9])))"
 
@@ -73,7 +73,7 @@ TRICKY = [
     "Llama 2 和 llama2 以及 LLaMA-2-Chat", "code-llama codellama Code Llama", "GPT-3.5 gpt 3.5",
     "LLaMA-13B LLaMA65B ToolLLaMA", "ＬＬａＭＡ２ ﬁne-tuned", "straße GPT-4V GPT-4", "l l a m a",
     "flash attention v2, FlashAttention-2 and FlashAttention [5]", "llamallama llama llama",
-    "谷歌和微软发表的关于推测解码的论文", "Medusa/美杜莎·Mixtral—Kosmos-2", "",
+    "谷歌和微软发表的关于推测解码的论文", "Let's Verify Step by Step, Gorilla's APIs", "Medusa/美杜莎·Mixtral—Kosmos-2", "",
 ]  # fmt: skip
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kg.graph import KnowledgeGraph
+from rag.graph_answer import answer_from_graph
 from rag.route import detect_language, route
 
 
@@ -107,6 +108,73 @@ def test_a_quantity_asked_about_a_work_is_not_a_lineage_question(
     kg: KnowledgeGraph, question: str
 ) -> None:
     assert route(kg, question).kind == "rag"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Where does the training data of Code Llama come from?",
+        "What are the examples in ToolLLM's benchmark derived from?",
+        "Medusa 的解码头是基于什么训练的?",
+    ],
+)
+def test_a_part_of_the_work_as_subject_is_not_a_lineage_question(
+    kg: KnowledgeGraph, question: str
+) -> None:
+    assert route(kg, question).intent not in ("ancestors", "descendants")
+
+
+@pytest.mark.parametrize(
+    ("question", "direction"),
+    [
+        ("What is Code Llama's base model?", "ancestors"),
+        ("Which model is Llama 2's successor built on?", "ancestors"),
+        ("Which models were fine-tuned from LLaMA?", "descendants"),
+    ],
+)
+def test_the_work_or_its_lineage_noun_as_subject_stays_a_lineage_question(
+    kg: KnowledgeGraph, question: str, direction: str
+) -> None:
+    assert route(kg, question).intent == direction
+
+
+def test_a_paper_with_no_parent_in_the_corpus_is_asked_of_its_abstract(kg: KnowledgeGraph) -> None:
+    """Its base may be outside the corpus (REINFORCE, a non-corpus LLM): only the abstract says."""
+    for question in ("What is Gorilla built on?", "Gorilla 基于哪个模型?"):
+        assert answer_from_graph(kg, route(kg, question)) is None, question
+    for question in ("Which RL algorithm does ReMax build on?", "Qwen-VL 基于哪个语言模型?"):
+        assert answer_from_graph(kg, route(kg, question)) is not None, (
+            question
+        )  # REINFORCE, Qwen-LM
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How many multimodal benchmarks does Gemini set a new state of the art on?",
+        "Mixtral 是 2022 年发布的吗?每个标记能用多少参数?",
+        "Google 的 Gemini 在多少项基准上领先?",
+    ],
+)
+def test_a_quantity_of_a_named_work_with_a_filter_is_not_a_paper_count(
+    kg: KnowledgeGraph, question: str
+) -> None:
+    assert route(kg, question).intent != "count"
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("What attention method does FlashAttention-2 use?", "rag"),
+        ("Which decoding method does Medusa rely on?", "rag"),
+        ("Which techniques does Medusa use?", "graph"),
+        ("What key methods does GPTQ use?", "graph"),
+    ],
+)
+def test_a_qualified_method_asks_the_abstract_a_bare_one_the_graph(
+    kg: KnowledgeGraph, question: str, kind: str
+) -> None:
+    assert route(kg, question).kind == kind
 
 
 @pytest.mark.parametrize(
