@@ -230,11 +230,16 @@ class SupportChecker:
         evidence = fold(evidence_raw)
         claim = _claim(sentence)
         own = [n for s in cited for n in (*s.own_names, _short_title(s.title))]
-        if not all(figure_supported(f, claim, evidence_raw, own) for f in figures(claim)):
+        known = list(self.mention_aliases(claim)) if self.mention_aliases is not None else []
+        stated = [
+            f
+            for f in figures(claim)  # the 2 of "Llama 2" is the name's, checked as one
+            if not any(s.start <= f.start and f.start + len(f.text) <= s.end for s in known)
+        ]
+        if not all(figure_supported(f, claim, evidence_raw, own) for f in stated):
             return False
         if not figures_together(claim, evidence_raw):
             return False
-        known = list(self.mention_aliases(claim)) if self.mention_aliases is not None else []
         organizations = {fold(o) for s in cited for o in s.organizations}
         if organizations and _MAKER_CLAIM.search(claim) and \
                 not any(o in fold(claim) for o in organizations):  # fmt: skip

@@ -67,6 +67,14 @@ _COUNTED: dict[str, re.Pattern[str]] = {
 _COUNTED_NOUN = re.compile(
     r"\s*(?:个|种|项|张|位)?\s*(?:[A-Za-z-]+\s+)?([A-Za-z]+|[\u4e00-\u9fff]{1,3})"
 )
+_LIST_JOIN = re.compile(
+    r"\s*(?:[,，、/]\s*(?:(?:and|or|和|或|与|及)\s*)?|(?:and|or|和|或|与|及)\s*)"
+)
+_MODEL_SIZE = {"b", "billion", "m", "million", "t", "trillion", "亿"}
+_NAME_TAIL = re.compile(r"(?P<word>[A-Za-z][A-Za-z0-9.\-]*)(?:\s+\d+(?:\.\d+)?)?\s*$")
+_MODEL_AFTER = re.compile(
+    r"\s*(?:的\s*)?(?:[A-Z][A-Za-z]|models?\b|variants?\b|versions?\b|模型|变体|版本)"
+)
 _CLAUSE = re.compile(r"(?:[，；;：:]|,(?!\d{3}))\s*|\s+(?:while|whereas|and|but)\s+|，?而(?!且)")
 _SENTENCE = re.compile(r"(?<=[。！？!?])|(?<=[.])\s+")
 _RESPECTIVELY = re.compile(r"分别|respectively", re.I)
@@ -109,14 +117,14 @@ def figure_supported(
     claim's clause on unit kind, measured quantity and subject names."""
     own = tuple(n for n in own_names if n)
     claim_clause = _clause_at(claim, figure.start)
-    wanted_measures = _measures(claim_clause)
+    wanted_measures = _measured(claim, figure, own)
     names = _names(claim_clause, own) or _names(claim, own)
     names = [n for n in names if _key(n) in _key(evidence)]
     for sentence in _SENTENCE.split(evidence):
         for clause, found in _occurrences(figure, sentence):
             if figure.kind and found.kind and figure.kind != found.kind:
                 continue
-            measures = _measures(clause)
+            measures = _measured(sentence, found, own)
             if wanted_measures and measures and not wanted_measures & measures:
                 continue
             if _counts_differ(claim, figure, sentence, found):
@@ -231,6 +239,48 @@ def _clause_at(text: str, position: int) -> str:
             return text[start : match.start()]
         start = match.end()
     return text[start:]
+
+
+def _measured(text: str, figure: Figure, own: Sequence[str] = ()) -> set[str]:
+    """What `figure` (at its `start` in `text`) measures. A size written next to a model's name
+    ("Python 7B", "70B 的 Code Llama", "7B、13B 和 70B 的 Code Llama") is its parameter count,
+    whatever else the clause says; otherwise the cue words of its clause, and in a list of
+    figures ("7B, 13B and 70B tokens") those of the clause where the list ends."""
+    last = _list_end(text, figure)
+    if figure.unit.casefold() in _MODEL_SIZE and (
+        _MODEL_AFTER.match(text, last.start + len(last.text))
+        or _name_before(text[: figure.start], own)
+    ):
+        return {"parameters"}
+    found = _measures(_clause_at(text, figure.start))
+    if not found and last is not figure:
+        found = _measures(_clause_at(text, last.start))
+    return found
+
+
+def _list_end(text: str, figure: Figure) -> Figure:
+    """The last figure of the list `figure` opens ("7B, 13B, 34B and 70B"), or `figure`."""
+    following = [f for f in figures(text) if f.start > figure.start]
+    last = figure
+    for candidate in following:
+        between = text[last.start + len(last.text) : candidate.start]
+        if not _LIST_JOIN.fullmatch(between):
+            break
+        last = candidate
+    return last
+
+
+def _name_before(text: str, own: Sequence[str]) -> bool:
+    """`text` ends with a model's name, maybe with its version ("Code Llama – Python ",
+    "Llama 2 "), the paper's own names included."""
+    tail = _NAME_TAIL.search(text)
+    if tail is None:
+        return False
+    head = text[: tail.end()].rstrip().casefold()
+    if any(head.endswith(name.casefold()) for name in own):
+        return True
+    names = _names(text[: tail.end("word")])
+    return bool(names) and names[-1] == tail["word"]
 
 
 def _measures(text: str) -> set[str]:

@@ -195,3 +195,15 @@ def test_a_chinese_question_sharing_no_word_with_the_corpus_is_refused_without_t
     engine = Engine(kg, embedder_factory=no_embedder, retriever_factory=no_embedder)
     answer = ask("红烧肉怎么做?", engine)
     assert answer.route == "none" and "论文库" in answer.text
+
+
+def test_the_version_number_of_a_known_name_is_no_figure_to_bind(
+    corpus: Corpus, scripted_engine: Callable[[str], Engine]
+) -> None:
+    """The 2 of "Llama 2" is part of the name (checked as a name), not a stated quantity."""
+    sources = [_source(corpus, 1, "code-llama")]
+    checker = scripted_engine("").checker
+    kept = "Code Llama – Python 7B outperforms Llama 2 70B on HumanEval and MBPP [P1]."
+    assert check_answer(kept, sources, checker).unsupported_sentences == 0
+    wrong = "Code Llama – Python 7B outperforms Llama 2 34B on HumanEval and MBPP [P1]."
+    assert check_answer(wrong, sources, checker).unsupported_sentences == 1
