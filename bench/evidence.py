@@ -28,13 +28,17 @@ def main() -> None:
     questions = [q for q in load_questions(DATA_DIR / "eval" / "answer_facts_dev.jsonl")
                  if q.kind == "fact"]  # fmt: skip
     for budget in BUDGETS:
-        found, tokens, seconds, misses = 0, [], [], []
+        found, quoted, tokens, seconds, misses = 0, 0, [], [], []
         with mock.patch.object(evidence, "EVIDENCE_TOKENS", budget):
             for q in questions:
                 start = time.perf_counter()
-                contexts, _, _ = _contexts(engine, route(engine.kg, q.question), budget=budget)
+                contexts, _, chosen = _contexts(engine, route(engine.kg, q.question), budget=budget)
                 seconds.append(time.perf_counter() - start)
                 text = "\n".join(c.passage for c in contexts).casefold()
+                best = chosen.best(contexts[0].paper.id) if contexts else None
+                quoted += bool(
+                    best and any(e.casefold() in best.text.casefold() for e in q.expect_any)
+                )
                 tokens.append(evidence.estimate_tokens(text))
                 if any(e.casefold() in text for e in q.expect_any):
                     found += 1
@@ -42,7 +46,8 @@ def main() -> None:
                     misses.append(q.question)
         print(f"budget {budget:>4} tokens: fact in prompt {found}/{len(questions)} "
               f"({found / len(questions):.0%}), evidence tokens p50 {statistics.median(tokens):.0f}"
-              f", max {max(tokens)}, selection p50 {statistics.median(seconds) * 1000:.0f} ms")  # fmt: skip
+              f", max {max(tokens)}, best sentence states it {quoted}/{len(questions)}"
+              f", selection p50 {statistics.median(seconds) * 1000:.0f} ms")  # fmt: skip
         if budget == evidence.EVIDENCE_TOKENS or misses and budget == BUDGETS[-1]:
             for m in misses:
                 print(f"    missing: {m}")

@@ -20,7 +20,7 @@ import numpy as np
 
 from rag.bm25 import tokenize
 from rag.documents import split_sentences
-from rag.figures import figures
+from rag.figures import asked_measures, figures, measured
 
 __all__ = [
     "EVIDENCE_TOKENS",
@@ -42,6 +42,7 @@ EVIDENCE_TOKENS = 130
 SECOND_SOURCE_MARGIN = 0.08
 LEXICAL_WEIGHT = 0.5
 FIGURE_LIFT = 0.08
+MEASURE_LIFT = 0.2
 RANK_PENALTY = 0.04
 MIN_SENTENCE_CHARS = 6
 
@@ -178,13 +179,27 @@ def _score(
     dense = np.asarray(similarity(question, texts), dtype=np.float32)
     lexical = _lexical(question, texts)
     figure = asks_for_figure(question)
+    asked = asked_measures(question) if figure else set()
+    known = [f.values for f in figures(question)]
     out = []
     for k, (rank, pid, position, text) in enumerate(flat):
         score = float(dense[k]) + LEXICAL_WEIGHT * lexical[k] - RANK_PENALTY * rank
-        if figure and figures(text):  # a real figure, not the digit of a name (Medusa-1)
-            score += FIGURE_LIFT
+        if figure:
+            score += _figure_lift(text, known, asked)
         out.append(EvidenceSentence(pid, position, text, score))
     return out
+
+
+def _figure_lift(text: str, known: Sequence[tuple[float, ...]], asked: set[str]) -> float:
+    """A sentence stating a figure the question does not already give ("Besides 7B, 13B and
+    70B …" is answered by 34B, not by a sentence repeating 7B, 13B and 70B), more when that
+    figure measures what the question asks (tokens: "16k 字元序列", not "7B 个参数")."""
+    new = [f for f in figures(text) if f.values not in known]  # not the digit of a name (Medusa-1)
+    if not new:
+        return 0.0
+    if asked and any(asked & measured(text, f) for f in new):
+        return FIGURE_LIFT + MEASURE_LIFT
+    return FIGURE_LIFT
 
 
 def _lexical(question: str, texts: Sequence[str]) -> list[float]:

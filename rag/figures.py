@@ -21,7 +21,14 @@ from dataclasses import dataclass
 
 from kg.tables import fold
 
-__all__ = ["Figure", "figure_supported", "figures", "figures_together"]
+__all__ = [
+    "Figure",
+    "asked_measures",
+    "figure_supported",
+    "figures",
+    "figures_together",
+    "measured",
+]
 
 _FIGURE = re.compile(
     r"(?<![A-Za-z0-9.\-_])(\d+(?:,\d{3})*(?:\.\d+)?)"
@@ -117,14 +124,14 @@ def figure_supported(
     claim's clause on unit kind, measured quantity and subject names."""
     own = tuple(n for n in own_names if n)
     claim_clause = _clause_at(claim, figure.start)
-    wanted_measures = _measured(claim, figure, own)
+    wanted_measures = measured(claim, figure, own)
     names = _names(claim_clause, own) or _names(claim, own)
     names = [n for n in names if _key(n) in _key(evidence)]
     for sentence in _SENTENCE.split(evidence):
         for clause, found in _occurrences(figure, sentence):
             if figure.kind and found.kind and figure.kind != found.kind:
                 continue
-            measures = _measured(sentence, found, own)
+            measures = measured(sentence, found, own)
             if wanted_measures and measures and not wanted_measures & measures:
                 continue
             if _counts_differ(claim, figure, sentence, found):
@@ -241,7 +248,12 @@ def _clause_at(text: str, position: int) -> str:
     return text[start:]
 
 
-def _measured(text: str, figure: Figure, own: Sequence[str] = ()) -> set[str]:
+def asked_measures(question: str) -> set[str]:
+    """The quantities a question names (speed, parameters, tokens …), by the same cue words."""
+    return _measures(question)
+
+
+def measured(text: str, figure: Figure, own: Sequence[str] = ()) -> set[str]:
     """What `figure` (at its `start` in `text`) measures. A size written next to a model's name
     ("Python 7B", "70B 的 Code Llama", "7B、13B 和 70B 的 Code Llama") is its parameter count,
     whatever else the clause says; otherwise the cue words of its clause, and in a list of
