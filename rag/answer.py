@@ -199,16 +199,23 @@ class Engine:
 
     @cached_property
     def checker(self) -> SupportChecker:
-        return SupportChecker(self.embedder, mention_aliases=self._mention_aliases)
+        return SupportChecker(self.embedder, mention_aliases=self._mention_aliases,
+                              document_vectors=self.document_vectors)  # fmt: skip
 
-    def similarity(self, question: str, passages: Sequence[str]) -> np.ndarray:
-        """Cosine of the question to each passage (passage vectors cached per text)."""
-        missing = [p for p in dict.fromkeys(passages) if p not in self._doc_vectors]
+    def document_vectors(self, texts: Sequence[str]) -> np.ndarray:
+        """Document vectors of `texts`, each text embedded once per engine (cached)."""
+        missing = [t for t in dict.fromkeys(texts) if t not in self._doc_vectors]
         if missing:
             vectors = self.embedder.encode_documents(missing)
             self._doc_vectors.update(zip(missing, vectors, strict=True))
+        return np.stack([self._doc_vectors[t] for t in texts])
+
+    def similarity(self, question: str, passages: Sequence[str]) -> np.ndarray:
+        """Cosine of the question to each passage (passage vectors cached per text)."""
+        if not passages:
+            return np.zeros(0)
         query = self.embedder.encode_queries([question])[0]
-        return np.array([float(query @ self._doc_vectors[p]) for p in passages])
+        return np.asarray(self.document_vectors(passages) @ query, dtype=np.float64)
 
     def _mention_aliases(self, text: str) -> list[NamedSpan]:
         aliases = self._aliases_by_node

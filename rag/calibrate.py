@@ -12,8 +12,9 @@ Refusal: each question's cosine to its best passage (what `Retriever.retrieve` r
 corpus), `near_miss` (route none, naming something the corpus does not hold) and `in_corpus`
 (route rag): the answer sets' questions, asked as `kgrag ask` is. Support: each retrieval question (a
 paraphrase of one paper's content, standing in for an answer sentence) against its own paper's
-source text as the citation checker sees it (`rag.cite.SourceText`: title, organisations, date,
-entry) and against the closest other paper's. The suggested values follow `RULE`.
+source as the citation checker measures it (`SupportChecker.closeness`: the cosine to the source
+text — title, organisations, date, entry — or to its closest sentence, whichever is higher) and
+against the closest other paper's. The suggested values follow `RULE`.
 """
 
 from __future__ import annotations
@@ -141,12 +142,13 @@ def _support(
     embedder: Any, corpus: Any, questions: Sequence[tuple[str, tuple[str, ...]]]
 ) -> list[Scored]:
     """Each single-paper question against its paper's source text and the closest other one."""
-    from rag.cite import SourceText
+    from rag.cite import SourceText, SupportChecker
 
     papers = corpus.papers
-    sources = [SourceText.from_paper(i + 1, p).text for i, p in enumerate(papers)]
+    sources = [SourceText.from_paper(i + 1, p) for i, p in enumerate(papers)]
     single = [(q, gold[0]) for q, gold in questions if len(gold) == 1]
-    sims = embedder.encode_queries([q for q, _ in single]) @ embedder.encode_documents(sources).T
+    # the checker's own measure: the whole source or its closest sentence, whichever is closer
+    sims = SupportChecker(embedder, threshold=0.0).closeness([q for q, _ in single], sources)
     position = {p.id: i for i, p in enumerate(papers)}
     out = []
     for (question, paper_id), row in zip(single, sims, strict=True):

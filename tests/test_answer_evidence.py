@@ -207,3 +207,17 @@ def test_the_version_number_of_a_known_name_is_no_figure_to_bind(
     assert check_answer(kept, sources, checker).unsupported_sentences == 0
     wrong = "Code Llama – Python 7B outperforms Llama 2 34B on HumanEval and MBPP [P1]."
     assert check_answer(wrong, sources, checker).unsupported_sentences == 1
+
+
+def test_an_english_claim_restating_one_chinese_sentence_is_close_enough(
+    corpus: Corpus, scripted_engine: Callable[[str], Engine]
+) -> None:
+    """Against the whole Chinese entry the correct claim scored 0.32, under the support threshold;
+    against the sentence it restates it is close, so it is kept; a claim about another paper's
+    content stays far from both."""
+    sources = [_source(corpus, 1, "mixtral-of-experts")]
+    checker = scripted_engine("").checker
+    kept = "Each token can access 47B parameters, but only 13B are active [P1]."
+    assert check_answer(kept, sources, checker).unsupported_sentences == 0
+    unrelated = "It is trained with a process reward model on step-level human feedback [P1]."
+    assert check_answer(unrelated, sources, checker).unsupported_sentences == 1
