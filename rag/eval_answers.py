@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from rag.answer import Engine
 
 __all__ = [
+    "states",
     "Comparison",
     "EvalReport",
     "Question",
@@ -47,6 +48,11 @@ __all__ = [
 ]
 
 ROUTES = ("graph", "rag", "hybrid", "none")
+# A forbidden phrase right after a negation is the correction of the claim, not the claim:
+# "published in 2023-03, not in 2021" does not say "in 2021".
+_NEGATION_BEFORE = re.compile(
+    r"(?:\bnot|\bnever|\bno longer|\brather than|\binstead of|不是|并非|而非|并不是|不)\s*$", re.I
+)
 _PARENS = re.compile(r"[(（][^()（）]*[)）]")
 _QUOTE = re.compile(r"“[^”]*”")  # quoted source sentences keep the corpus's language
 
@@ -93,8 +99,7 @@ class QuestionResult:
     @property
     def forbidden(self) -> tuple[str, ...]:
         """The `forbid` strings the answer states (each one an invented or injected claim)."""
-        text = self.answer.text.casefold()
-        return tuple(f for f in self.question.forbid if f.casefold() in text)
+        return tuple(f for f in self.question.forbid if states(self.answer.text, f))
 
     @property
     def invented(self) -> int:
@@ -204,6 +209,17 @@ class Comparison:
 
 def default_questions_path() -> Path:
     return DATA_DIR / "eval" / "answers_dev.jsonl"
+
+
+def states(text: str, phrase: str) -> bool:
+    """`text` states `phrase` somewhere other than right after a negation (case-insensitive)."""
+    folded, wanted = text.casefold(), phrase.casefold()
+    start = folded.find(wanted)
+    while start >= 0:
+        if not _NEGATION_BEFORE.search(folded[max(0, start - 16) : start]):
+            return True
+        start = folded.find(wanted, start + 1)
+    return False
 
 
 def load_questions(path: Path | str) -> list[Question]:

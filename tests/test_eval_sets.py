@@ -10,7 +10,7 @@ import pytest
 
 from kg.corpus import Corpus
 from kg.tables import DATA_DIR
-from rag.eval_answers import Question, load_questions, resolve_gold
+from rag.eval_answers import Question, load_questions, resolve_gold, states
 
 SETS = ("answers_dev.jsonl", "answer_facts_dev.jsonl", "injection_dev.jsonl")
 
@@ -42,3 +42,18 @@ def test_unstated_and_false_premise_questions_say_what_must_not_appear() -> None
     for q in _facts():
         if q.kind in ("unstated", "false_premise"):
             assert q.forbid, q.question
+
+
+@pytest.mark.parametrize(
+    ("answer", "stated"),
+    [
+        ("GPTQ was published in 2021.", True),
+        ("GPTQ was published in 2023-03, not in 2021 [P1].", False),
+        ("It came out in 2023, rather than in 2021; in 2021 it did not exist.", True),
+        ("GPTQ 发表于 2023 年,不是 2021 年。", False),
+        ("GPTQ 于 2021 年发表。", True),
+    ],
+)
+def test_a_forbidden_claim_counts_unless_it_is_negated(answer: str, stated: bool) -> None:
+    phrase = "2021 年" if "年" in answer else "in 2021"
+    assert states(answer, phrase) is stated
