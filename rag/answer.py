@@ -23,6 +23,7 @@ from rag.cite import (
     NamedSpan,
     SourceText,
     SupportChecker,
+    adds_to,
     check_answer,
     cited_numbers,
     extractive_answer,
@@ -422,6 +423,8 @@ def _generate(
     said_not_stated = bool(_SAYS_NOT_STATED.search(raw))
     claims = " ".join(s for s in split_sentences(raw) if not _SAYS_NOT_STATED.search(s))
     checked = check_answer(claims, sources, engine.checker)
+    if checked.text.strip() and not adds_to(asked, checked.text):
+        checked = replace(checked, text="", cited=())  # restates the question: not an answer
     if said_not_stated or not checked.text.strip():
         checked = _without_answer(analysis, contexts, sources, evidence, checked, engine,
                                   said_not_stated)  # fmt: skip

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from kg.corpus import Paper
 
 __all__ = [
+    "adds_to",
     "CheckedText",
     "NamedSpan",
     "SourceText",
@@ -312,6 +313,62 @@ def check_answer(raw: str, sources: Sequence[SourceText], checker: SupportChecke
         used.extend(n for n in supported if n not in used)
     joiner = "" if _is_cjk_text(" ".join(kept)) else " "
     return CheckedText(joiner.join(kept), tuple(used), removed, unsupported, extractive=False)
+
+
+# Words that point at a source or at the question without saying anything of their own.
+_POINTER_WORDS = frozenset(
+    [
+        "described",
+        "describes",
+        "stated",
+        "states",
+        "mentioned",
+        "mentions",
+        "reported",
+        "reports",
+        "discussed",
+        "noted",
+        "paper",
+        "papers",
+        "source",
+        "sources",
+        "according",
+        "corpus",
+        "abstract",
+        "detail",
+        "details",
+        "following",
+        "提到",
+        "描述",
+        "所述",
+        "论文",
+        "资料",
+        "来源",
+        "摘要",
+        "文中",
+        "详见",
+        "如下",
+        "指出",
+    ]
+)
+
+
+def adds_to(question: str, answer: str) -> bool:
+    """`answer` says something the question does not: a content word beyond the question's
+    own and beyond pointers at a source. "ToolLLM built an automatic evaluator for tool use,
+    which is described in [P1]." and an echo of the question ("Code Llama 在多长的输入上仍显示出
+    改善。") do not answer, however well they are supported."""
+    from rag.bm25 import tokenize
+
+    asked = {_stem(t) for t in tokenize(question)}
+    said = {_stem(t) for t in tokenize(CITATION.sub(" ", answer)) if t not in _POINTER_WORDS}
+    return bool(said - asked)
+
+
+def _stem(token: str) -> str:
+    """A crude stem of a Latin word (built / build, evaluated / evaluator) that keeps a longer
+    name apart from the word it starts with (tooleval / tool)."""
+    return token[: max(4, len(token) - 3)] if token.isalpha() and token.isascii() else token
 
 
 def extractive_answer(

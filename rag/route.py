@@ -193,7 +193,7 @@ _STOP_TOPIC = re.compile(
     r"^(?:the|a|an|it|them|this|that|papers?|works?|research|论文|工作|的|研究)?\W*$", re.I
 )
 _LATIN_NAME = re.compile(
-    r"(?P<word>[A-Za-z][A-Za-z0-9]*(?:[-.][A-Za-z0-9]+)*)(?P<version>\s+(?!(?:19|20)\d\d\b)\d+(?:\.\d+)?\b)?"
+    r"(?<![A-Za-z0-9])(?P<word>[A-Za-z][A-Za-z0-9]*(?:[-.][A-Za-z0-9]+)*)(?P<version>\s+(?!(?:19|20)\d\d\b)\d+(?:\.\d+)?\b)?"
 )
 # Capitalised English words that open or fill a question; never names.
 _QUESTION_WORDS = {

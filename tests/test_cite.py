@@ -10,6 +10,7 @@ from kg.corpus import Corpus
 from rag.cite import (
     SourceText,
     SupportChecker,
+    adds_to,
     check_answer,
     cited_numbers,
     extractive_answer,
@@ -138,3 +139,20 @@ def test_extractive_fallback_leaves_out_a_clearly_weaker_source(
     sources = [_source(corpus, 1, "gorilla"), _source(corpus, 2, "mixtral-of-experts")]
     answer = extractive_answer("What API dataset did Gorilla release?", sources, checker, "en")
     assert answer.cited == (1,)
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "adds"),
+    [
+        ("What automatic evaluator did ToolLLM build for tool use?",
+         "ToolLLM built an automatic evaluator for tool use, which is described in [P1].", False),
+        ("Code Llama 在多长的输入上仍显示出改善?", "Code Llama 在多长的输入上仍显示出改善。[P1]", False),
+        ("What automatic evaluator did ToolLLM build for tool use?",
+         "ToolLLM built ToolEval, an automatic evaluator [P1].", True),
+        ("Code Llama 在多长的输入上仍显示出改善?", "在多达 100k 字元的输入上仍有改善 [P1]。", True),
+    ],
+)  # fmt: skip
+def test_an_answer_must_say_something_the_question_does_not(
+    question: str, answer: str, adds: bool
+) -> None:
+    assert adds_to(question, answer) is adds

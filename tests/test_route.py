@@ -248,3 +248,9 @@ def test_a_version_the_corpus_holds_is_not_flagged(kg: KnowledgeGraph) -> None:
 def test_language_is_detected_from_the_question() -> None:
     assert detect_language("Meta发表了哪些论文") == "zh"
     assert detect_language("What did Meta publish?") == "en"
+
+
+def test_a_model_size_is_no_name_outside_the_corpus(kg: KnowledgeGraph) -> None:
+    """The B of "13B" once counted as an unknown name and refused an in-corpus question."""
+    question = "How much data does the final 13B checkpoint of the improved LLaVA baseline use?"
+    assert route(kg, question).unknown_names == ()
