@@ -31,7 +31,14 @@ from kg.text import sentence_spans
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
 
-__all__ = ["DerivedEdge", "Sentence", "derive_edges", "paper_sentences", "unresolved_curated"]
+__all__ = [
+    "DerivedEdge",
+    "Sentence",
+    "derive_edges",
+    "lineage_cue",
+    "paper_sentences",
+    "unresolved_curated",
+]
 
 _METHOD_RANK = {"rule": 0, "name": 1, "curated": 2}
 _LINEAGE_KINDS = ("paper", "work")
@@ -133,7 +140,7 @@ def _text_edges(kg: KnowledgeGraph, paper: Paper, lexicon: Lexicon) -> Iterator[
             before, after = sentence.text[: mention.start], sentence.text[mention.end :]
             relation = None
             if mention.node.kind in _LINEAGE_KINDS and not kg.graph.nodes[target].get("generic"):
-                relation = _cue(lexicon, before, after)
+                relation = lineage_cue(lexicon, before, after)
                 if relation is None and target == stem_parent and _CITATION.match(after):
                     relation = "successor"  # "FlashAttention [5]" cited by FlashAttention-2
             if relation:
@@ -144,8 +151,9 @@ def _text_edges(kg: KnowledgeGraph, paper: Paper, lexicon: Lexicon) -> Iterator[
                                   paper.id, sentence.line, "rule")  # fmt: skip
 
 
-def _cue(lexicon: Lexicon, before: str, after: str) -> str | None:
-    """The relation of the first cue of `data/lineage_cues.json` the text around a name meets."""
+def lineage_cue(lexicon: Lexicon, before: str, after: str) -> str | None:
+    """The relation of the first cue of `data/lineage_cues.json` the text around a name meets
+    (`before` ends right before the name, `after` starts right after it); None if none."""
     for cue in lexicon.cues:
         if cue.before and not _pattern(cue.before).search(before):
             continue

@@ -11,11 +11,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from functools import cached_property
+from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
+from kg.lexicon import load_lexicon
+from kg.lineage import lineage_cue
 from kg.names import find_mentions
 from rag import prompts
 from rag.cite import (
@@ -201,7 +203,8 @@ class Engine:
     @cached_property
     def checker(self) -> SupportChecker:
         return SupportChecker(self.embedder, mention_aliases=self._mention_aliases,
-                              document_vectors=self.document_vectors)  # fmt: skip
+                              document_vectors=self.document_vectors,
+                              lineage_cue=partial(lineage_cue, load_lexicon()))  # fmt: skip
 
     def document_vectors(self, texts: Sequence[str]) -> np.ndarray:
         """Document vectors of `texts`, each text embedded once per engine (cached)."""

@@ -82,6 +82,11 @@ class NamedSpan:
 
 # Every name the graph knows in a sentence.
 MentionAliases = Callable[[str], Sequence[NamedSpan]]
+# The lineage relation that the text before and after a name states of it (基于 X, fine-tuned
+# from X: `kg.lineage.lineage_cue` over the cue lexicon), or None.
+LineageCue = Callable[[str, str], str | None]
+# How far before a name a lineage cue may start (the longest cue is shorter).
+_CUE_REACH = 60
 
 
 @dataclass(frozen=True)
@@ -202,6 +207,7 @@ class SupportChecker:
         mention_aliases: MentionAliases | None = None,
         extractive_margin: float | None = None,
         document_vectors: Callable[[Sequence[str]], np.ndarray] | None = None,
+        lineage_cue: LineageCue | None = None,
     ) -> None:
         calibrated = embedder_thresholds(str(getattr(embedder, "name", "")))
         self.embedder = embedder
@@ -212,6 +218,7 @@ class SupportChecker:
         self.mention_aliases = mention_aliases
         # a cache of passage/sentence vectors (the engine's), else the embedder itself
         self.document_vectors = document_vectors
+        self.lineage_cue = lineage_cue
 
     def closeness(self, sentences: Sequence[str], sources: Sequence[SourceText]) -> np.ndarray:
         """How close each sentence (rows) is to each source (columns): its cosine to the source
@@ -277,11 +284,32 @@ class SupportChecker:
                     not organizations & {fold(a) for a in span.aliases} and \
                     _claims_authorship(claim, span):  # fmt: skip
                 return False  # names the wrong maker, even if the text mentions that name
-        for start, end, name in _names(claim):
-            inside_known = any(s.start <= start and end <= s.end for s in known)
-            if not inside_known and not _name_found(name, evidence):
-                return False
-        return True
+        unknown = [
+            (start, end, (name,))
+            for start, end, name in _names(claim)
+            if not any(s.start <= start and end <= s.end for s in known)
+        ]
+        if not all(_name_found(aliases[0], evidence) for _, _, aliases in unknown):
+            return False
+        spans = [(s.start, s.end, s.aliases) for s in known] + unknown
+        return all(self._lineage_stated(claim, span, evidence_raw) for span in spans)
+
+    def _lineage_stated(
+        self, claim: str, span: tuple[int, int, tuple[str, ...]], evidence: str
+    ) -> bool:
+        """A name the claim makes a parent ("fine-tuned from X", "基于 X") is one the evidence
+        also states a lineage cue around, under any alias: that X is in the source is not enough
+        ("fine-tuned from the PRM800K dataset", where PRM800K is the label set it was trained
+        on). Which relation is not compared: "based on" and "fine-tuned from" are used loosely."""
+        start, end, aliases = span
+        if self.lineage_cue is None or self.lineage_cue(claim[:start], claim[end:]) is None:
+            return True
+        for alias in aliases:
+            for found in re.finditer(re.escape(alias), evidence, re.IGNORECASE):
+                before = evidence[max(0, found.start() - _CUE_REACH) : found.start()]
+                if self.lineage_cue(before, evidence[found.end() :]) is not None:
+                    return True
+        return False
 
 
 def check_answer(raw: str, sources: Sequence[SourceText], checker: SupportChecker) -> CheckedText:

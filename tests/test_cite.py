@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import pytest
 
 from kg.corpus import Corpus
+from kg.lexicon import load_lexicon
+from kg.lineage import lineage_cue
 from rag.cite import (
     SourceText,
     SupportChecker,
@@ -156,3 +159,30 @@ def test_an_answer_must_say_something_the_question_does_not(
     question: str, answer: str, adds: bool
 ) -> None:
     assert adds_to(question, answer) is adds
+
+
+@pytest.fixture(scope="module")
+def lineage_checker(answer_embedder: Any) -> SupportChecker:
+    return SupportChecker(answer_embedder, lineage_cue=partial(lineage_cue, load_lexicon()))
+
+
+@pytest.mark.parametrize(
+    ("paper_id", "claim", "supported"),
+    [
+        # the name is in the source, but as the label set the reward model was trained on
+        ("lets-verify-step-by-step",
+         "The reward model was fine-tuned from the PRM800K dataset [P1].", False),
+        ("lets-verify-step-by-step", "奖励模型是基于 PRM800K 微调的 [P1]。", False),
+        ("lets-verify-step-by-step",
+         "PRM800K holds 800,000 step-level human feedback labels [P1].", True),
+        # the source states the lineage ("基于 Llama 2 的…", "对LLaMA进行微调"), in other words
+        ("code-llama", "Code Llama is based on Llama 2 [P1].", True),
+        ("code-llama", "Code Llama was fine-tuned from Llama 2 [P1].", True),
+        ("toolllm", "ToolLLaMA was fine-tuned from LLaMA [P1].", True),
+        ("toolllm", "ToolLLaMA is built on top of ChatGPT [P1].", False),
+    ],
+)  # fmt: skip
+def test_a_name_made_a_parent_must_be_one_the_source_makes_a_parent(
+    corpus: Corpus, lineage_checker: SupportChecker, paper_id: str, claim: str, supported: bool
+) -> None:
+    assert lineage_checker.facts_supported(claim, [_source(corpus, 1, paper_id)]) is supported
