@@ -19,7 +19,7 @@ from rag.eval_answers import load_questions
 from rag.route import route
 from rag.settings import Settings
 
-BUDGETS = (60, 90, 130, 170, 250)
+BUDGETS = (60, 90, 110, 120, 130, 170, 250)
 
 
 def main() -> None:

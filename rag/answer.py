@@ -57,7 +57,6 @@ __all__ = ["Answer", "Citation", "Engine", "Source", "ask", "stream"]
 # Papers whose sentences compete for the evidence budget (rag.evidence decides how many are shown).
 SOURCES_SHOWN = 3
 SNIPPET_CHARS = 160
-MAX_SENTENCES = 2
 # The model saying the sources lack the answer: replaced by kgrag's own wording and a quote.
 _SAYS_NOT_STATED = re.compile(
     r"(?:do|does|did)\s+not\s+(?:state|say|mention|specify|provide|give|include|contain)|"
@@ -478,15 +477,13 @@ def build_messages(
             language,
             number=c.number,
             title=_short_name(c.paper),
-            organizations=", ".join(c.paper.organizations),
-            date=c.paper.date,
             passage=c.passage,
         )
         for c in contexts
     ]
     extra = prompts.render("premise_note", language, correction=note) if note else ""
     user = prompts.render("user", language, sources="\n\n".join(blocks), question=question,
-                          note=extra, max_sentences=MAX_SENTENCES)  # fmt: skip
+                          note=extra)  # fmt: skip
     return [Message("system", prompts.render("system", language)), Message("user", user)]
 
 

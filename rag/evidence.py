@@ -33,10 +33,10 @@ __all__ = [
 ]
 
 # Tokens of evidence across all sources, chosen by measurement (`python -m bench evidence`, the 82
-# fact questions of data/eval/answer_facts_dev.jsonl): the asked fact reached the prompt for 83%
-# at 60 tokens, 89% at 90 and 95% at 130 (median 122 tokens shown). Each 40 tokens cost ~0.8 s of
-# prompt evaluation on 2 cores, and 130 keeps kgrag's evaluated prompt under 0.2x of the naive
-# 3-abstract prompt (~1,100 tokens), the first-token target.
+# fact questions of data/eval/answer_facts_dev.jsonl): the asked fact reached the prompt for 87%
+# at 60 tokens, 89% at 90, 90% at 110, 93% at 120 and 95% at 130 (median 122 tokens shown). Each
+# 40 tokens cost ~0.4 s of prompt evaluation on 2 cores; 130 keeps kgrag's evaluated prompt near
+# 0.2x of the naive 3-abstract prompt (~1,000 tokens), the first-token target.
 EVIDENCE_TOKENS = 130
 # A further paper is shown only when its best sentence scores within this of the best one.
 SECOND_SOURCE_MARGIN = 0.08

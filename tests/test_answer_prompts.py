@@ -19,7 +19,7 @@ def test_every_template_placeholder_is_filled(name: str, language: str) -> None:
 
 def test_rendering_with_a_missing_value_fails_loudly() -> None:
     with pytest.raises(KeyError, match="question"):
-        prompts.render("user", "en", sources="[P1] x", max_sentences=3)
+        prompts.render("user", "en", sources="[P1] x", note="")
 
 
 def test_each_template_exists_in_both_languages() -> None:
