@@ -85,6 +85,11 @@ _MODEL_AFTER = re.compile(
 _CLAUSE = re.compile(r"(?:[，；;：:]|,(?!\d{3}))\s*|\s+(?:while|whereas|and|but)\s+|，?而(?!且)")
 _SENTENCE = re.compile(r"(?<=[。！？!?])|(?<=[.])\s+")
 _RESPECTIVELY = re.compile(r"分别|respectively", re.I)
+# A figure that is the whole a part is counted out of: "32 个基准中的 30 个", "32 项中有 30 项",
+# "30 of the 32 benchmarks", "30 out of 32". "20 个基准中的每个" (each of 20) is no part.
+_NUMERAL = r"(?:\d+(?:\.\d+)?|[一二两三四五六七八九十百千]+)"
+_WHOLE_AFTER = re.compile(rf"\s*[^\d，。,;；：:]{{0,12}}?中(?:的|有)\s*{_NUMERAL}")
+_WHOLE_BEFORE = re.compile(r"\d+(?:\.\d+)?\s+(?:out\s+)?of\s+(?:the\s+|all\s+)?$", re.I)
 _NAME = re.compile(r"(?<![A-Za-z0-9])[A-Za-z][A-Za-z0-9]*(?:[-.][A-Za-z0-9]+)*")
 
 
@@ -136,6 +141,8 @@ def figure_supported(
                 continue
             if _counts_differ(claim, figure, sentence, found):
                 continue
+            if _is_whole(sentence, found) and not _is_whole(claim, figure):
+                continue  # "32 benchmarks" where the source has 30 of 32
             if _names_bound(names, clause, sentence, found, own):
                 return True
     return False
@@ -229,6 +236,15 @@ def _counts_differ(claim: str, figure: Figure, sentence: str, found: Figure) -> 
         return True
     stated = _counted(sentence, found)
     return bool(stated and not wanted & stated)
+
+
+def _is_whole(text: str, figure: Figure) -> bool:
+    """`figure` (at its `start` in `text`) is the whole a part is counted out of: "32" in "30 of
+    the 32 benchmarks" or "32 个基准中的 30 个". Stated alone it would claim all of them."""
+    return bool(
+        _WHOLE_AFTER.match(text, figure.start + len(figure.text))
+        or _WHOLE_BEFORE.search(text[max(0, figure.start - 24) : figure.start])
+    )
 
 
 def _counted(text: str, figure: Figure) -> set[str]:

@@ -43,6 +43,9 @@ def test_figures_are_read_in_every_written_form() -> None:
         ("code-llama", "The models were trained on sequences of 16k tokens."),
         ("mixtral-of-experts", "Each token can access 47B parameters but only 13B are active."),
         ("gemini", "Gemini Ultra advances the state of the art on 30 of 32 benchmarks."),
+        ("gemini", "Gemini Ultra 在 32 个基准中的 30 个上超越了目前的技术水平。"),
+        ("gemini", "Gemini Ultra beat the state of the art on 30 out of the 32 benchmarks."),
+        ("gemini", "Gemini 在 20 个多模态基准的每一个上都超越了目前的技术水平。"),
         ("flm-101b", "FLM-101B was trained with a $100K budget on 0.31T tokens."),
         ("remax", "ReMax reduces memory usage by about 50%."),
         ("llm-in-a-flash", "Inference is 4-5x faster on CPU and 20-25x faster on GPU."),
@@ -70,6 +73,8 @@ def test_a_figure_stated_for_the_same_thing_is_accepted(
         ("remax", "ReMax is 50% faster than PPO.", "50% is memory"),
         ("remax", "ReMax reduces memory usage by 50 times.", "50% is not 50x"),
         ("gemini", "Gemini Ultra beats the state of the art on 32 of 32 benchmarks.", "30 of 32"),
+        ("gemini", "Gemini 在 32 个基准中都超越了现有水平。", "32 is the whole: 30 of 32"),
+        ("gemini", "Gemini Ultra surpasses the state of the art on 32 benchmarks.", "30 of 32"),
         ("mixtral-of-experts", "Mixtral has 300B parameters per token.", "not stated"),
         ("mixtral-of-experts", "The Mixtral model has 8 layers.", "8 is experts per layer"),
         (
