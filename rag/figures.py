@@ -35,6 +35,15 @@ _FIGURE = re.compile(
     r"(?:\s*[-–~到至]\s*(\d+(?:,\d{3})*(?:\.\d+)?))?"
     r"(?:\s*(x|×|倍|%|percent|times|fold|billion|million|trillion|[BMKT]|k|亿|万)(?![A-Za-z]))?"
 )
+# A count or multiple written in Chinese numerals before its measure word: 两倍, 五个, 十六种,
+# 三个阶段. Not an ordinal (第三个) and not one (一种 is "a kind of", 一个 "a").
+_CJK_DIGITS = "零〇一二两三四五六七八九"
+_CJK_FIGURE = re.compile(
+    rf"(?<![第{_CJK_DIGITS}十百千万亿])([{_CJK_DIGITS}十百千]+)"
+    r"(?:\s*(倍)|(?=\s*(?:个|种|项|张|位|层|类|条|次|阶段|级)))"
+)
+_CJK_VALUE = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0, "两": 2}
+_CJK_POWER = {"十": 10, "百": 100, "千": 1000}
 _MONEY = re.compile(r"\$\s*$|美元|dollars?|USD", re.I)
 _UNIT_KIND = {
     "x": "multiple", "×": "multiple", "倍": "multiple", "times": "multiple", "fold": "multiple",
@@ -119,7 +128,27 @@ def figures(text: str) -> list[Figure]:
                 _MONEY.match(text[match.end() : match.end() + 4].strip()):  # fmt: skip
             unit = unit if unit in _UNIT_KIND else "$"
         out.append(Figure(match[0], values, unit, match.start()))
-    return out
+    for match in _CJK_FIGURE.finditer(text):
+        value = _cjk_value(match[1])
+        if value is not None and value != 1:
+            out.append(Figure(match[0], (value,), match[2] or "", match.start()))
+    return sorted(out, key=lambda f: f.start)
+
+
+def _cjk_value(numeral: str) -> float | None:
+    """二十 → 20, 十六 → 16, 一百二十 → 120, 两 → 2; None for what is no plain numeral."""
+    total, digit = 0, None
+    for char in numeral:
+        if char in "零〇" and total:
+            continue  # 一千零五: the zero only marks a gap
+        if char in _CJK_VALUE:
+            if digit is not None:
+                return None  # 一二: digits in a row are no number
+            digit = _CJK_VALUE[char]
+        else:
+            total += (1 if digit is None else digit) * _CJK_POWER[char]
+            digit = None
+    return float(total + (digit or 0))
 
 
 def figure_supported(

@@ -27,6 +27,18 @@ def test_figures_are_read_in_every_written_form() -> None:
     assert figures("GPT-3, A100, Medusa-2 and Llama2-7B") == []  # names, not figures
 
 
+def test_figures_in_chinese_numerals_are_read_before_their_measure_word() -> None:
+    found = {f.text: (f.values, f.kind) for f in figures("两倍,五个基准,十六种语言,一百二十层")}
+    assert found == {
+        "两倍": ((2.0,), "multiple"),
+        "五": ((5.0,), ""),
+        "十六": ((16.0,), ""),
+        "一百二十": ((120.0,), ""),
+    }
+    # an ordinal, "a kind of" and an adverb are no figures
+    assert figures("第三个阶段提出了一种十分有效的方法") == []
+
+
 @pytest.mark.parametrize(
     ("paper_id", "claim"),
     [
@@ -53,6 +65,8 @@ def test_figures_are_read_in_every_written_form() -> None:
         ("cogagent", "CogAgent has 18B parameters."),
         ("fiat", "FIAT outperforms ICL and fine-tuning across 100-10,000 training examples."),
         ("improved-baselines-with-visual-instruction-tuning", "The 13B checkpoint uses 1.2M data."),
+        ("llm-in-a-flash", "It runs models up to 2x the size of the available DRAM."),
+        ("cogagent", "CogAgent is state of the art on 5 text-rich and 4 general VQA benchmarks."),
     ],
 )
 def test_a_figure_stated_for_the_same_thing_is_accepted(
@@ -85,6 +99,8 @@ def test_a_figure_stated_for_the_same_thing_is_accepted(
         ("code-llama", "Code Llama 在 7B、13B 和 70B 个字元的序列上训练。", "sizes, not tokens"),
         ("mixtral-of-experts", "Mixtral 模型有 8 层。", "8 个前馈块, not 8 层"),
         ("flm-101b", "The FLM-101B budget was $10 million.", "not stated"),
+        ("llm-in-a-flash", "It runs models up to 3x the size of the available DRAM.", "两倍"),
+        ("cogagent", "CogAgent is state of the art on 6 text-rich VQA benchmarks.", "五个"),
     ],
 )
 def test_a_misbound_or_absent_figure_is_rejected(
