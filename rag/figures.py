@@ -93,6 +93,7 @@ _MODEL_AFTER = re.compile(
 )
 _CLAUSE = re.compile(r"(?:[，；;：:]|,(?!\d{3}))\s*|\s+(?:while|whereas|and|but)\s+|，?而(?!且)")
 _SENTENCE = re.compile(r"(?<=[。！？!?])|(?<=[.])\s+")
+_HOW_LONG = re.compile(r"\bhow long\b|多长|多久", re.I)
 _RESPECTIVELY = re.compile(r"分别|respectively", re.I)
 # A figure that is the whole a part is counted out of: "32 个基准中的 30 个", "32 项中有 30 项",
 # "30 of the 32 benchmarks", "30 out of 32". "20 个基准中的每个" (each of 20) is no part.
@@ -294,8 +295,12 @@ def _clause_at(text: str, position: int) -> str:
 
 
 def asked_measures(question: str) -> set[str]:
-    """The quantities a question names (speed, parameters, tokens …), by the same cue words."""
-    return _measures(question)
+    """The quantities a question names (speed, parameters, tokens …), by the same cue words;
+    "how long" / 多长 asks a length in tokens or a time ("在多长的输入上" → "100k 字元的输入")."""
+    found = _measures(question)
+    if _HOW_LONG.search(question):
+        found |= {"tokens", "time"}
+    return found
 
 
 def measured(text: str, figure: Figure, own: Sequence[str] = ()) -> set[str]:

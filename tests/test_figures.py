@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kg.corpus import Corpus
-from rag.figures import figure_supported, figures, figures_together
+from rag.figures import asked_measures, figure_supported, figures, figures_together
 
 
 def _supported(corpus: Corpus, paper_id: str, claim: str) -> bool:
@@ -107,3 +107,16 @@ def test_a_misbound_or_absent_figure_is_rejected(
     corpus: Corpus, paper_id: str, claim: str, why: str
 ) -> None:
     assert not _supported(corpus, paper_id, claim), why
+
+
+@pytest.mark.parametrize(
+    ("question", "measures"),
+    [
+        ("What speed-up does Medusa-1 reach?", {"speed"}),
+        ("Code Llama 在多长的输入上仍显示出改善?", {"tokens", "time"}),
+        ("How long does GPTQ take to quantize a 175B model?", {"tokens", "time"}),
+        ("How many parameters does CogAgent have?", {"parameters"}),
+    ],
+)
+def test_a_question_names_the_quantity_it_asks(question: str, measures: set[str]) -> None:
+    assert asked_measures(question) == measures
