@@ -15,7 +15,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -388,15 +389,25 @@ def adds_to(question: str, answer: str) -> bool:
     改善。") do not answer, however well they are supported."""
     from rag.bm25 import tokenize
 
-    asked = {_stem(t) for t in tokenize(question)}
-    said = {_stem(t) for t in tokenize(CITATION.sub(" ", answer)) if t not in _POINTER_WORDS}
-    return bool(said - asked)
+    asked = {stem for t in tokenize(question) for stem in _stems(t)}
+    said = [t for t in tokenize(CITATION.sub(" ", answer)) if t not in _POINTER_WORDS]
+    return any(not _stems(t) & asked for t in said)
 
 
-def _stem(token: str) -> str:
-    """A crude stem of a Latin word (built / build, evaluated / evaluator) that keeps a longer
-    name apart from the word it starts with (tooleval / tool)."""
-    return token[: max(4, len(token) - 3)] if token.isalpha() and token.isascii() else token
+def _stems(token: str) -> set[str]:
+    """The forms a Latin word is matched by: its Snowball stem (published / publish, mixtures /
+    mixture) and a cut of its last letters for the irregular past (built / build) that keeps a
+    longer name apart from the word it starts with (tooleval / tool). Other tokens as they are."""
+    if not (token.isalpha() and token.isascii()):
+        return {token}
+    return {_english_stemmer().stemWord(token), token[: max(4, len(token) - 3)]}
+
+
+@lru_cache(maxsize=1)
+def _english_stemmer() -> Any:
+    import snowballstemmer
+
+    return snowballstemmer.stemmer("english")
 
 
 def extractive_answer(

@@ -153,6 +153,10 @@ def test_extractive_fallback_leaves_out_a_clearly_weaker_source(
         ("What automatic evaluator did ToolLLM build for tool use?",
          "ToolLLM built ToolEval, an automatic evaluator [P1].", True),
         ("Code Llama 在多长的输入上仍显示出改善?", "在多达 100k 字元的输入上仍有改善 [P1]。", True),
+        ("What did Google publish about data mixtures for pretraining?",
+         "Google published about data mixtures for pretraining in [P1].", False),
+        ("What did Google publish about data mixtures for pretraining?",
+         "Google published DoReMi, which optimises the domain weights [P1].", True),
     ],
 )  # fmt: skip
 def test_an_answer_must_say_something_the_question_does_not(
