@@ -93,6 +93,19 @@ _MODEL_AFTER = re.compile(
 )
 _CLAUSE = re.compile(r"(?:[，；;：:]|,(?!\d{3}))\s*|\s+(?:while|whereas|and|but)\s+|，?而(?!且)")
 _SENTENCE = re.compile(r"(?<=[。！？!?])|(?<=[.])\s+")
+# A name right after a comparison word: what the claim compares against.
+_COMPARE_WORDS = (
+    r"than|over|compared\s+(?:to|with)|versus|vs\.?|against|relative\s+to|比|与|和|跟|相比于|"
+    r"相较于|相对于"
+)
+_COMPARED_NAME = re.compile(
+    rf"(?:{_COMPARE_WORDS})\s*(?:the\s+)?(?:original\s+|previous\s+|standard\s+|first\s+)?"
+    r"([A-Za-z][A-Za-z0-9]*(?:[-.][A-Za-z0-9]+)*)",
+    re.IGNORECASE,
+)
+_COMPARE_BEFORE = re.compile(rf"(?:{_COMPARE_WORDS})\s*(?:the\s+)?\S{{0,10}}?\s*$", re.I)
+# Shared wording (character pairs, words) for a clause to count as the one a claim restates.
+_RESTATED_MIN = 3
 _HOW_LONG = re.compile(r"\bhow long\b|多长|多久", re.I)
 _RESPECTIVELY = re.compile(r"分别|respectively", re.I)
 # A figure that is the whole a part is counted out of: "32 个基准中的 30 个", "32 项中有 30 项",
@@ -173,6 +186,10 @@ def figure_supported(
                 continue
             if _is_whole(sentence, found) and not _is_whole(claim, figure):
                 continue  # "32 benchmarks" where the source has 30 of 32
+            if _comparator_is_subject(claim, figure, sentence, own):
+                continue  # "X-2 is 2-4x faster than X" where 2-4x is X's own speed-up
+            if _other_count_restated(claim, figure, evidence):
+                continue  # "选择 8 个专家" where the clause it restates says 两个专家
             if _names_bound(names, clause, sentence, found, own):
                 return True
     return False
@@ -266,6 +283,64 @@ def _counts_differ(claim: str, figure: Figure, sentence: str, found: Figure) -> 
         return True
     stated = _counted(sentence, found)
     return bool(stated and not wanted & stated)
+
+
+def _comparator_is_subject(claim: str, figure: Figure, sentence: str, own: Sequence[str]) -> bool:
+    """The claim compares against X ("faster than X", "比 X 快") but the source's sentence gives
+    the figure to X itself (X is named there, never after a comparison word, and the paper's own
+    names are not): the figure is X's, not a gain over X."""
+    clause = _clause_at(claim, figure.start)
+    compared = [m[1] for m in _COMPARED_NAME.finditer(clause) if not _is_own(m[1], own)]
+    if not compared or any(_mentions(sentence, name) for name in own):
+        return False
+    for name in compared:
+        spots = [m.start() for m in _name_pattern(name).finditer(sentence)]
+        if spots and not any(_COMPARE_BEFORE.search(sentence[max(0, i - 12) : i]) for i in spots):
+            return True
+    return False
+
+
+def _other_count_restated(claim: str, figure: Figure, evidence: str) -> bool:
+    """A count ("8 个专家") where the source clause closest in wording to the claim's clause
+    counts the same things with another figure ("路由器网络选择两个专家"), while the clauses
+    stating this figure ("每层由 8 个前馈块(即专家)组成") share less of its wording."""
+    counted = set() if figure.unit else _counted(claim, figure)
+    if not counted:
+        return False
+    words = _wording(_clause_at(claim, figure.start), figure)
+    same, other = 0, 0
+    for sentence in _SENTENCE.split(evidence):
+        for found in figures(sentence):
+            if found.unit or not counted & _counted(sentence, found):
+                continue
+            shared = len(words & _wording(_clause_at(sentence, found.start), found))
+            if any(_close(v, w) for v in figure.values for w in found.values):
+                same = max(same, shared)
+            else:
+                other = max(other, shared)
+    return other >= _RESTATED_MIN and other > same
+
+
+def _wording(clause: str, figure: Figure) -> set[str]:
+    """Character pairs of a clause's Chinese text and its lower-cased Latin words, the figure
+    and what it counts left out: what two clauses share when one restates the other."""
+    text = clause.replace(figure.text, " ")
+    runs = re.findall(r"[\u4e00-\u9fff]+", text)
+    pairs = {run[i : i + 2] for run in runs for i in range(len(run) - 1)}
+    return pairs | {w.casefold() for w in re.findall(r"[A-Za-z]{3,}", text)}
+
+
+def _is_own(name: str, own: Sequence[str]) -> bool:
+    return any(_key(name) == _key(o) for o in own)
+
+
+def _mentions(sentence: str, name: str) -> bool:
+    return bool(name) and _name_pattern(name).search(sentence) is not None
+
+
+def _name_pattern(name: str) -> re.Pattern[str]:
+    """`name` as a whole name: "FlashAttention" does not match inside "FlashAttention-2"."""
+    return re.compile(rf"(?<![A-Za-z0-9]){re.escape(name)}(?![A-Za-z0-9]|-\w)", re.IGNORECASE)
 
 
 def _is_whole(text: str, figure: Figure) -> bool:

@@ -67,6 +67,12 @@ def test_figures_in_chinese_numerals_are_read_before_their_measure_word() -> Non
         ("improved-baselines-with-visual-instruction-tuning", "The 13B checkpoint uses 1.2M data."),
         ("llm-in-a-flash", "It runs models up to 2x the size of the available DRAM."),
         ("cogagent", "CogAgent is state of the art on 5 text-rich and 4 general VQA benchmarks."),
+        ("flashattention-2", "FlashAttention-2 is about 2x faster than FlashAttention."),
+        ("flashattention-2", "FlashAttention 比优化基线快 2-4 倍。"),
+        ("gptq", "GPTQ is about 3.25x faster than FP16 on an NVIDIA A100 GPU."),
+        ("blip-2", "BLIP-2 beats Flamingo80B by 8.7% on zero-shot VQAv2."),
+        ("mixtral-of-experts", "Mixtral 的路由器网络在每层为每个标记选择 2 个专家。"),
+        ("mixtral-of-experts", "Mixtral 每层由 8 个前馈块组成。"),
     ],
 )
 def test_a_figure_stated_for_the_same_thing_is_accepted(
@@ -101,6 +107,13 @@ def test_a_figure_stated_for_the_same_thing_is_accepted(
         ("flm-101b", "The FLM-101B budget was $10 million.", "not stated"),
         ("llm-in-a-flash", "It runs models up to 3x the size of the available DRAM.", "两倍"),
         ("cogagent", "CogAgent is state of the art on 6 text-rich VQA benchmarks.", "五个"),
+        (
+            "flashattention-2",
+            "FlashAttention-2 is 2-4 times faster than the original FlashAttention.",
+            "2-4x is FlashAttention's own speed-up over optimised baselines",
+        ),
+        ("flashattention-2", "FlashAttention-2 比 FlashAttention 快 2-4 倍。", "FlashAttention's"),
+        ("mixtral-of-experts", "Mixtral 的路由网络每层为每个标记选择 8 个专家。", "两个专家"),
     ],
 )
 def test_a_misbound_or_absent_figure_is_rejected(
