@@ -424,7 +424,7 @@ def _generate(
     raw = "".join(pieces)
     said_not_stated = bool(_SAYS_NOT_STATED.search(raw))
     claims = " ".join(s for s in split_sentences(raw) if not _SAYS_NOT_STATED.search(s))
-    checked = check_answer(claims, sources, engine.checker)
+    checked = check_answer(claims, sources, engine.checker, asked)
     if checked.text.strip() and not adds_to(asked, checked.text):
         checked = replace(checked, text="", cited=())  # restates the question: not an answer
     if said_not_stated or not checked.text.strip():

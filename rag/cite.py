@@ -86,6 +86,8 @@ MentionAliases = Callable[[str], Sequence[NamedSpan]]
 # The lineage relation that the text before and after a name states of it (基于 X, fine-tuned
 # from X: `kg.lineage.lineage_cue` over the cue lexicon), or None.
 LineageCue = Callable[[str, str], str | None]
+# An answer sentence of at most this many terms is checked together with its question.
+_BARE_TERMS = 4
 # How far before a name a lineage cue may start (the longest cue is shorter).
 _CUE_REACH = 60
 
@@ -313,14 +315,21 @@ class SupportChecker:
         return False
 
 
-def check_answer(raw: str, sources: Sequence[SourceText], checker: SupportChecker) -> CheckedText:
-    """Strip invented citations, then keep only the supported, cited sentences of `raw`."""
+def check_answer(
+    raw: str, sources: Sequence[SourceText], checker: SupportChecker, question: str = ""
+) -> CheckedText:
+    """Strip invented citations, then keep only the supported, cited sentences of `raw`.
+
+    A bare answer ("10万美元 [P1]", "Markdown.") means nothing without the `question` it
+    answers: it is checked as the question followed by it, so that its closeness is that of
+    the claim it makes and its figure is bound to what the question asks."""
     by_number = {s.number: s for s in sources}
     text, removed = strip_unknown_citations(raw, set(by_number))
     sentences = split_sentences(text)
     cited = _inherit_paragraph_citations(text, sentences)
     order = [s.number for s in sources]
-    sims = checker.closeness(sentences, [by_number[n] for n in order])
+    claims = [f"{question} {s}" if question and _is_bare(s) else s for s in sentences]
+    sims = checker.closeness(claims, [by_number[n] for n in order])
     kept: list[str] = []
     used: list[int] = []
     unsupported = 0
@@ -330,7 +339,7 @@ def check_answer(raw: str, sources: Sequence[SourceText], checker: SupportChecke
         # closest first, so that the smallest supporting set of citations is kept
         ranked = sorted(cited[i], key=lambda n: -sims[i, order.index(n)])
         close = [n for n in ranked if sims[i, order.index(n)] >= checker.threshold]
-        supported = _supported_subset(checker, sentence, close, cited[i], by_number)
+        supported = _supported_subset(checker, claims[i], close, cited[i], by_number)
         if not supported:
             unsupported += 1
             continue
@@ -487,6 +496,13 @@ def _supported_subset(
         if checker.facts_supported(sentence, [by_number[n] for n in numbers]):
             return list(numbers)
     return []
+
+
+def _is_bare(sentence: str) -> bool:
+    """Only the answer itself, without the words that say what it is about: a few terms."""
+    from rag.bm25 import tokenize
+
+    return len(tokenize(_claim(sentence))) <= _BARE_TERMS
 
 
 def _is_connective(sentence: str) -> bool:

@@ -190,3 +190,21 @@ def test_a_name_made_a_parent_must_be_one_the_source_makes_a_parent(
     corpus: Corpus, lineage_checker: SupportChecker, paper_id: str, claim: str, supported: bool
 ) -> None:
     assert lineage_checker.facts_supported(claim, [_source(corpus, 1, paper_id)]) is supported
+
+
+@pytest.mark.parametrize(
+    ("paper_id", "question", "raw", "kept"),
+    [
+        ("flm-101b", "FLM-101B的训练预算是多少?", "10万美元 [P1]", True),
+        ("flm-101b", "What was FLM-101B's training budget?", "$100K [P1].", True),
+        ("mixtral-of-experts", "Mixtral 的路由网络每层为每个标记选择几个专家?", "2 个专家。[P1]", True),
+        # 8 counts the experts of a layer; the clause the question restates selects two
+        ("mixtral-of-experts", "Mixtral 的路由网络每层为每个标记选择几个专家?", "8 个专家。[P1]", False),
+        ("flm-101b", "FLM-101B的训练预算是多少?", "100万美元 [P1]", False),
+    ],
+)  # fmt: skip
+def test_a_bare_answer_is_checked_together_with_its_question(
+    corpus: Corpus, checker: SupportChecker, paper_id: str, question: str, raw: str, kept: bool
+) -> None:
+    checked = check_answer(raw, [_source(corpus, 1, paper_id)], checker, question)
+    assert bool(checked.text) is kept
