@@ -25,6 +25,7 @@ from kg.tables import fold
 from kg.text import ANSWER_SENTENCE_END
 from kg.text import split_sentences as kg_split_sentences
 from rag import prompts
+from rag.bm25 import tokenize
 from rag.citations import CITATION, citation_numbers, cited_numbers
 from rag.evidence import paper_sentences
 from rag.figures import figure_supported, figures, figures_together
@@ -396,8 +397,6 @@ def adds_to(question: str, answer: str) -> bool:
     own and beyond pointers at a source. "ToolLLM built an automatic evaluator for tool use,
     which is described in [P1]." and an echo of the question ("Code Llama 在多长的输入上仍显示出
     改善。") do not answer, however well they are supported."""
-    from rag.bm25 import tokenize
-
     asked = {stem for t in tokenize(question) for stem in _stems(t)}
     said = [t for t in tokenize(CITATION.sub(" ", answer)) if t not in _POINTER_WORDS]
     return any(not _stems(t) & asked for t in said)
@@ -500,8 +499,6 @@ def _supported_subset(
 
 def _is_bare(sentence: str) -> bool:
     """Only the answer itself, without the words that say what it is about: a few terms."""
-    from rag.bm25 import tokenize
-
     return len(tokenize(_claim(sentence))) <= _BARE_TERMS
 
 

@@ -175,6 +175,9 @@ def figure_supported(
     wanted_measures = measured(claim, figure, own)
     names = _names(claim_clause, own) or _names(claim, own)
     names = [n for n in names if _key(n) in _key(evidence)]
+    if _other_count_restated(claim, figure, evidence):
+        return False  # "选择 8 个专家" where the clause it restates says 两个专家
+    whole = _is_whole(claim, figure)
     for sentence in _SENTENCE.split(evidence):
         for clause, found in _occurrences(figure, sentence):
             if figure.kind and found.kind and figure.kind != found.kind:
@@ -184,12 +187,10 @@ def figure_supported(
                 continue
             if _counts_differ(claim, figure, sentence, found):
                 continue
-            if _is_whole(sentence, found) and not _is_whole(claim, figure):
+            if _is_whole(sentence, found) and not whole:
                 continue  # "32 benchmarks" where the source has 30 of 32
             if _comparator_is_subject(claim, figure, sentence, own):
                 continue  # "X-2 is 2-4x faster than X" where 2-4x is X's own speed-up
-            if _other_count_restated(claim, figure, evidence):
-                continue  # "选择 8 个专家" where the clause it restates says 两个专家
             if _names_bound(names, clause, sentence, found, own):
                 return True
     return False
