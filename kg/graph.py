@@ -11,6 +11,7 @@ carries `evidence`, `paper`, `line` and `method`.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -151,8 +152,9 @@ class _Builder:
         self.authors = AuthorTable({})
 
     def add_nodes(self) -> None:
+        leads = _own_lead_names(self.corpus.papers)
         for paper in self.corpus.papers:
-            self._add_paper(paper)
+            self._add_paper(paper, leads.get(paper.id, ()))
         self.paper_keys = {
             compact(a): node for a, node in self.aliases if node.startswith("paper:")
         }
@@ -208,12 +210,12 @@ class _Builder:
         self.graph.add_edge(source, target, key=kind, kind=kind, label=EDGE_LABELS[kind],
                             evidence=evidence, paper=paper.id, line=line, method=method)  # fmt: skip
 
-    def _add_paper(self, paper: Paper) -> None:
+    def _add_paper(self, paper: Paper, leads: tuple[str, ...]) -> None:
         names = (
             paper.title,
             paper.short_name,
             paper.id,
-            *lead_names(paper.title),
+            *leads,
             *self.lexicon.aliases_for_title(paper.title),
         )
         self._add(
@@ -272,6 +274,23 @@ class _Builder:
             data["date"] = date
         self.graph.add_node(node_id, **data)
         self.aliases.extend((n, node_id) for n in dict.fromkeys(names) if n)
+
+
+def _own_lead_names(papers: Sequence[Paper]) -> dict[str, tuple[str, ...]]:
+    """Each paper's lead names that name it alone. "Llama 2" opening "Llama 2 Meets Vision" is
+    no name of that paper when another paper is called or opens with "Llama 2": kept, it would
+    make every mention of Llama 2 name them all (wrong lineage edges, and a cost that grows
+    with the square of such papers)."""
+    claims: dict[str, set[str]] = {}
+    leads = {p.id: lead_names(p.title) for p in papers}
+    for paper in papers:
+        for name in (paper.title, paper.short_name, paper.id, *leads[paper.id]):
+            claims.setdefault(compact(name), set()).add(paper.id)
+    return {
+        pid: tuple(n for n in names if claims[compact(n)] == {pid})
+        for pid, names in leads.items()
+        if names
+    }
 
 
 def _library_attributes(paper: Paper) -> dict[str, str]:

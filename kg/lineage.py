@@ -107,8 +107,9 @@ def derive_edges(kg: KnowledgeGraph, lexicon: Lexicon) -> list[DerivedEdge]:
     """Lineage (`builds_on`) and `compared_against` edges for every paper, merged per pair."""
     found: list[DerivedEdge] = []
     for paper in kg.corpus.papers:
-        found.extend(_text_edges(kg, paper, lexicon))
-        found.extend(_name_edges(kg, paper))
+        stem_parent = _versioned_parent(kg, paper)
+        found.extend(_text_edges(kg, paper, lexicon, stem_parent))
+        found.extend(_name_edges(paper, stem_parent))
     found.extend(_curated_edges(kg, lexicon))
     return _merge(found)
 
@@ -129,9 +130,10 @@ def unresolved_curated(kg: KnowledgeGraph, lexicon: Lexicon) -> list[tuple[str, 
     return problems
 
 
-def _text_edges(kg: KnowledgeGraph, paper: Paper, lexicon: Lexicon) -> Iterator[DerivedEdge]:
+def _text_edges(
+    kg: KnowledgeGraph, paper: Paper, lexicon: Lexicon, stem_parent: str | None
+) -> Iterator[DerivedEdge]:
     self_id = f"paper:{paper.id}"
-    stem_parent = _versioned_parent(kg, paper)
     for sentence in paper_sentences(paper):
         for mention in find_mentions(kg, sentence.text, kinds=_COMPARE_KINDS):
             target = mention.node.id
@@ -168,8 +170,7 @@ def _pattern(source: str) -> re.Pattern[str]:
     return re.compile(source, re.IGNORECASE)
 
 
-def _name_edges(kg: KnowledgeGraph, paper: Paper) -> Iterator[DerivedEdge]:
-    parent = _versioned_parent(kg, paper)
+def _name_edges(paper: Paper, parent: str | None) -> Iterator[DerivedEdge]:
     if parent is not None:
         yield DerivedEdge(f"paper:{paper.id}", parent, "builds_on", "successor", paper.title,
                           paper.id, paper.line, "name")  # fmt: skip
@@ -181,7 +182,13 @@ def _versioned_parent(kg: KnowledgeGraph, paper: Paper) -> str | None:
     self_id = f"paper:{paper.id}"
     names = list(kg.names.aliases_of(self_id))
     for name in names:
-        match = _VERSIONED.match(name.strip())
+        name = name.strip()
+        # The version's last digit stands within the last 13 characters (a suffix is at most
+        # 12): a name without one there cannot match, and the full pattern backtracks over
+        # the whole of a long title before it fails.
+        if not any(ch.isdigit() for ch in name[-13:]):
+            continue
+        match = _VERSIONED.match(name)
         if not match:
             continue
         stem, version = match.group("stem").strip(" -_"), float(match.group("ver"))

@@ -9,7 +9,7 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -118,11 +118,17 @@ class CategoryTable:
 
     def lookup(self, name: str) -> Category | None:
         """The category a heading or a user's word names (Chinese or English), if any."""
-        key = fold(name)
+        return self._by_name.get(fold(name))
+
+    @cached_property
+    def _by_name(self) -> dict[str, Category]:
+        """Every folded name → its category (the first category wins, as a scan would); the
+        corpus reader asks this of every line."""
+        index: dict[str, Category] = {}
         for cat in self.categories:
-            if key in {fold(a) for a in (cat.key, cat.label_zh, cat.label_en, *cat.aliases)}:
-                return cat
-        return None
+            for name in (cat.key, cat.label_zh, cat.label_en, *cat.aliases):
+                index.setdefault(fold(name), cat)
+        return index
 
     def get(self, key: str) -> Category:
         found = next((c for c in self.categories if c.key == key), None)
