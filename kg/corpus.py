@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kg.errors import CorpusError
-from kg.limits import check_corpus_size, max_corpus_bytes
+from kg.limits import check_corpus_size, max_corpus_bytes, read_bounded
 from kg.paths import user_corpus_path, user_library_path
 from kg.tables import DATA_DIR, CategoryTable, OrgTable, load_category_table, load_org_table
 
@@ -141,12 +141,10 @@ def load_corpus(
     """Read and parse a paper list; raise `CorpusError` naming the line on any malformed entry."""
     path = default_corpus_path(path)
     limit = max_corpus_bytes()
-    try:
-        with path.open("rb") as handle:
-            data = handle.read(limit + 1)  # bounded: a FIFO or /dev/zero cannot run forever
+    try:  # regular files only, never past the limit: a FIFO or /dev/zero cannot hang it
+        data = read_bounded(path, limit, check_corpus_size)
     except OSError as exc:
         raise CorpusError(path, None, f"cannot read the corpus ({exc.strerror or exc}).") from exc
-    check_corpus_size(path, len(data))
     if data.startswith(LIBRARY_MAGIC):
         from kg.library import load_library_corpus
 
@@ -155,7 +153,9 @@ def load_corpus(
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise CorpusError(path, None, "the corpus is not UTF-8 text.") from exc
-    corpus = parse_corpus(text, path, orgs, categories)
+    from kg.readers.common import strip_controls  # never text; exports would be invalid XML
+
+    corpus = parse_corpus(strip_controls(text)[0], path, orgs, categories)
     return Corpus(
         path, hashlib.sha256(data).hexdigest(), corpus.papers, corpus.ignored,
         corpus.unknown_organizations,

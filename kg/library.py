@@ -26,6 +26,8 @@ import dataclasses
 import difflib
 import hashlib
 import json
+import os
+import stat
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -33,11 +35,12 @@ from typing import Any
 
 from kg.authors import name_key
 from kg.corpus import SHIPPED_CORPUS, Corpus, Paper, load_corpus, short_name, slugify
-from kg.errors import LibraryError, UnknownNameError, WriteError
+from kg.errors import CorpusError, LibraryError, UnknownNameError, WriteError
 from kg.fsutil import atomic_write_text
+from kg.limits import check_added_size, check_corpus_size, max_corpus_bytes, read_bounded
 from kg.paths import user_corpus_path, user_library_path
-from kg.readers import ReadOptions, read_source
-from kg.readers.common import title_key
+from kg.readers import ReadOptions, ReadResult, read_source
+from kg.readers.common import clean_paper, parse_json, strip_controls, title_key
 
 __all__ = [
     "LIBRARY_FORMAT",
@@ -63,8 +66,6 @@ _ABOUT = ("kgrag's library: papers added with `kgrag add` (one JSON object a lin
           "the paper list. Edit with `kgrag add` / `kgrag remove`.")  # fmt: skip
 # Fields a merge fills when empty and reports when different (the title is the identity).
 _SCALARS = ("date", "venue", "arxiv_id", "doi", "url", "abstract", "influence", "category")
-_TUPLE_FIELDS = {"organizations", "authors", "keywords"}
-_PAIR_FIELDS = {"abstract_spans", "provenance", "extra"}
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,9 @@ class AddReport:
     files: tuple[tuple[Path, str, int], ...]  # (file, format, entries)
     outcomes: tuple[Outcome, ...]
     corpus: Corpus
+    notes: tuple[str, ...] = ()
+    """What reading changed, per entry: `refs.bib:12 @x: removed 2 control characters (title 2)`
+    (each is also its outcome's `reason`)."""
 
     def of(self, action: str) -> tuple[Outcome, ...]:
         return tuple(o for o in self.outcomes if o.action == action)
@@ -212,41 +216,97 @@ def library_base() -> Path:
 
 
 def load_library(path: Path | None = None, data: bytes | None = None) -> Library:
-    """The library at `path` (default: the user's); an empty one if there is no file yet."""
+    """The library at `path` (default: the user's); an empty one if there is no file yet.
+
+    Every line is checked (a hand edit may have broken one): a line that is not a library
+    record of the right shape is a `LibraryError` naming the line and its entry."""
     path = path or user_library_path()
     if data is None:
         try:
-            data = path.read_bytes()
+            data = _read_library(path)
         except FileNotFoundError:
             return Library(path)
-        except OSError as exc:
-            raise LibraryError(f"cannot read {path} ({exc.strerror or exc}).") from exc
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        number = data[: exc.start].count(b"\n") + 1
+        raise LibraryError(f"{path}:{number}: is not UTF-8 text. {_FIX}") from exc
     papers: list[Paper] = []
     removed: list[Removal] = []
-    for number, line in enumerate(data.decode("utf-8").splitlines(), 1):
+    seen: dict[str, int] = {}  # paper id → its line: two lines of one id, one would be lost
+    for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
-        try:
-            record = json.loads(line)
-            if number == 1:
-                if record.get("format") != LIBRARY_FORMAT:
-                    raise ValueError(f"format {record.get('format')!r} is not {LIBRARY_FORMAT}")
-            elif "paper" in record:
-                papers.append(paper_from_json(record["paper"]))
-            else:
-                removed.append(Removal(**{**record["removed"],
-                                          "keys": tuple(record["removed"]["keys"])}))  # fmt: skip
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise LibraryError(f"{path}:{number}: not a library record ({exc}). Fix or delete "
-                               "that line (each line is one paper).") from exc  # fmt: skip
+        record = _record(path, number, line)
+        if isinstance(record, Removal):
+            removed.append(record)
+        elif isinstance(record, Paper):
+            if record.id in seen:
+                raise LibraryError(f"{path}:{number}: entry {record.id!r}: line {seen[record.id]} "
+                                   "has the same id. Merge the two lines into one, or delete "
+                                   "one.")  # fmt: skip
+            seen[record.id] = number
+            papers.append(record)
     return Library(path, tuple(papers), tuple(removed))
+
+
+_FIX = "Fix or delete that line (each line is one paper; adding its file again brings it back)."
+
+
+def _read_library(path: Path) -> bytes:
+    """The library's bytes: a regular file within the paper-list limit (`kg.limits`)."""
+    try:
+        return read_bounded(path, max_corpus_bytes(), check_corpus_size)
+    except FileNotFoundError:
+        raise  # no library yet: the caller decides what that means
+    except OSError as exc:
+        raise LibraryError(f"cannot read {path} ({exc.strerror or exc}).") from exc
+    except CorpusError as exc:
+        raise LibraryError(f"{exc} Move it away; `kgrag add` then starts a new library.") from exc
+
+
+def _record(path: Path, number: int, line: str) -> Paper | Removal | None:
+    """One line of the library: the header (None), a paper, or a removal."""
+    try:
+        record = parse_json(line)
+        if number == 1:
+            _check_header(record)
+            return None
+        if not isinstance(record, dict) or set(record) not in ({"paper"}, {"removed"}):
+            raise ValueError('not {"paper": {…}} or {"removed": {…}}')
+        if "paper" in record:
+            return paper_from_json(record["paper"])
+        return removal_from_json(record["removed"])
+    except ValueError as exc:
+        raise LibraryError(f"{path}:{number}: {_entry_name(line)}not a library record ({exc}). "
+                           f"{_FIX}") from exc  # fmt: skip
+
+
+def _check_header(record: object) -> None:
+    found = record.get("format") if isinstance(record, dict) else None
+    if found != LIBRARY_FORMAT:
+        raise ValueError(f"format {found!r} is not {LIBRARY_FORMAT}")
+
+
+def _entry_name(line: str) -> str:
+    """`entry 'mamba': ` when the line's id (else title) can be read, for the error message."""
+    try:
+        record = parse_json(line)
+        body = next(iter(record.values())) if isinstance(record, dict) and record else None
+    except ValueError:
+        return ""
+    if not isinstance(body, dict):
+        return ""
+    names = (body.get(k) for k in ("id", "title"))
+    name = next((n for n in names if isinstance(n, str) and n.strip()), "")
+    return f"entry {strip_controls(name)[0][:80]!r}: " if name else ""
 
 
 def load_library_corpus(path: Path, data: bytes | None = None) -> Corpus:
     """The corpus the library at `path` stands for (what `kg.corpus.load_corpus` returns)."""
+    data = _read_library(path) if data is None else data
     library = load_library(path, data)
-    digest = hashlib.sha256(data if data is not None else path.read_bytes())
-    return compose(load_corpus(library_base()), library, digest)
+    return compose(load_corpus(library_base()), library, hashlib.sha256(data))
 
 
 def compose(base: Corpus, library: Library, digest: Any = None) -> Corpus:
@@ -284,20 +344,25 @@ def _unique_id(wanted: str, taken: set[str]) -> str:
     return candidate
 
 
-def save_library(library: Library) -> None:
-    """Write the library atomically: a new file in the same folder, fsynced, then one rename.
-    An interruption (an error, Ctrl-C) before the rename leaves the old file as it was."""
+def library_text(library: Library) -> str:
+    """The library file's text: the header, then one line per paper, then one per removal."""
     lines = [json.dumps({"format": LIBRARY_FORMAT, "about": _ABOUT}, ensure_ascii=False)]
     lines += [json.dumps({"paper": paper_to_json(p)}, ensure_ascii=False) for p in library.papers]
     lines += [json.dumps({"removed": {"id": r.id, "title": r.title, "keys": list(r.keys)}},
                          ensure_ascii=False) for r in library.removed]  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+def save_library(library: Library) -> None:
+    """Write the library atomically: a new file in the same folder, fsynced, then one rename.
+    An interruption (an error, Ctrl-C) before the rename leaves the old file as it was."""
     path = library.path
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise LibraryError(f"cannot write {path} ({exc.strerror or exc}).") from exc
     try:
-        atomic_write_text(path, "\n".join(lines) + "\n")  # kg.fsutil: regular files only
+        atomic_write_text(path, library_text(library))  # kg.fsutil: regular files only
     except WriteError as exc:
         raise LibraryError(f"{exc} The library is unchanged.") from exc
 
@@ -307,8 +372,19 @@ def _locked(path: Path) -> Iterator[None]:
     """One `kgrag add` / `remove` at a time: each reads, changes and rewrites the whole file."""
     import fcntl
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_name(path.name + ".lock"), "w") as handle:
+    lock = path.with_name(path.name + ".lock")
+    # O_NONBLOCK: a FIFO put in the lock file's place fails to open at once instead of waiting
+    flags = os.O_WRONLY | os.O_CREAT | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(lock, flags, 0o666)
+    except OSError as exc:
+        raise LibraryError(f"cannot lock the library with {lock} ({exc.strerror or exc}). "
+                           "Remove it if it is not a file.") from exc  # fmt: skip
+    with os.fdopen(fd, "w") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise LibraryError(f"cannot lock the library with {lock}: it is not a regular file. "
+                               "Remove it.")  # fmt: skip
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
@@ -321,15 +397,69 @@ def paper_to_json(paper: Paper) -> dict[str, Any]:
     return {k: v for k, v in data.items() if v not in ("", [], (), 0) or k in ("id", "title")}
 
 
-def paper_from_json(data: dict[str, Any]) -> Paper:
-    values = dict(data)
-    for name in _TUPLE_FIELDS & values.keys():
-        values[name] = tuple(values[name])
-    for name in _PAIR_FIELDS & values.keys():
-        values[name] = tuple(tuple(pair) for pair in values[name])
-    defaults = {"organizations": (), "category": "", "category_label": "", "influence": "",
-                "abstract": "", "source": "", "line": 0, "date": ""}  # fmt: skip
-    return Paper(**{**defaults, **values})
+# How each `Paper` field is stored in JSON, by its annotation: (item type, shape), the shape
+# 0 for a value, 1 for a list of values, 2 for a list of pairs.
+_SHAPES: dict[str, tuple[type, int]] = {
+    "str": (str, 0),
+    "int": (int, 0),
+    "tuple[str, ...]": (str, 1),
+    "tuple[tuple[str, str], ...]": (str, 2),
+    "tuple[tuple[int, int], ...]": (int, 2),
+}
+_SHAPE_NAMES = {(str, 0): "text", (int, 0): "a whole number", (str, 1): "a list of text",
+                (str, 2): "a list of [text, text] pairs",
+                (int, 2): "a list of [number, number] pairs"}  # fmt: skip
+_PAPER_FIELDS = {f.name: str(f.type) for f in dataclasses.fields(Paper)}
+_PAPER_DEFAULTS = {"organizations": (), "category": "", "category_label": "", "influence": "",
+                   "abstract": "", "source": "", "line": 0, "date": ""}  # fmt: skip
+
+
+def paper_from_json(data: object) -> Paper:
+    """A `Paper` from its library JSON; `ValueError` naming the field when it is not one
+    (an unknown field, a value of the wrong type). Control characters are removed, as they are
+    from every file read (a library written before that may hold some)."""
+    if not isinstance(data, dict):
+        raise ValueError("the paper is not an object {…}")
+    unknown = sorted(set(data) - set(_PAPER_FIELDS))
+    if unknown:
+        raise ValueError(f"unknown field {unknown[0]!r}")
+    values = {
+        name: _typed(name, value, _SHAPES[_PAPER_FIELDS[name]]) for name, value in data.items()
+    }
+    for name in ("id", "title"):
+        if not str(values.get(name, "")).strip():
+            raise ValueError(f"field {name!r} is missing or empty")
+    paper, _removed = clean_paper(Paper(**{**_PAPER_DEFAULTS, **values}))
+    return paper
+
+
+def removal_from_json(data: object) -> Removal:
+    """A `Removal` from its library JSON (`{"id", "title", "keys"}`); `ValueError` if not one."""
+    shapes = {"id": (str, 0), "title": (str, 0), "keys": (str, 1)}
+    if not isinstance(data, dict) or set(data) != set(shapes):
+        raise ValueError('a removal is {"id": …, "title": …, "keys": […]}')
+    values = {name: _typed(name, data[name], shape) for name, shape in shapes.items()}
+    keys = tuple(strip_controls(k)[0] for k in values["keys"])
+    return Removal(strip_controls(values["id"])[0], strip_controls(values["title"])[0], keys)
+
+
+def _typed(name: str, value: object, shape: tuple[type, int]) -> Any:
+    """`value` as the field stores it (lists as tuples), or `ValueError` naming the field."""
+    if not _fits(value, *shape):
+        raise ValueError(f"field {name!r} is not {_SHAPE_NAMES[shape]}")
+    if shape[1] == 0:
+        return value
+    return tuple(tuple(v) if isinstance(v, list) else v for v in value)  # type: ignore[attr-defined]
+
+
+def _fits(value: object, kind: type, shape: int) -> bool:
+    if shape == 0:
+        return isinstance(value, kind) and not isinstance(value, bool)
+    if not isinstance(value, list):
+        return False
+    if shape == 1:
+        return all(_fits(v, kind, 0) for v in value)
+    return all(isinstance(v, list) and len(v) == 2 and _fits(v, kind, 1) for v in value)
 
 
 # --- add and remove -----------------------------------------------------------------------
@@ -362,7 +492,13 @@ class _State:
         for key in identity_keys(paper):
             self.by_key.setdefault(key, paper.id)
 
-    def add(self, paper: Paper) -> Outcome:
+    def add(self, paper: Paper, note: str = "") -> Outcome:
+        """What happens to `paper`; `note` (what reading it changed) is added to the reason."""
+        outcome = self._add(paper)
+        reason = "; ".join(r for r in (outcome.reason, note) if r)
+        return replace(outcome, reason=reason) if note else outcome
+
+    def _add(self, paper: Paper) -> Outcome:
         where = _where(paper)
         targets = list(
             dict.fromkeys(self.by_key[k] for k in identity_keys(paper) if k in self.by_key)
@@ -422,19 +558,31 @@ def add_files(
     library_path: Path | None = None,
 ) -> AddReport:
     """Read every file (any malformed one: `ReaderError`, nothing added), then add, merge or
-    reject each entry and write the library once, atomically (not at all with `dry_run`)."""
+    reject each entry and write the library once, atomically (not at all with `dry_run`).
+    A library that would grow past the paper-list limit is a `LimitError`, dry run or not,
+    and nothing is written."""
     results = [read_source(p, fmt=fmt, options=options) for p in paths]
     path = library_path or user_library_path()
+    entries = [(paper, note) for result in results for paper, note in _with_notes(result)]
     with _locked(path):
         state = _State(load_corpus(library_base()), load_library(path))
-        outcomes = [state.add(paper) for result in results for paper in result.papers]
+        outcomes = [state.add(paper, note) for paper, note in entries]
         library = state.result()
         corpus = compose(state.base, library)
-        changed = any(o.action in ("added", "merged") for o in outcomes)
-        if changed and not dry_run:
-            save_library(library)
+        if any(o.action in ("added", "merged") for o in outcomes):
+            # measured as every command measures the library it reads (kg.corpus.load_corpus)
+            check_added_size(path, len(library_text(library).encode("utf-8")))
+            if not dry_run:
+                save_library(library)
     files = tuple((r.path, r.format, len(r.papers)) for r in results)
-    return AddReport(path, dry_run, files, tuple(outcomes), corpus)
+    notes = tuple(f"{_where(paper)}: {note}" for paper, note in entries if note)
+    return AddReport(path, dry_run, files, tuple(outcomes), corpus, notes)
+
+
+def _with_notes(result: ReadResult) -> list[tuple[Paper, str]]:
+    """Each paper read, with what reading it changed ("" if nothing)."""
+    notes = dict(result.notes)
+    return [(paper, notes.get(paper.id, "")) for paper in result.papers]
 
 
 def remove_papers(

@@ -6,24 +6,38 @@ names the limit and what to do). Settings are read when a check runs, never at i
 - Paper lists read by a command: `KGRAG_MAX_CORPUS_MB` megabytes (default
   `DEFAULT_MAX_CORPUS_MB`); building the graph takes about a millisecond per paper, so the
   default (~48,000 papers) keeps a command under a minute or so.
+- Files given to `kgrag add`: the same `KGRAG_MAX_CORPUS_MB` each (`max_source_bytes`; a file
+  bigger than a whole paper list may be cannot fit in one), and the library after an add: the
+  paper-list limit again, checked before anything is written (`check_added_size`).
 - Uploaded lists in the app: `MAX_UPLOAD_BYTES` (a paper list is text; anything bigger is a
   mistake, and it is checked before the file is read).
+
+A file read whole (`read_bounded`) must be a regular file: a FIFO would block, a device like
+`/dev/zero` never ends. Its size is checked before reading and the read stops one byte past the
+limit, so a file that grows meanwhile is still refused rather than read whole.
 """
 
 from __future__ import annotations
 
 import os
+import stat
+from collections.abc import Callable
+from pathlib import Path
 
-from kg.errors import LimitError
+from kg.errors import LimitError, ReaderError
 
 __all__ = [
     "DEFAULT_MAX_CORPUS_MB",
     "MAX_QUESTION_CHARS",
     "MAX_UPLOAD_BYTES",
+    "check_added_size",
     "check_corpus_size",
     "check_question",
+    "check_source_size",
     "check_upload_size",
     "max_corpus_bytes",
+    "max_source_bytes",
+    "read_bounded",
 ]
 
 MAX_QUESTION_CHARS = 2_000
@@ -64,6 +78,68 @@ def check_corpus_size(path: object, size: int) -> None:
             f"{path} is over {limit / 1e6:g} MB, the limit for a paper list; set "
             "KGRAG_MAX_CORPUS_MB to raise it (building the graph takes about 1 ms per paper)."
         )
+
+
+def max_source_bytes() -> int:
+    """The size limit of one file given to `kgrag add`: the paper-list limit (one setting)."""
+    return max_corpus_bytes()
+
+
+def check_source_size(path: object, size: int) -> None:
+    """`LimitError` when a file to add, of `size` bytes, is over `max_source_bytes()`."""
+    limit = max_source_bytes()
+    if size > limit:
+        raise LimitError(
+            f"{path} is over {limit / 1e6:g} MB, the limit for a file to add; split it, or set "
+            "KGRAG_MAX_CORPUS_MB to raise the limit."
+        )
+
+
+def check_added_size(path: object, size: int) -> None:
+    """`LimitError` when an add would take the library at `path` to `size` bytes, over
+    `max_corpus_bytes()`: every later command would refuse to read it."""
+    limit = max_corpus_bytes()
+    if size > limit:
+        raise LimitError(
+            f"adding these papers would make {path} {size / 1e6:.3g} MB, over {limit / 1e6:g} "
+            "MB, the limit for a paper list; nothing was added. Add fewer papers, or set "
+            "KGRAG_MAX_CORPUS_MB to raise the limit."
+        )
+
+
+_KINDS = (
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISDIR, "a folder"),
+)
+
+
+def read_bounded(path: Path, limit: int, check_size: Callable[[object, int], None]) -> bytes:
+    """The bytes of the regular file at `path`, read without blocking and never past `limit`.
+
+    `check_size(path, size)` raises when `size` is over `limit`: it runs on the size the file
+    states, before reading, and on what was read. Anything but a regular file is a
+    `ReaderError` at once; `OSError` (no such file, no permission) is left to the caller.
+    """
+    status = os.stat(path)
+    _check_regular(path, status.st_mode)
+    check_size(path, status.st_size)
+    # O_NONBLOCK: should a FIFO be swapped in after the stat, opening it still returns at once
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    with os.fdopen(fd, "rb") as handle:
+        _check_regular(path, os.fstat(fd).st_mode)
+        data = handle.read(limit + 1)
+    check_size(path, len(data))
+    return data
+
+
+def _check_regular(path: Path, mode: int) -> None:
+    if not stat.S_ISREG(mode):
+        kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
+        raise ReaderError(path, None, f"is {kind}, not a regular file; kgrag reads only "
+                          "regular files. Give the path of a file.")  # fmt: skip
 
 
 def check_upload_size(size: int) -> None:

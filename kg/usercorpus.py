@@ -14,6 +14,7 @@ from pathlib import Path
 from kg.corpus import SHIPPED_CORPUS, Corpus, Paper, load_corpus, parse_corpus
 from kg.errors import WriteError
 from kg.fsutil import atomic_write_text
+from kg.limits import check_corpus_size, max_corpus_bytes, read_bounded
 from kg.paths import user_corpus_path
 from kg.tables import fold, load_category_table
 
@@ -50,7 +51,7 @@ def add_papers(text: str, source: str = "<upload>", base: Path | None = None) ->
     target = user_corpus_path()
     if not new:
         return MergeResult(target, (), duplicates, existing, upload.unknown_organizations)
-    base_text = base_path.read_bytes().decode("utf-8-sig")
+    base_text = _read_list(base_path)
     merged_text = base_text.rstrip("\n") + "\n\n" + _entries_text(text, upload, new)
     merged = parse_corpus(merged_text, target)  # never write a file that does not parse
     _write_atomically(target, merged_text)
@@ -106,3 +107,8 @@ def _write_atomically(path: Path, text: str) -> None:
                          f"({exc.strerror or exc}); set KGRAG_DATA_DIR to a folder you can "
                          "write to.", path) from exc  # fmt: skip
     atomic_write_text(path, text)
+
+
+def _read_list(path: Path) -> str:
+    """The paper list's text, bounded like every read of a list (it was just parsed whole)."""
+    return read_bounded(path, max_corpus_bytes(), check_corpus_size).decode("utf-8-sig")

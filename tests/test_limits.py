@@ -9,7 +9,7 @@ from subprocess import CompletedProcess
 import pytest
 
 from kg.corpus import load_corpus, parse_corpus
-from kg.errors import LimitError
+from kg.errors import CorpusError, LimitError
 from kg.limits import MAX_QUESTION_CHARS, check_question, max_corpus_bytes
 from tests.fixtures.kg import paper_entry
 
@@ -55,9 +55,9 @@ def test_the_cli_names_the_corpus_limit(run_kgrag: Run, write_corpus) -> None:  
     assert done.returncode == 2 and "KGRAG_MAX_CORPUS_MB" in done.stderr
 
 
-def test_reading_an_endless_file_stops_at_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_endless_device_is_refused_before_it_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KGRAG_MAX_CORPUS_MB", "0.5")
-    with pytest.raises(LimitError):
+    with pytest.raises(CorpusError, match="/dev/zero: is a character device, not a regular"):
         load_corpus("/dev/zero")
 
 

@@ -3,8 +3,10 @@
 A reader is small: a `name`, the file `extensions` it usually has, `sniff(text)` (does this
 content look like my format?) and `read(text, source, options)` (every entry, or a
 `ReaderError` naming the file, the line or entry key, and what is wrong). `read_source` picks
-the reader — by content for `auto`, the extension only breaking ties — and reads a path or
-bytes. Readers never write anything: `kg.library` decides what is added or merged.
+the reader — by content for `auto`, the extension only breaking ties — and reads a path (a
+regular file within the size limit, `kg.limits.read_bounded`) or bytes; every record it returns
+is cleaned of control characters (`kg.readers.common.clean_paper`), with a note saying what was
+removed. Readers never write anything: `kg.library` decides what is added or merged.
 
     >>> from kg.readers import FORMATS
     >>> FORMATS
@@ -19,7 +21,8 @@ from typing import Protocol
 
 from kg.corpus import Paper
 from kg.errors import ReaderError
-from kg.readers.common import ReadOptions
+from kg.limits import check_source_size, max_source_bytes, read_bounded
+from kg.readers.common import ReadOptions, clean_paper
 
 __all__ = ["FORMATS", "ReadOptions", "ReadResult", "Reader", "detect_format", "get_reader",
            "parse_mapping", "read_source"]  # fmt: skip
@@ -45,6 +48,8 @@ class ReadResult:
     path: Path
     format: str
     papers: tuple[Paper, ...]
+    notes: tuple[tuple[str, str], ...] = ()
+    """(paper id, what reading changed: `removed 3 control characters (title 2, authors 1)`)."""
 
 
 def _registry() -> dict[str, Reader]:
@@ -61,6 +66,7 @@ def _registry() -> dict[str, Reader]:
 FORMATS = ("seed", "bibtex", "arxiv", "csv", "jsonl")
 # Content sniffing order: the most distinctive formats first (a CSV sniff accepts a lot).
 _SNIFF_ORDER = ("arxiv", "bibtex", "jsonl", "seed", "csv")
+_SNIFF_CHARS = 20000
 
 
 def get_reader(name: str) -> Reader:
@@ -76,7 +82,7 @@ def detect_format(path: Path, text: str, mapped: bool = False) -> str:
     column map (`mapped`), a table whose header names no `title` column is still read as the
     CSV or JSONL its extension says (the map names the columns)."""
     readers = _registry()
-    sample = text[:20000]
+    sample = _head(text)
     matches = [name for name in _SNIFF_ORDER if readers[name].sniff(sample)]
     by_extension = [m for m in matches if path.suffix.casefold() in readers[m].extensions]
     if by_extension:
@@ -90,6 +96,13 @@ def detect_format(path: Path, text: str, mapped: bool = False) -> str:
                       f"({', '.join(FORMATS)}).")  # fmt: skip
 
 
+def _head(text: str) -> str:
+    """The first `_SNIFF_CHARS` characters, to the end of the line they stop in: a sniffer
+    judging lines (JSONL) never sees half a line."""
+    end = text.find("\n", _SNIFF_CHARS)
+    return text if end < 0 else text[:end]
+
+
 def read_source(
     path: Path | str,
     data: bytes | None = None,
@@ -98,11 +111,7 @@ def read_source(
 ) -> ReadResult:
     """Read the file at `path` (or `data`, named `path`) in `fmt` (`auto`: judged by content)."""
     path = Path(path)
-    if data is None:
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise ReaderError(path, None, f"cannot read it ({exc.strerror or exc}).") from exc
+    data = _read(path) if data is None else data
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -110,8 +119,35 @@ def read_source(
         raise ReaderError(path, line, "is not UTF-8 text. Re-export it as UTF-8.") from exc
     options = options or ReadOptions()
     name = detect_format(path, text, bool(options.mapping)) if fmt == "auto" else fmt
-    papers = get_reader(name).read(text, path, options)
-    return ReadResult(path, name, papers)
+    papers, notes = _cleaned(get_reader(name).read(text, path, options), path)
+    return ReadResult(path, name, papers, notes)
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return read_bounded(path, max_source_bytes(), check_source_size)
+    except OSError as exc:
+        raise ReaderError(path, None, f"cannot read it ({exc.strerror or exc}).") from exc
+
+
+def _cleaned(
+    papers: tuple[Paper, ...], path: Path
+) -> tuple[tuple[Paper, ...], tuple[tuple[str, str], ...]]:
+    """The papers without control characters, and a note for each that had some."""
+    result: list[Paper] = []
+    notes: list[tuple[str, str]] = []
+    for paper in papers:
+        clean, removed = clean_paper(paper)
+        if not clean.title.strip():
+            raise ReaderError(path, paper.line, "has a title made only of control characters. "
+                              "Give it a title and run `kgrag add` again.")  # fmt: skip
+        result.append(clean)
+        if removed:
+            counts = ", ".join(f"{name} {n}" for name, n in removed.items())
+            total = sum(removed.values())
+            notes.append((clean.id, f"removed {total} control character{'s' * (total > 1)} "
+                                    f"({counts})"))  # fmt: skip
+    return tuple(result), tuple(notes)
 
 
 def parse_mapping(spec: str | None) -> ReadOptions:

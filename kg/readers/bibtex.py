@@ -7,6 +7,8 @@ missing (the date is then the year). The arXiv id comes from `eprint` (with `arc
 `eprinttype` arXiv), else from an arxiv.org `url` or a Google Scholar `journal = {arXiv preprint
 arXiv:…}`. Fields kgrag has no place for (`pages`, `volume`, `publisher`, …) are kept verbatim in
 `Paper.extra`, with the entry type (`@type`) and key (`@key`), so an export writes them back.
+A field nested too deeply to decode (braces, environments or math inside one another, hundreds
+deep) is an error naming the entry and the field.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TypeVar
 
 from kg.corpus import Paper
 from kg.errors import ReaderError
@@ -32,6 +35,7 @@ from kg.readers.common import (
 __all__ = ["BibtexReader", "decode_latex", "write_bibtex"]
 
 _ENTRY = re.compile(r"^\s*@\s*(?!string|preamble|comment)[A-Za-z]+\s*[{(]", re.MULTILINE | re.I)
+_T = TypeVar("_T")
 _LATEX = re.compile(r"[\\{}~$]|--")
 _VENUE_FIELDS = ("journal", "booktitle", "journaltitle")
 # Read into Paper fields (the rest go to `extra`).
@@ -79,11 +83,20 @@ def _draft(entry: object, source: Path) -> Draft:
     line = entry.start_line + 1  # type: ignore[attr-defined]
     draft = Draft(line, f"{source.name}:{line} @{key}", key)
 
+    def decoded(name: str, decode: Callable[[str], _T]) -> _T:
+        # pylatexenc recurses once per level of nesting: hundreds of levels exhaust the stack
+        try:
+            return decode(str(fields.get(name, "")))
+        except RecursionError:
+            raise ReaderError(source, line, f"field {name!r} is nested too deeply to decode "
+                              "(braces, environments or math inside one another). Simplify it.",
+                              key) from None  # fmt: skip
+
     def text(name: str) -> str:
-        return decode_latex(str(fields.get(name, "")))
+        return decoded(name, decode_latex)
 
     draft.set("title", text("title"))
-    draft.set("authors", _authors(str(fields.get("author", ""))))
+    draft.set("authors", decoded("author", _authors))
     raw_date = text("date") or text("year")
     if raw_date:
         date = parse_date(raw_date, text("month"))

@@ -2,11 +2,14 @@
 
 Readers turn one entry into a `Draft` (field → value, field → where it came from) and
 `build_papers` makes the `Paper` records, with ids unique within the file (the library makes
-them unique across the whole corpus when it stores them).
+them unique across the whole corpus when it stores them). `clean_paper` removes the characters
+that are never text (`strip_controls`) from every field of a record, whatever read it.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -21,12 +24,15 @@ __all__ = [
     "Draft",
     "ReadOptions",
     "build_papers",
+    "clean_paper",
     "normalize_arxiv_id",
     "normalize_doi",
     "parse_date",
+    "parse_json",
     "parse_month",
     "split_authors",
     "split_keywords",
+    "strip_controls",
     "title_key",
 ]
 
@@ -46,6 +52,18 @@ _ARXIV_OLD = re.compile(r"([a-z\-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?", re.IGNORECA
 _DOI = re.compile(r"10\.\d{4,9}/\S+")
 _ISO_DATE = re.compile(r"^(\d{4})(?:\s*[-./年]\s*(\d{1,2})\s*月?(?:\s*[-./]\s*\d{1,2}\s*日?)?)?")
 _SPACES = re.compile(r"\s+")
+# Never text, and they make exports invalid XML or fool a terminal or an editor: the C0 controls
+# but tab, newline and carriage return; DEL and the C1 controls; the bidi embeddings, overrides
+# and isolates (text shown in another order than it is read); lone surrogates (not encodable)
+# and U+FFFE / U+FFFF. A terminal escape sequence goes whole, leaving no "[31m" behind.
+_ESCAPE = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]|\x9b[0-?]*[ -/]*[@-~]"  # CSI: colours, cursor moves
+    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)"  # OSC: window titles, links
+    r"|\x1b[ -/]*[0-~]"  # the other escapes
+)
+_CONTROL = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]"
+)
 
 
 @dataclass(frozen=True)
@@ -73,6 +91,53 @@ class Draft:
 def clean(text: str) -> str:
     """Whitespace collapsed (titles and names broken over lines in BibTeX and Atom)."""
     return _SPACES.sub(" ", text).strip()
+
+
+def strip_controls(text: str) -> tuple[str, int]:
+    """`text` without control characters and escape sequences; how many were removed.
+
+    >>> strip_controls("Mam\\x00ba \\x1b[31mred\\x1b[0m\\tok")
+    ('Mamba red\\tok', 3)
+    """
+    text, escapes = _ESCAPE.subn("", text)
+    text, controls = _CONTROL.subn("", text)
+    return text, escapes + controls
+
+
+def clean_paper(paper: Paper) -> tuple[Paper, dict[str, int]]:
+    """`paper` with `strip_controls` applied to every text of every field (offsets into the
+    abstract moved with it), and how many were removed from each field that had any."""
+    changes: dict[str, object] = {}
+    removed: dict[str, int] = {}
+    for name in (f.name for f in dataclasses.fields(paper)):
+        value, count = _strip_all(getattr(paper, name))
+        if count:
+            changes[name], removed[name] = value, count
+    if "abstract" in changes:
+        changes["abstract_spans"] = tuple(
+            (len(strip_controls(paper.abstract[:offset])[0]), line)
+            for offset, line in paper.abstract_spans
+        )
+    return dataclasses.replace(paper, **changes), removed  # type: ignore[arg-type]
+
+
+def _strip_all(value: object) -> tuple[object, int]:
+    """`strip_controls` over a string, or the strings in a tuple (of tuples); the count."""
+    if isinstance(value, str):
+        return strip_controls(value)
+    if isinstance(value, tuple):
+        parts = [_strip_all(v) for v in value]
+        return tuple(v for v, _ in parts), sum(n for _, n in parts)
+    return value, 0
+
+
+def parse_json(text: str) -> object:
+    """`json.loads`, with JSON nested too deep for the parser a `ValueError` like any other
+    malformed JSON (not a `RecursionError`)."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("nested too deeply: arrays or objects inside one another") from None
 
 
 def parse_month(value: str) -> int | None:

@@ -4,13 +4,14 @@ Columns are found by name, case-insensitively (`title`, `authors`, `date` or `ye
 `abstract`, `venue`, `arxiv_id`, `doi`, `url`, `keywords`, `organizations`, `category`,
 `influence`, and the common synonyms below); `--map title=Title,date=Year` names them
 explicitly. Authors and keywords are a list (JSONL) or a string separated by `;` (or ` and `).
+A JSONL value of another type (an object, `true`, a list holding anything but text) is an error
+naming the line and the column; a number is read as text (`"year": 2023`).
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from kg.readers.common import (
     normalize_arxiv_id,
     normalize_doi,
     parse_date,
+    parse_json,
     split_authors,
     split_keywords,
 )
@@ -47,6 +49,10 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "influence": ("influence", "影响力", "notes"),
 }
 FIELDS = tuple(SYNONYMS)
+# Fields that may be a list of text (JSONL) as well as text.
+_LISTS = {"authors", "keywords", "organizations"}
+_JSON_TYPES = {dict: "an object", list: "a list", bool: "true or false", int: "a number",
+               float: "a number", str: "text", type(None): "null"}  # fmt: skip
 
 
 class CsvReader:
@@ -58,6 +64,9 @@ class CsvReader:
         return ("," in header or "\t" in header) and "title" in header
 
     def read(self, text: str, source: Path, options: ReadOptions) -> tuple[Paper, ...]:
+        # A field may be as long as the file (within kgrag's size limit), not only the csv
+        # module's 128 KB default. Only ever raised, so two reads at once cannot undo it.
+        csv.field_size_limit(max(csv.field_size_limit(), len(text)))
         delimiter = "\t" if source.suffix.casefold() == ".tsv" or _tabs(text) else ","
         reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
         try:
@@ -81,11 +90,10 @@ class JsonlReader:
     extensions: tuple[str, ...] = (".jsonl", ".ndjson")
 
     def sniff(self, text: str) -> bool:
-        first = next((line for line in text.splitlines() if line.strip()), "")
-        try:
-            return isinstance(json.loads(first), dict)
-        except ValueError:
-            return False
+        # An object a line; whether it is valid JSON is for `read` to say, with its line (a
+        # line too long or too deep to parse here is still JSONL, never a CSV header)
+        first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+        return first.startswith("{") and first.endswith("}")
 
     def read(self, text: str, source: Path, options: ReadOptions) -> tuple[Paper, ...]:
         rows: list[tuple[int, dict[str, object]]] = []
@@ -93,7 +101,7 @@ class JsonlReader:
             if not line.strip():
                 continue
             try:
-                value = json.loads(line)
+                value = parse_json(line)
             except ValueError as exc:
                 raise ReaderError(source, number, f"is not JSON ({exc}).") from exc
             if not isinstance(value, dict):
@@ -133,9 +141,12 @@ def _columns(header: Iterable[str], options: ReadOptions, source: Path) -> dict[
 def _draft(
     row: Mapping[str, object], columns: dict[str, list[str]], line: int, source: Path
 ) -> Draft:
+    key: str | None = None
+
     def get(name: str) -> object:
-        values = (row.get(c) for c in columns.get(name, ()))
-        value = next((v for v in values if v not in (None, "", [])), None)
+        found = ((c, row.get(c)) for c in columns.get(name, ()))
+        column, value = next(((c, v) for c, v in found if v not in (None, "", [])), ("", None))
+        value = _checked(value, name, column, source, line, key)
         return clean(value) if isinstance(value, str) else value
 
     key = str(get("title") or f"line {line}")[:60]
@@ -144,9 +155,9 @@ def _draft(
         value = get(name)
         draft.set(name, value if isinstance(value, list) else (str(value) if value else ""))
     authors = get("authors")
-    draft.set("authors", split_authors(authors) if isinstance(authors, str | list) else ())  # type: ignore[arg-type]
+    draft.set("authors", split_authors(authors) if isinstance(authors, str | list) else ())
     keywords = get("keywords")
-    draft.set("keywords", split_keywords(keywords) if isinstance(keywords, str | list) else ())  # type: ignore[arg-type]
+    draft.set("keywords", split_keywords(keywords) if isinstance(keywords, str | list) else ())
     url = str(get("url") or "")
     arxiv_link = normalize_arxiv_id(url) if "arxiv.org" in url else ""
     draft.set("arxiv_id", normalize_arxiv_id(str(get("arxiv_id") or "")) or arxiv_link)
@@ -159,3 +170,22 @@ def _draft(
                               "June 2023).", key)  # fmt: skip
         draft.set("date", date)
     return draft
+
+
+def _checked(
+    value: object, name: str, column: str, source: Path, line: int, key: str | None
+) -> str | list[str] | None:
+    """A cell's value as text (a number read as written), or a list of text for the fields
+    that may be one; any other JSON type is a `ReaderError` naming the column."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    if name in _LISTS and isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return value
+    wanted = "text or a list of text" if name in _LISTS else "text or a number"
+    held = _JSON_TYPES.get(type(value), type(value).__name__)
+    if isinstance(value, list):
+        held = "a list holding " + ", ".join(sorted({_JSON_TYPES.get(type(v), "?") for v in value}))
+    raise ReaderError(source, line, f"column {column!r} ({name}) is {held}; it must be {wanted}.",
+                      key)  # fmt: skip
