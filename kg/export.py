@@ -5,11 +5,16 @@ Exports hold scalar typed attributes only (lists joined, no missing values): eve
 edge has `label` and `kind`; lineage edges have `relation`, `evidence` and `method`. Files
 are written atomically (`kg.fsutil`): a failed export leaves any earlier file at the path intact,
 and a device, FIFO or socket at the path is refused, never replaced.
+
+XML 1.0 cannot hold most control characters, not even as `&#0;`-style references, so in GraphML
+and GEXF each one (a NUL or an escape character in a title) becomes U+FFFD, in ids and values
+alike: the file always parses. JSON escapes them, so the JSON export keeps them exactly.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -23,10 +28,21 @@ from kg.queries import lineage
 if TYPE_CHECKING:
     import networkx as nx
 
-__all__ = ["FORMATS", "export", "export_bibtex", "export_graph", "scalar", "selection"]
+__all__ = [
+    "FORMATS",
+    "export",
+    "export_bibtex",
+    "export_graph",
+    "scalar",
+    "selection",
+    "xml_safe",
+]
 
 FORMATS = ("graphml", "gexf", "json", "neo4j")
 JSON_FORMAT = "kgrag-graph v1"
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+"""Characters outside XML 1.0's `Char` production (C0 controls but tab and line breaks, lone
+surrogates, U+FFFE/U+FFFF)."""
 
 
 def export(kg: KnowledgeGraph, fmt: str, path: Path | str, root: str | None = None) -> Path:
@@ -104,16 +120,40 @@ def scalar(value: Any) -> str | int | float | bool:
     return str(value)
 
 
+def xml_safe(value: Any) -> Any:
+    """`value` with every character XML 1.0 cannot hold replaced by U+FFFD (non-strings as given).
+
+    Example:
+        >>> xml_safe("Null\\x00Byte") == "Null\\ufffdByte"
+        True
+    """
+    return _NOT_XML.sub("\ufffd", value) if isinstance(value, str) else value
+
+
+def _xml_graph(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
+    """A copy of `graph` every id, key and value of which XML can hold."""
+    import networkx as nx
+
+    out = nx.MultiDiGraph()
+    out.graph.update({k: xml_safe(v) for k, v in graph.graph.items()})
+    for node, data in graph.nodes(data=True):
+        out.add_node(xml_safe(node), **{k: xml_safe(v) for k, v in data.items()})
+    for u, v, key, data in graph.edges(keys=True, data=True):
+        out.add_edge(xml_safe(u), xml_safe(v), key=xml_safe(key),
+                     **{k: xml_safe(value) for k, value in data.items()})  # fmt: skip
+    return out
+
+
 def _write_graphml(graph: nx.MultiDiGraph, handle: IO[bytes]) -> None:
     import networkx as nx
 
-    nx.write_graphml(graph, handle, encoding="utf-8", prettyprint=True)
+    nx.write_graphml(_xml_graph(graph), handle, encoding="utf-8", prettyprint=True)
 
 
 def _write_gexf(graph: nx.MultiDiGraph, handle: IO[bytes]) -> None:
     import networkx as nx
 
-    nx.write_gexf(graph, handle, encoding="utf-8", prettyprint=True)
+    nx.write_gexf(_xml_graph(graph), handle, encoding="utf-8", prettyprint=True)
 
 
 def _write_json(graph: nx.MultiDiGraph, handle: IO[bytes]) -> None:

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from kg.errors import LimitError, ReaderError
+from kg.fsutil import file_kind
 
 __all__ = [
     "DEFAULT_MAX_CORPUS_MB",
@@ -107,15 +108,6 @@ def check_added_size(path: object, size: int) -> None:
         )
 
 
-_KINDS = (
-    (stat.S_ISFIFO, "a FIFO (named pipe)"),
-    (stat.S_ISCHR, "a character device"),
-    (stat.S_ISBLK, "a block device"),
-    (stat.S_ISSOCK, "a socket"),
-    (stat.S_ISDIR, "a folder"),
-)
-
-
 def read_bounded(path: Path, limit: int, check_size: Callable[[object, int], None]) -> bytes:
     """The bytes of the regular file at `path`, read without blocking and never past `limit`.
 
@@ -137,7 +129,7 @@ def read_bounded(path: Path, limit: int, check_size: Callable[[object, int], Non
 
 def _check_regular(path: Path, mode: int) -> None:
     if not stat.S_ISREG(mode):
-        kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
+        kind = file_kind(mode)
         raise ReaderError(path, None, f"is {kind}, not a regular file; kgrag reads only "
                           "regular files. Give the path of a file.")  # fmt: skip
 

@@ -14,6 +14,20 @@ is replaced in one step, a failed export leaves it as it was and nothing half-wr
 
 Fields holding line breaks (abstracts, evidence sentences) are quoted, so the import takes
 `--multiline-fields=true`; the command written here says so.
+
+Formula injection (OWASP "CSV Injection"): a spreadsheet opening these files runs a cell that
+starts with `=`, `+`, `-`, `@`, a tab or a carriage return as a formula (`=HYPERLINK(…)` in a
+title). So every cell of a string column (ids included; `:LABEL`, `:TYPE` and the typed `:int`,
+`:float`, `:boolean` columns hold no free text and are left as they are, so `-1` stays a number)
+that starts with one of those, or with `'`, gets one `'` in front, as OWASP recommends.
+
+The trade-off: neo4j-admin import and LOAD CSV know nothing of this convention (their quote
+character is `"`), so such a value is imported with the extra `'`. Because a value that already
+began with `'` was escaped too, the change is exactly reversible: drop one leading `'` from every
+string property that has one. The manifest's `unescape_cypher` holds those statements (one for
+each property of a label or relationship type in which a value was escaped): run them once after
+the import to get the values exactly as kgrag holds them (a second run would strip a `'` that
+belongs to the value).
 """
 
 from __future__ import annotations
@@ -49,6 +63,9 @@ NODE_LABELS = {
     "work": "Work",
 }
 _TYPES = ((bool, "boolean"), (int, "int"), (float, "float"))
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "'")
+"""Cell starts a spreadsheet reads as a formula (OWASP), and the escape character itself."""
+_NOT_TEXT = (":LABEL", ":TYPE", *(f":{name}" for _, name in _TYPES))
 
 
 def relationship_type(kind: str) -> str:
@@ -85,13 +102,16 @@ def export_neo4j(kg: KnowledgeGraph, folder: Path | str, root: str | None = None
     try:
         staging = staging_dir(target.parent, f".{target.name}-new-")
         counts: dict[str, int] = {}
+        unescape: list[str] = []
         for kind in node_kinds:
             rows = [
                 {"id:ID": n, ":LABEL": _label(kind), **_props(graph.nodes[n])}
                 for n in sorted(nodes)
                 if graph.nodes[n]["kind"] == kind
             ]
-            counts[f"nodes-{kind}.csv"] = _write_csv(staging / f"nodes-{kind}.csv", rows, 2)
+            name = f"nodes-{kind}.csv"
+            counts[name], escaped = _write_csv(staging / name, rows, 2)
+            unescape += _unescape_cypher(f"(x:{_quoted(_label(kind))})", escaped)
         for kind in edge_kinds:
             rows = [
                 {":START_ID": u, ":END_ID": v, ":TYPE": relationship_type(kind),
@@ -99,9 +119,9 @@ def export_neo4j(kg: KnowledgeGraph, folder: Path | str, root: str | None = None
                 for u, v, k in sorted(edges)
                 if k == kind
             ]  # fmt: skip
-            counts[f"relationships-{kind}.csv"] = _write_csv(
-                staging / f"relationships-{kind}.csv", rows, 3
-            )
+            name = f"relationships-{kind}.csv"
+            counts[name], escaped = _write_csv(staging / name, rows, 3)
+            unescape += _unescape_cypher(f"()-[x:{_quoted(relationship_type(kind))}]->()", escaped)
         node_files = [f"nodes-{k}.csv" for k in node_kinds]
         edge_files = [f"relationships-{k}.csv" for k in edge_kinds]
         manifest = {
@@ -110,11 +130,12 @@ def export_neo4j(kg: KnowledgeGraph, folder: Path | str, root: str | None = None
             "nodes": {name: counts[name] for name in node_files},
             "relationships": {name: counts[name] for name in edge_files},
             "import_command": import_command(node_files, edge_files),
+            "unescape_cypher": unescape,
         }
         (staging / MANIFEST).write_text(
             json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
         )
-        swap_in_folder(staging, target)
+        swap_in_folder(staging, target, last=MANIFEST)
     except OSError as exc:
         if staging is not None and staging.exists():
             remove_tree(staging)
@@ -163,21 +184,29 @@ def _props(data: dict[str, Any]) -> dict[str, Any]:
     return {k: scalar(v) for k, v in data.items() if k != "kind"}
 
 
-def _write_csv(path: Path, rows: list[dict[str, Any]], fixed: int) -> int:
+def _write_csv(path: Path, rows: list[dict[str, Any]], fixed: int) -> tuple[int, list[str]]:
     """Write `rows` with a typed header: the first `fixed` columns as given, then each property
-    typed from its values (a column of ints is `name:int`, of bools `name:boolean`)."""
+    typed from its values (a column of ints is `name:int`, of bools `name:boolean`). Returns the
+    row count and the properties in which a cell was escaped against formula injection."""
     columns = list(dict.fromkeys(key for row in rows for key in row)) or (
         ["id:ID", ":LABEL"] if fixed == 2 else [":START_ID", ":END_ID", ":TYPE"]
     )
     header = columns[:fixed] + [_typed(c, [r[c] for r in rows if c in r]) for c in columns[fixed:]]
+    text = [not column.endswith(_NOT_TEXT) for column in header]
+    escaped: dict[str, None] = {}
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(header)
         for row in rows:
-            writer.writerow([_cell(row.get(c)) for c in columns])
+            cells = [_cell(row.get(c)) for c in columns]
+            for i, cell in enumerate(cells):
+                if text[i] and cell.startswith(_FORMULA_START):
+                    cells[i] = "'" + cell
+                    escaped[header[i]] = None
+            writer.writerow(cells)
         handle.flush()
         os.fsync(handle.fileno())
-    return len(rows)
+    return len(rows), [_property(column) for column in escaped]
 
 
 def _typed(column: str, values: list[Any]) -> str:
@@ -195,3 +224,21 @@ def _cell(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+def _property(column: str) -> str:
+    """The property a header column stores: `id:ID` → `id`; `:START_ID`/`:END_ID` store none."""
+    return column.partition(":")[0]
+
+
+def _quoted(name: str) -> str:
+    """A Cypher identifier in backticks (a doubled backtick stands for one)."""
+    return "`" + name.replace("`", "``") + "`"
+
+
+def _unescape_cypher(pattern: str, properties: list[str]) -> list[str]:
+    """Statements that drop the escaping `'` from `properties` of what `pattern` matches."""
+    return [
+        f'MATCH {pattern} WHERE x.{n} STARTS WITH "\'" SET x.{n} = substring(x.{n}, 1)'
+        for n in (_quoted(p) for p in properties if p)
+    ]

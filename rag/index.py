@@ -13,14 +13,20 @@ to update. Writes: a new folder (`.<name>-new-*`) is filled, then exchanged with
 one atomic step (renameat2 RENAME_EXCHANGE; two renames where the filesystem lacks it). Leftovers
 of an interrupted or failed swap (`.<name>-old-*`, orphan `.<name>-new-*`) carry unique names, so
 they never block a later build, and are removed on the next build. A symlinked index folder is
-followed (the folder it points to is replaced, the link stays). A fresh index is reused without
-taking the lock or writing anything, so a read-only index works; rebuilding one that cannot be
-written is an `IndexWriteError` that says where to build instead.
+followed (the folder it points to is replaced, the link stays). An index folder that is a mount
+point cannot be renamed, so there the new files are staged inside it and renamed into place one
+by one, the manifest removed first and written last (`kg.fsutil.replace_contents`); the build lock
+lives inside it too. A fresh index is reused without taking the lock or writing anything, so a
+read-only index works; one that must be (re)built is first checked for writability (a probe
+file where the build will write, and the folder's mount not read-only), so a folder that
+cannot be written is an `IndexWriteError` that says where to build instead, before any
+embedding.
 Small corpora get an exact inner-product index; past `hnsw_threshold` vectors, HNSW.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import logging
@@ -36,7 +42,15 @@ import numpy as np
 
 from kg.corpus import Corpus
 from kg.errors import WriteError
-from kg.fsutil import output_folder, remove_tree, staging_dir, swap_in_folder
+from kg.fsutil import (
+    check_writable,
+    is_mount_point,
+    is_read_only,
+    output_folder,
+    remove_tree,
+    staging_dir,
+    swap_in_folder,
+)
 from rag.documents import Passage, passages
 from rag.embed import Embedder
 from rag.store import (
@@ -319,7 +333,7 @@ def _build_lock(folder: Path, shown: Path) -> Iterator[None]:
 
     try:
         folder.parent.mkdir(parents=True, exist_ok=True)
-        handle = (folder.parent / f".{folder.name}.lock").open("w")
+        handle = (_work_dir(folder) / f".{folder.name}.lock").open("w")
     except OSError as exc:
         raise IndexWriteError(
             f"the index in {shown} is missing or out of date and cannot be written there "
@@ -331,13 +345,40 @@ def _build_lock(folder: Path, shown: Path) -> Iterator[None]:
         yield
 
 
+def _work_dir(folder: Path) -> Path:
+    """Where a build stages its files and keeps its lock: beside the index folder, or inside it
+    when it is a mount point (it stays put, and the folder above may be on another device or
+    read-only)."""
+    return folder if is_mount_point(folder) else folder.parent
+
+
 def _remove_leftovers(folder: Path) -> None:
     """Old folders of earlier swaps and staging folders of killed builds (we hold the lock)."""
     patterns = (f".{folder.name}-old", f".{folder.name}-old-*", f".{folder.name}-new-*")
-    for pattern in patterns:
-        for leftover in folder.parent.glob(pattern):
-            if not remove_tree(leftover):
-                log.warning("cannot remove %s left by an earlier build; delete it", leftover)
+    places = [folder.parent, folder] if folder.is_dir() else [folder.parent]
+    for place in places:
+        for pattern in patterns:
+            for leftover in place.glob(pattern):
+                if not remove_tree(leftover):
+                    log.warning("cannot remove %s left by an earlier build; delete it", leftover)
+
+
+def _check_writable(folder: Path, shown: Path) -> None:
+    """Fail now, not after the embedding, when the build could not write its result: the staging
+    place must take a file, and the folder must not be on a read-only mount (a read-only bind
+    mount on the same filesystem is no mount point to `os.path.ismount`, yet refuses writes)."""
+    place = _work_dir(folder)
+    try:
+        check_writable(place)
+        if folder.exists() and is_read_only(folder):
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(folder))
+    except OSError as exc:
+        raise IndexWriteError(
+            f"the index in {shown} is missing or out of date and cannot be written: "
+            f"{exc.strerror or exc} ({exc.filename or place}). Make it writable (remount it "
+            "read-write) or choose a folder you can write to with --index-dir or "
+            "KGRAG_INDEX_DIR.", shown
+        ) from exc  # fmt: skip
 
 
 @contextmanager
@@ -345,6 +386,7 @@ def _locked_for_build(folder: Path, shown: Path) -> Iterator[None]:
     """The build lock, then the leftovers of earlier builds removed (we hold the lock)."""
     with _build_lock(folder, shown):
         _remove_leftovers(folder)
+        _check_writable(folder, shown)
         yield
 
 
@@ -359,7 +401,7 @@ def _write_folder(
     try:
         # The files go into a fresh folder of our own, which is then swapped in whole: that is
         # what makes the index atomic (`kg.fsutil.atomic_write` is the one-file equivalent).
-        staging = staging_dir(folder.parent, f".{folder.name}-new-")
+        staging = staging_dir(_work_dir(folder), f".{folder.name}-new-")
         faiss.write_index(index, str(staging / VECTORS))
         _write_json(
             staging / PASSAGES, {"format": FORMAT, "passages": [_passage_json(p) for p in rows]}
@@ -388,8 +430,9 @@ def _write_folder(
 
 
 def _swap_in(staging: Path, folder: Path) -> None:
-    """Put `staging` in place of `folder` atomically, then remove the old contents."""
-    if not swap_in_folder(staging, folder):
+    """Put `staging` in place of `folder` atomically (file by file, manifest last, where the
+    folder cannot be renamed), then remove the old contents."""
+    if not swap_in_folder(staging, folder, last=MANIFEST):
         log.warning("cannot remove the previous index beside %s; the next build retries", folder)
 
 

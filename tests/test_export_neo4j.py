@@ -50,7 +50,7 @@ def _value(text: str, kind: str) -> Any:
         return text == "true"
     if kind == "float":
         return float(text)
-    return text
+    return text.removeprefix("'")  # the formula escape, undone as the manifest's Cypher does
 
 
 def read_back(folder: Path) -> CsvGraph:

@@ -1,8 +1,10 @@
 """The `kgrag` command line: a thin shell over library calls.
 
 Each command group lives in `ui/commands/<group>.py` and exposes
-`register(commands, evals)`; this module only wires them and turns
-`KgragError`s into one clear line on stderr.
+`register(commands, evals)`; this module only wires them, turns
+`KgragError`s into one clear line on stderr, and routes all output through
+`ui.commands.common.terminal_safe_output` (no escape sequence from a title
+reaches the terminal).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import Callable, Sequence
 
 from kg.errors import KgragError
 from kg.version import kgrag_version
+from ui.commands.common import terminal_safe, terminal_safe_output
 
 COMMAND_MODULES = ("graph", "library", "models", "search", "ask", "serve", "doctor")
 
@@ -37,6 +40,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    with terminal_safe_output():
+        return _run(argv)
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     handler: Handler = args.handler
@@ -45,7 +53,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KgragError as exc:
         if os.environ.get("KGRAG_DEBUG"):
             raise
-        print(f"kgrag: error: {exc}", file=sys.stderr)
+        # one line: a line break or carriage return from a title must not forge a second one
+        message = terminal_safe(str(exc)).replace("\n", "\\n")
+        print(f"kgrag: error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("kgrag: interrupted", file=sys.stderr)

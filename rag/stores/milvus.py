@@ -16,12 +16,17 @@ writers on one server collection must not run at once (no lock spans machines).
 
 Vectors are L2-normalised, so the inner product (`IP`) is the cosine, as in FAISS. Milvus Lite
 searches exactly (FLAT); a server collection uses `AUTOINDEX`.
+
+Milvus Lite writes even to read (a lock file in the `.db` folder), so the store checks first that
+it can write there and says so in one line; what Milvus Lite logs while it starts (a full
+traceback when it cannot) is kept out of the terminal, its reason put in kgrag's error instead.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import logging
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
@@ -32,6 +37,7 @@ from urllib.parse import parse_qs, urlsplit
 import numpy as np
 
 from kg.errors import KgragError
+from kg.fsutil import check_writable
 from rag.documents import Passage
 from rag.store import Manifest, StoreTarget, batches, check_manifest, hashes_digest
 
@@ -75,15 +81,32 @@ class MilvusStore:
         self._dim = 0
         self._dirty = False
         self._loaded: set[str] = set()
+        if self.lite:
+            self._check_writable()
+        with _kept_logs("milvus_lite", "pymilvus") as logged:
+            try:
+                self.client: Any = MilvusClient(uri=self.uri, token=target.token)
+            except Exception as exc:
+                cause = next((r.exc_info[1] for r in logged if r.exc_info and r.exc_info[1]), exc)
+                raise MilvusStoreError(
+                    f"cannot open the Milvus store {self.location} ({_first_line(cause)}); check "
+                    "KGRAG_VECTOR_URI / --vector-uri (and KGRAG_VECTOR_TOKEN for a server), or "
+                    "unset it to use FAISS."
+                ) from exc
+
+    def _check_writable(self) -> None:
+        """Milvus Lite cannot start where it cannot write: say so before it tries."""
+        path = Path(self.uri)
+        place = path if path.is_dir() else path.parent
         try:
-            if self.lite:
-                Path(self.uri).parent.mkdir(parents=True, exist_ok=True)
-            self.client: Any = MilvusClient(uri=self.uri, token=target.token)
-        except Exception as exc:
+            place.mkdir(parents=True, exist_ok=True)
+            check_writable(place)
+        except OSError as exc:
             raise MilvusStoreError(
-                f"cannot open the Milvus store {self.location} ({_first_line(exc)}); check "
-                "KGRAG_VECTOR_URI / --vector-uri (and KGRAG_VECTOR_TOKEN for a server), or "
-                "unset it to use FAISS."
+                f"cannot open the Milvus Lite store {self.location}: {place} cannot be written "
+                f"({exc.strerror or exc}), and Milvus Lite writes even to read. Put the .db in a "
+                "folder you can write to (KGRAG_VECTOR_URI / --vector-uri), or unset it to use "
+                "FAISS."
             ) from exc
 
     # ------------------------------------------------------------------ reading
@@ -324,6 +347,31 @@ class MilvusStore:
             raise MilvusStoreError(
                 f"Milvus refused to {what} in {self.location} ({_first_line(exc)})"
             ) from exc
+
+
+class _Kept(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@contextmanager
+def _kept_logs(*names: str) -> Iterator[list[logging.LogRecord]]:
+    """The records these loggers emit, kept rather than printed (Milvus Lite logs a 13-line
+    traceback when it cannot start, then pymilvus raises an error of its own)."""
+    kept = _Kept()
+    loggers = [logging.getLogger(name) for name in names]
+    saved = [(logger.handlers, logger.propagate) for logger in loggers]
+    for logger in loggers:
+        logger.handlers, logger.propagate = [kept], False
+    try:
+        yield kept.records
+    finally:
+        for logger, (handlers, propagate) in zip(loggers, saved, strict=True):
+            logger.handlers, logger.propagate = handlers, propagate
 
 
 def _first_line(exc: BaseException) -> str:

@@ -1,12 +1,24 @@
-"""Options and output helpers shared by the command modules."""
+"""Options and output helpers shared by the command modules.
+
+Terminal safety: titles, abstracts and author names come from files anyone may have written, and
+a terminal obeys what it is sent: an escape sequence recolours, retitles or clears it, a bidi
+override (U+202E) shows text reversed, a bell rings. `ui.cli.main` therefore routes every
+command's stdout and stderr through `TerminalSafe`, which shows each control character (C0 but
+newline and tab, DEL, C1) and each bidi embedding, override or isolate as a visible escape
+(`\\x1b`, `\\u202e`). `print_json` escapes the same characters the JSON way (`\\u001b`), so
+JSON stays valid and the filter never has anything to change in it.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from kg.corpus import Corpus, default_corpus_path, load_corpus
 
@@ -84,5 +96,63 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 
 def print_json(value: Any) -> None:
-    json.dump(value, sys.stdout, ensure_ascii=False, indent=2)
-    sys.stdout.write("\n")
+    """`value` as indented JSON; text stays readable (not `\\u`-escaped) except the characters a
+    terminal would obey, which `json.dumps(ensure_ascii=False)` leaves raw (C1, bidi, DEL)."""
+    text = json.dumps(value, ensure_ascii=False, indent=2)
+    sys.stdout.write(_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n")
+
+
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+"""What a terminal obeys rather than shows: C0 controls but tab and newline, DEL, C1 controls
+(U+009B is a one-character escape sequence), bidi embeddings, overrides and isolates."""
+
+
+def terminal_safe(text: str, keep: str = "") -> str:
+    """`text` with every character in `_UNSAFE` but those in `keep` shown as a visible escape.
+
+    Example:
+        >>> terminal_safe("\\x1b[31mred\\u202e") == "\\\\x1b[31mred\\\\u202e"
+        True
+    """
+
+    def visible(match: re.Match[str]) -> str:
+        char = match.group()
+        if char in keep:
+            return char
+        code = ord(char)
+        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+    return _UNSAFE.sub(visible, text)
+
+
+class TerminalSafe:
+    """A text stream that passes everything written to it through `terminal_safe` (every other
+    attribute is the wrapped stream's: `isatty`, `encoding`, `fileno`, …)."""
+
+    def __init__(self, stream: TextIO, keep: str = "") -> None:
+        self.stream = stream
+        self.keep = keep
+
+    def write(self, text: str) -> int:
+        self.stream.write(terminal_safe(text, self.keep))
+        return len(text)
+
+    def writelines(self, lines: Any) -> None:
+        for line in lines:
+            self.write(line)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)
+
+
+@contextmanager
+def terminal_safe_output() -> Iterator[None]:
+    """Route stdout and stderr through `TerminalSafe` while a command runs. Progress bars on
+    stderr redraw with a carriage return, so stderr keeps `\\r`; stdout keeps nothing."""
+    saved = sys.stdout, sys.stderr
+    sys.stdout = TerminalSafe(sys.stdout)  # type: ignore[assignment]
+    sys.stderr = TerminalSafe(sys.stderr, keep="\r")  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved
