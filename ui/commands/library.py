@@ -87,6 +87,7 @@ def add_json(report: Any) -> dict[str, Any]:
             {"title": o.title, "source": o.source, "reason": o.reason}
             for o in report.of("rejected")
         ],  # fmt: skip
+        "notes": list(report.notes),
         "papers": len(report.corpus.papers),
     }
 
