@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from kg.corpus import Paper
 from kg.errors import KgragError
-from kg.graph import KnowledgeGraph
+from kg.graph import KnowledgeGraph, node_id_for_paper
 from kg.names import resolve
 from kg.records import (
     GraphEdge,
@@ -533,21 +534,68 @@ def _rare_techniques(kg: KnowledgeGraph, node_id: str) -> list[str]:
 # --- authors ------------------------------------------------------------------------------
 
 
+class _Coauthorship:
+    """Each paper's authors, ordered by name, read from the graph once for a whole listing, so
+    that a summary's co-author count and first co-authors cost no more than its own papers'
+    lists (an author of one paper needs only the first names of its list)."""
+
+    def __init__(self, kg: KnowledgeGraph) -> None:
+        self.kg = kg
+        self._lists: dict[str, tuple[str, ...]] = {}
+
+    def authors(self, paper_node: str) -> tuple[str, ...]:
+        if paper_node not in self._lists:
+            ids = [
+                u for u, _, k in self.kg.graph.in_edges(paper_node, keys=True) if k == "authored"
+            ]
+            self._lists[paper_node] = tuple(sorted(ids, key=lambda i: self.kg.node(i).label))
+        return self._lists[paper_node]
+
+
 @dataclass(frozen=True)
 class AuthorSummary:
-    """An author, their papers (by date) and co-authors with the number of shared papers."""
+    """An author, their papers (by date) and co-authors with the number of shared papers.
+
+    Co-authors are worked out when first read, for this author only: every author's co-authors
+    together are quadratic in a paper's author count (a 5,000-author paper makes 25 million
+    pairs), so a listing reads `coauthor_count` and `top_coauthors(k)`, which cost an author of
+    a single paper nothing more than that paper's list."""
 
     author: Node
     papers: tuple[Paper, ...]
-    coauthors: tuple[tuple[Node, int], ...]
+    shared: _Coauthorship = field(repr=False, compare=False)
+
+    @cached_property
+    def coauthors(self) -> tuple[tuple[Node, int], ...]:
+        return tuple(coauthors(self.shared.kg, self.author))
+
+    @property
+    def coauthor_count(self) -> int:
+        """How many people wrote with this author."""
+        if len(self.papers) == 1:
+            return len(self.shared.authors(self._paper_nodes[0])) - 1
+        return len(
+            {i for p in self._paper_nodes for i in self.shared.authors(p)} - {self.author.id}
+        )
+
+    def top_coauthors(self, k: int) -> tuple[tuple[Node, int], ...]:
+        """The first `k` of `coauthors`; for an author of one paper, its first names (each
+        shares that one paper) without counting the rest."""
+        if len(self.papers) != 1:
+            return self.coauthors[:k]
+        ids = [i for i in self.shared.authors(self._paper_nodes[0])[: k + 1] if i != self.author.id]
+        return tuple((self.shared.kg.node(i), 1) for i in ids[:k])
+
+    @property
+    def _paper_nodes(self) -> list[str]:
+        return [node_id_for_paper(p.id) for p in self.papers]
 
 
 def papers_of_author(kg: KnowledgeGraph, name: NameOrNode) -> list[Paper]:
     """The papers an author (any spelling: `T. Dao`, `Dao, Tri`) wrote, by date."""
     node = resolve_author(kg, name)
     by_id = kg.corpus.by_id()
-    ids = [v for _, v, k in kg.graph.out_edges(node.id, keys=True) if k == "authored"]
-    return _by_date(by_id[kg.node(i).paper_id or ""] for i in ids)
+    return _by_date(by_id[kg.node(i).paper_id or ""] for i in _authored(kg, node.id))
 
 
 def resolve_author(kg: KnowledgeGraph, name: NameOrNode) -> Node:
@@ -565,13 +613,27 @@ def authors_of(kg: KnowledgeGraph, name: NameOrNode) -> list[Node]:
 
 
 def coauthors(kg: KnowledgeGraph, name: NameOrNode) -> list[tuple[Node, int]]:
-    """Who wrote with an author, and on how many papers, most first."""
+    """Who wrote with an author, and on how many papers, most first, then by name: one pass
+    over the author lists of this author's papers (ids are counted; records are made only for
+    the answer).
+
+    Example:
+        >>> from pathlib import Path
+        >>> from kg.corpus import Corpus, Paper
+        >>> from kg.graph import build_graph
+        >>> def paper(title, *authors):
+        ...     return Paper(title.lower(), title, "2023-01", ("Meta",), "", "", "", "", "", 1,
+        ...                  authors=authors)
+        >>> kg = build_graph(Corpus(Path("x"), "", (paper("A", "Ann Lee", "Bo Wu", "Cy Ng"),
+        ...                                          paper("B", "Ann Lee", "Cy Ng"))))
+        >>> [(n.label, c) for n, c in coauthors(kg, "Ann Lee")]
+        [('Cy Ng', 2), ('Bo Wu', 1)]
+    """
     node = resolve_author(kg, name)
-    counts: dict[str, int] = {}
-    for paper in papers_of_author(kg, node):
-        for other in authors_of(kg, kg.node(f"paper:{paper.id}")):
-            if other.id != node.id:
-                counts[other.id] = counts.get(other.id, 0) + 1
+    counts: Counter[str] = Counter()
+    for paper_node in _authored(kg, node.id):
+        counts.update(u for u, _, k in kg.graph.in_edges(paper_node, keys=True)
+                      if k == "authored" and u != node.id)  # fmt: skip
     ranked = sorted(counts.items(), key=lambda item: (-item[1], kg.node(item[0]).label))
     return [(kg.node(i), n) for i, n in ranked]
 
@@ -592,13 +654,27 @@ def author_counts(kg: KnowledgeGraph) -> list[tuple[Node, int]]:
     return sorted(ranked, key=lambda item: (-item[1], item[0].label.casefold()))
 
 
-def author_summaries(kg: KnowledgeGraph) -> list[AuthorSummary]:
-    """Every author with their papers and co-authors, most papers first, then by name."""
-    authors = [kg.node(n) for n, d in kg.graph.nodes(data=True) if d.get("kind") == "author"]
-    summaries = [
-        AuthorSummary(a, tuple(papers_of_author(kg, a)), tuple(coauthors(kg, a))) for a in authors
-    ]
+def author_summaries(kg: KnowledgeGraph, name: NameOrNode | None = None) -> list[AuthorSummary]:
+    """Every author (or only the one `name` stands for) with their papers, most papers first,
+    then by name; each summary's co-authors are gathered only when read. Linear in the
+    authored edges: the papers are looked up once, not once per author."""
+    by_id = kg.corpus.by_id()
+    if name is not None:
+        authors = [resolve_author(kg, name)]
+    else:
+        authors = [kg.node(n) for n, d in kg.graph.nodes(data=True) if d.get("kind") == "author"]
+    shared = _Coauthorship(kg)
+
+    def papers(author: Node) -> tuple[Paper, ...]:
+        return tuple(_by_date(by_id[kg.node(i).paper_id or ""] for i in _authored(kg, author.id)))
+
+    summaries = [AuthorSummary(a, papers(a), shared) for a in authors]
     return sorted(summaries, key=lambda s: (-len(s.papers), s.author.label))
+
+
+def _authored(kg: KnowledgeGraph, author_id: str) -> list[str]:
+    """The paper nodes of an author (authored edges run author -> paper)."""
+    return [v for _, v, k in kg.graph.out_edges(author_id, keys=True) if k == "authored"]
 
 
 # --- what the app's explorer, cards and index tab show ----------------------------------------

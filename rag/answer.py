@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
+from kg.errors import LimitError
 from kg.lexicon import load_lexicon
 from kg.lineage import lineage_cue
 from kg.names import find_mentions
@@ -39,6 +40,7 @@ from rag.evidence import (
     select_evidence,
 )
 from rag.graph_answer import GraphAnswer, answer_from_graph, candidate_papers
+from rag.llm import TokenCounter
 from rag.protocols import Embedder, Generator, Message, RetrievedHit, Retriever
 from rag.refusal import (
     RefusalPolicy,
@@ -74,6 +76,15 @@ _FOLLOW_UP = re.compile(
     re.IGNORECASE,
 )
 
+
+# Context tokens a retrieval prompt keeps for all but the question. On the shipped list: the
+# system message and templates ~160, the evidence `EVIDENCE_TOKENS` (estimated) plus a first
+# sentence shown whole (the longest has 84), three titles ~100, a premise correction ~40: ~500.
+# Twice that leaves room for a library's longer sentences and titles.
+PROMPT_RESERVE = 1_024
+# No tokenizer llama.cpp runs (byte-level BPE, SentencePiece with byte fallback) spends more than
+# one token a UTF-8 byte, plus one for a leading-space marker: shorter questions are not counted.
+_TOKENS_PER_BYTE_SLACK = 1
 
 _GRAPH_VIA: tuple[str, ...] = ("graph",)
 _GRAPH_WHY = "listed by the knowledge graph"
@@ -198,6 +209,13 @@ class Engine:
         messages = [Message("system", prompts.render("system", "en")), Message("user", "OK")]
         for _ in self.generator.stream(messages):
             break
+
+    def check_question_fits(self, question: str) -> None:
+        """`LimitError` when `question` cannot fit the LLM's context beside its sources and
+        answer (`check_question_tokens`). An engine given no LLM at all (a test's) has no
+        context window to measure against."""
+        if self._generator is not None or self._generator_factory is not None:
+            check_question_tokens(self.generator, question)
 
     @cached_property
     def checker(self) -> SupportChecker:
@@ -332,6 +350,7 @@ def stream(
     ):
         yield from _refusal(question, analysis.language, 0.0)
         return
+    engine.check_question_fits(question)  # before any retrieval or embedding
     candidates = _candidates(engine, analysis)
     embedder = str(getattr(engine.embedder, "name", ""))  # whose calibrated thresholds apply
     # Refused on the similarity alone (even with every outside name found in the sources), it
@@ -349,6 +368,29 @@ def stream(
         yield from _refusal(question, analysis.language, similarity)
         return
     yield from _generate(engine, question, analysis, contexts, similarity, evidence, premise)
+
+
+def question_token_budget(generator: TokenCounter) -> int:
+    """The most tokens a question may have: the context less the answer and `PROMPT_RESERVE`."""
+    return generator.n_ctx - generator.max_tokens - PROMPT_RESERVE
+
+
+def check_question_tokens(generator: object, question: str) -> None:
+    """`LimitError` naming the count and the limit when `question` cannot fit the generator's
+    context beside its sources and answer. A question short in bytes is not tokenized; a
+    generator without a context window (a scripted one) is not asked."""
+    if not isinstance(generator, TokenCounter):
+        return
+    budget = question_token_budget(generator)
+    if len(question.encode("utf-8")) + _TOKENS_PER_BYTE_SLACK <= budget:
+        return
+    tokens = generator.count_tokens(question)
+    if tokens > budget:
+        raise LimitError(
+            f"the question is {tokens:,} tokens for the model; the limit is {budget:,} (its "
+            f"{generator.n_ctx:,}-token context also holds the sources and the answer). Ask a "
+            "shorter question."
+        )
 
 
 def _refusal(question: str, language: str, similarity: float) -> Iterator[str | Answer]:

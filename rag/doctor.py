@@ -3,16 +3,21 @@
 Each check returns a `Check` (`ok` / `warn` / `fail`, what was seen, what to do). A check never
 raises: a failure to look is itself a `fail` with the reason. The LLM is tried in a worker process
 (one generated token), so a crashing llama.cpp build is reported here instead of killing `doctor`.
+The GGUF file in use (`KGRAG_MODEL`, else the installed one) is checked without loading it, so a
+truncated file is named even with `--no-generate`.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shutil
 import sys
 import tempfile
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -41,6 +46,7 @@ def run_checks(generate: bool = True) -> list[Check]:
     checks: list[Callable[[], Check]] = [
         python_check,
         llama_build_check,
+        llm_file_check,
         *([llm_generation_check] if generate else []),
         models_check,
         embedder_check,
@@ -115,6 +121,87 @@ def llm_generation_check() -> Check:
                  f"worker process, {seconds:.1f} s including the model load")  # fmt: skip
 
 
+def llm_file_check() -> Check:
+    """The GGUF file answers would load (`KGRAG_MODEL`, else the installed one), not only the
+    store's: a regular file whose header parses and whose size holds every tensor it lists; a
+    copy of the shipped model (its file name or its size) must also match its size and sha256."""
+    from rag.llm import GgufError, read_gguf_header
+    from rag.models import ModelMissingError
+    from rag.settings import Settings
+
+    settings = Settings.from_env()
+    fix = ("point KGRAG_MODEL at a whole GGUF file (or unset it to use the installed model)"
+           if settings.model else "run `kgrag models --install`")  # fmt: skip
+    try:
+        path = settings.model_path()
+        header = read_gguf_header(path)
+    except (GgufError, ModelMissingError) as exc:
+        return Check("LLM file", "fail", str(exc), fix)
+    problem, verified = _catalogue_problem(path)
+    if problem:
+        return Check("LLM file", "fail", f"{path} {problem}", fix)
+    source = "KGRAG_MODEL" if settings.model else "installed"
+    return Check("LLM file", "ok", f"{path} ({source}): GGUF v{header.version}, "
+                 f"{header.name or 'unnamed'}, {header.tensors} tensors, "
+                 f"{path.stat().st_size:,} bytes hold them all{verified}")  # fmt: skip
+
+
+def _catalogue_problem(path: Path) -> tuple[str, str]:
+    """('what is wrong', '') for a file that claims to be the shipped LLM (its file name or its
+    size) but differs from it; else ('', how it was verified). The store's own file is rehashed
+    by the models check; a copy elsewhere is rehashed here once per size and modification time
+    (hashing 1.1 GB takes seconds, so the result is remembered)."""
+    from rag.models import QWEN_CODER, model_path
+
+    size = path.stat().st_size
+    spec = QWEN_CODER
+    if path.name != spec.target and size != spec.size:
+        return "", ""  # another model: its header and size are all that can be checked
+    if size != spec.size:
+        return (f"is named like the shipped {spec.name} but has {size:,} bytes, not "
+                f"{spec.size:,} (truncated or damaged)", "")  # fmt: skip
+    store = model_path(spec)
+    if store is not None and store.exists() and path.resolve() == store.resolve():
+        return "", "; sha256: see the models check"
+    if _cached_sha256(path) != spec.sha256:
+        return f"has the size of the shipped {spec.name} but not its sha256 (damaged)", ""
+    return "", f"; sha256 matches the shipped {spec.name}"
+
+
+def _cached_sha256(path: Path) -> str:
+    """The file's sha256, rehashed only when its size or modification time changed since the
+    last doctor run (the record lives in KGRAG_HOME; a cache that cannot be written is skipped)."""
+    from kg.errors import WriteError
+    from kg.fsutil import atomic_write_text
+    from rag.models import kgrag_home
+
+    record = kgrag_home() / "doctor-sha256.json"
+    info = path.stat()
+    key, stamp = str(path.resolve()), [info.st_size, info.st_mtime_ns]
+    try:
+        known = json.loads(record.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        known = {}
+    known = known if isinstance(known, dict) else {}
+    entry = known.get(key)
+    if isinstance(entry, dict) and entry.get("stamp") == stamp and entry.get("sha256"):
+        return str(entry["sha256"])
+    digest = _sha256(path)
+    known = {k: v for k, v in known.items() if Path(k).exists()}  # forget deleted files
+    known[key] = {"stamp": stamp, "sha256": digest}
+    with suppress(WriteError, OSError):  # unwritable: the next run hashes again
+        atomic_write_text(record, json.dumps(known, indent=1))
+    return digest
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 22):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def models_check() -> Check:
     from rag import models
 
@@ -142,7 +229,7 @@ def embedder_check() -> Check:
 def index_check() -> Check:
     from kg.corpus import load_corpus
     from kg.errors import KgragError
-    from rag.index import read_manifest
+    from rag.index import check_index_writable, read_manifest
     from rag.settings import Settings
     from rag.store import store_kind
 
@@ -155,10 +242,17 @@ def index_check() -> Check:
     except KgragError as exc:
         return Check("index", "fail", f"{where}: {exc}",
                      "start the store, or fix KGRAG_VECTOR_URI (unset: FAISS)")  # fmt: skip
+    corpus = load_corpus(settings.corpus)
+    stale = manifest is None or manifest.corpus_sha256 != corpus.sha256
+    if stale and not uri:  # the next command must rewrite the folder: say now if it cannot
+        try:
+            check_index_writable(folder)
+        except KgragError as exc:
+            return Check("index", "fail", str(exc), "make the folder writable, or set "
+                         "KGRAG_INDEX_DIR to one you can write")  # fmt: skip
     if manifest is None:
         return Check("index", "warn", f"no usable index in {where}",
                      "run `kgrag index` (or any command that needs it builds it)")  # fmt: skip
-    corpus = load_corpus(settings.corpus)
     if manifest.corpus_sha256 != corpus.sha256:
         return Check("index", "warn", f"{where} was built for another version of "
                      f"{corpus.path}", "run `kgrag index` to update it")  # fmt: skip

@@ -48,10 +48,12 @@ def build_embedder(settings: Settings) -> Embedder:
 
 
 def build_generator(settings: Settings) -> Generator:
-    """The LLM: llama.cpp with `settings.model_path()` in a crash-proof worker process."""
+    """The LLM: llama.cpp with `settings.model_path()` in a crash-proof worker process. The
+    file is located when the worker first starts: a question refused before it needs the LLM
+    needs no installed model, even where its length was measured against the LLM's context."""
     from rag.llm import load_generator
 
-    generator: Generator = load_generator(settings.model_path(), settings.max_tokens)
+    generator: Generator = load_generator(settings.model_path, settings.max_tokens)
     return generator
 
 

@@ -73,6 +73,7 @@ __all__ = [
     "Manifest",
     "VectorIndex",
     "build_faiss",
+    "check_index_writable",
     "default_index_dir",
     "open_index",
     "read_manifest",
@@ -363,10 +364,11 @@ def _remove_leftovers(folder: Path) -> None:
                     log.warning("cannot remove %s left by an earlier build; delete it", leftover)
 
 
-def _check_writable(folder: Path, shown: Path) -> None:
+def check_index_writable(folder: Path, shown: Path | None = None) -> None:
     """Fail now, not after the embedding, when the build could not write its result: the staging
     place must take a file, and the folder must not be on a read-only mount (a read-only bind
     mount on the same filesystem is no mount point to `os.path.ismount`, yet refuses writes)."""
+    shown = shown or folder
     place = _work_dir(folder)
     try:
         check_writable(place)
@@ -386,7 +388,7 @@ def _locked_for_build(folder: Path, shown: Path) -> Iterator[None]:
     """The build lock, then the leftovers of earlier builds removed (we hold the lock)."""
     with _build_lock(folder, shown):
         _remove_leftovers(folder)
-        _check_writable(folder, shown)
+        check_index_writable(folder, shown)
         yield
 
 

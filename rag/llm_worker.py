@@ -6,8 +6,10 @@ out-of-memory killer) takes the whole process with it; in-process that is the ap
 between questions, and speaks JSON lines with it over pipes:
 
     parent → child   {"op": "generate", "messages": [{"role", "content"}…], "max_tokens": N}
+                     {"op": "tokenize", "text": "…"}       (count its tokens; nothing generated)
                      {"op": "cancel"}                      (stop the generation in progress)
     child → parent   {"ready": true}                       (model loaded)
+                     {"tokens": N}                         (the answer to a tokenize)
                      {"piece": "text"} … {"done": true, "prompt_tokens": N, "evaluated": N}
                      {"error": "message", "kind": "model"}  (a clean, reported failure)
 
@@ -27,7 +29,7 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -47,15 +49,21 @@ class WorkerGenerator:
 
     def __init__(
         self,
-        model_path: Path | str | None = None,
+        model_path: Path | str | Callable[[], Path] | None = None,
         n_ctx: int | None = None,
         max_tokens: int | None = None,
         temperature: float = 0.0,
         n_threads: int | None = None,
     ) -> None:
+        """`model_path`: the GGUF file, or what locates it when the worker first starts (so
+        that building an engine, or measuring its context window, needs no installed model);
+        None: `rag.llm.default_model_path`."""
         from rag.llm import DEFAULT_MAX_TOKENS, DEFAULT_N_CTX, default_model_path
 
-        self.model_path = Path(model_path) if model_path else default_model_path()
+        if model_path is None:
+            model_path = default_model_path
+        self._locate = model_path if callable(model_path) else (lambda: Path(model_path))
+        self._model_path: Path | None = None
         self.n_ctx = n_ctx or DEFAULT_N_CTX
         self.max_tokens = max_tokens or DEFAULT_MAX_TOKENS
         self.temperature = temperature
@@ -81,8 +89,25 @@ class WorkerGenerator:
         return self._active
 
     @property
+    def model_path(self) -> Path:
+        if self._model_path is None:
+            self._model_path = Path(self._locate())
+        return self._model_path
+
+    @property
     def pid(self) -> int | None:
         return self._proc.pid if self._proc and self._proc.poll() is None else None
+
+    def count_tokens(self, text: str) -> int:
+        """How many tokens `text` is for the model (`rag.llm.TokenCounter`), counted by its
+        tokenizer in the worker: starts the worker if needed, never generates."""
+        with self._run_lock:
+            proc = self._ensure_started()
+            self._send(proc, {"op": "tokenize", "text": text})
+            reply = self._receive(proc)
+        if "error" in reply:
+            raise _reported_error(reply)
+        return int(reply["tokens"])
 
     # ---- the Generator protocol ----------------------------------------------------------
     def stream(self, messages: Sequence[Any], max_tokens: int | None = None) -> Iterator[str]:
@@ -277,6 +302,12 @@ def _child_main(argv: Sequence[str]) -> int:
     threading.Thread(target=read, name="kgrag-worker-stdin", daemon=True).start()
     while (request := requests.get()) is not None:
         cancel.clear()
+        if request.get("op") == "tokenize":
+            try:
+                send({"tokens": generator.count_tokens(str(request["text"]))})
+            except (ValueError, RuntimeError) as exc:
+                send({"error": f"the LLM could not count tokens: {exc}", "kind": "generate"})
+            continue
         _inject_fault()
         messages = [Message(m["role"], m["content"]) for m in request["messages"]]
         try:

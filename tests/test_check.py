@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from kg.check import check, check_path
 from kg.corpus import SHIPPED_CORPUS, Corpus
 from kg.graph import KnowledgeGraph
@@ -136,3 +138,62 @@ def test_a_plain_list_is_labelled_as_before(write_corpus) -> None:
     [problem] = [p for p in report.warnings if p.code == "no-abstract"]
     assert problem.source is None and problem.entry is None
     assert report.location(problem) == f"{path}:{problem.line}"
+
+
+def claims(report) -> list:
+    return [p for p in report.warnings if p.code == "claim-contradicts-graph"]
+
+
+def test_the_shipped_list_states_no_claim_the_graph_contradicts(
+    corpus: Corpus, kg: KnowledgeGraph
+) -> None:
+    assert claims(check(corpus, kg)) == []
+
+
+@pytest.mark.parametrize(
+    "sentence, says",
+    [
+        ("Widget was trained by Google on public data.", "credits Widget to Google"),
+        ("Google's Widget is open.", "credits Widget to Google"),
+        ("Widget 由谷歌发布。", "credits Widget to Google"),
+        ("谷歌发布的 Widget 很强。", "credits Widget to Google"),
+        ("GPT-4 was developed by Anthropic.", "credits GPT-4 to Anthropic"),
+        ("Widget was released in March 2021.", "dates Widget to March 2021"),
+        ("Widget 发布于 2021 年 7 月。", "dates Widget to 2021 年 7 月"),
+        ("2022年发布的 Widget 很强。", "dates Widget to 2022年"),
+    ],
+)
+def test_a_sentence_crediting_another_paper_with_another_organisation_or_date_is_warned(
+    write_corpus, sentence: str, says: str
+) -> None:
+    path = write_corpus(
+        paper_entry("Widget: A Tool", date="2023.05", org="Meta", abstract="Widget 是一个工具。"),
+        paper_entry("Gadget: Another Tool", org="Microsoft", abstract=f"Gadget 很好。{sentence}"),
+    )
+    [problem] = claims(check_path(path))
+    assert says in problem.message and sentence.rstrip("。.") in problem.message
+    assert "Gadget" in problem.message  # the paper whose abstract says it
+    assert problem.paper == "gadget"
+    assert path.read_text(encoding="utf-8").splitlines()[problem.line - 1].startswith("摘要:Gadget")
+    assert any(actual in problem.message for actual in ("by Meta", "by OpenAI", "dates it 2023-05"))
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Widget, developed by Meta, is compared here.",
+        "Meta's Widget is open.",
+        "Widget 由 Meta 开源。",
+        "Widget 于 2023年5月 发布。",
+        "Widget was released in 2023.",
+        "我们的模型优于谷歌的 PaLM 和 Meta 的 Widget。",
+        "Chinchilla was developed by Google.",  # Google DeepMind is part of Google
+        "We distil from Widget and compare with Microsoft models.",
+    ],
+)
+def test_a_sentence_the_graph_agrees_with_is_not_warned(write_corpus, sentence: str) -> None:
+    path = write_corpus(
+        paper_entry("Widget: A Tool", date="2023.05", org="Meta", abstract="Widget 是一个工具。"),
+        paper_entry("Gadget: Another Tool", org="Microsoft", abstract=f"Gadget 很好。{sentence}"),
+    )
+    assert claims(check_path(path)) == []

@@ -288,3 +288,24 @@ def test_milvus_lite_on_a_real_read_only_mount_is_one_error_line(
         env={**os.environ, "HF_HUB_OFFLINE": "1", "KGRAG_DATA_DIR": str(tmp_path / "data")},
     )  # fmt: skip
     assert_one_line_error(result, str(place / "kg.db"), "Read-only file system")
+
+
+def test_doctor_fails_a_stale_index_it_cannot_write_and_passes_a_current_one(
+    hashing_embedder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """A read-only index folder is fine while the index matches the list; once the list
+    changes, the next search would have to rebuild it, so doctor says so now."""
+    from rag.doctor import index_check
+
+    folder = tmp_path / "ix"
+    small = small_corpus(tmp_path, 2)
+    open_index(small, hashing_embedder, folder, progress=False)
+    monkeypatch.setenv("KGRAG_INDEX_DIR", str(folder))
+    monkeypatch.delenv("KGRAG_VECTOR_URI", raising=False)
+    monkeypatch.setenv("KGRAG_CORPUS", str(small.path))
+    FakeMount(monkeypatch, folder, read_only=True)
+    assert index_check().status == "ok"
+    monkeypatch.setenv("KGRAG_CORPUS", str(small_corpus(tmp_path, 3).path))
+    check = index_check()
+    assert check.status == "fail" and str(folder) in check.detail
+    assert "Read-only file system" in check.detail

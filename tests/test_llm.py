@@ -6,7 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from rag.llm import LlamaCppGenerator, Message, ModelMissingError, default_model_path
+from rag.llm import (
+    GgufError,
+    LlamaCppGenerator,
+    Message,
+    ModelMissingError,
+    default_model_path,
+    read_gguf_header,
+)
 
 
 def test_stream_yields_text_before_generation_completes(generator: LlamaCppGenerator) -> None:
@@ -42,3 +49,44 @@ def test_kgrag_model_setting_overrides_installed_model(
 ) -> None:
     monkeypatch.setenv("KGRAG_MODEL", str(tmp_path / "other.gguf"))
     assert default_model_path() == tmp_path / "other.gguf"
+
+
+def test_the_installed_model_s_header_accounts_for_every_byte(model_path: Path) -> None:
+    header = read_gguf_header(model_path)
+    assert header.version in (2, 3) and header.tensors > 100
+    assert header.needed_bytes == model_path.stat().st_size  # every tensor's size is known
+    assert "Qwen2.5" in header.name
+
+
+def test_a_copy_cut_after_its_header_is_named_cut_short(model_path: Path, tmp_path: Path) -> None:
+    cut = tmp_path / "cut.gguf"
+    with model_path.open("rb") as source:
+        cut.write_bytes(source.read(32 * 1024**2))
+    with pytest.raises(GgufError, match=r"cut short .*its tensors need [\d,]+ bytes"):
+        read_gguf_header(cut)
+
+
+@pytest.mark.parametrize(
+    "content, says",
+    [
+        (b"GGUF" + bytes(20), "GGUF version 0"),
+        (b"GGML" + bytes(100), "GGUF magic"),
+        (b"GGUF\x03\x00\x00\x00" + b"\xff" * 16, "claims"),
+        (b"GGUF", "too short"),
+    ],
+    ids=["version", "magic", "counts", "empty"],
+)
+def test_an_implausible_header_says_what_is_wrong(
+    tmp_path: Path, content: bytes, says: str
+) -> None:
+    path = tmp_path / "odd.gguf"
+    path.write_bytes(content)
+    with pytest.raises(GgufError, match=says):
+        read_gguf_header(path)
+
+
+def test_count_tokens_uses_the_model_s_tokenizer(generator: LlamaCppGenerator) -> None:
+    assert generator.count_tokens("") == 0
+    assert 0 < generator.count_tokens("speculative decoding") < len("speculative decoding")
+    rare = "".join(chr(0x20000 + 7 * i) for i in range(100))
+    assert generator.count_tokens(rare) > len(rare)  # rare characters take several tokens each

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.llm import Message
+from rag.llm import LlamaCppGenerator, Message
 from rag.llm_worker import LlmWorkerCrashedError, WorkerGenerator
 from rag.models import ModelMissingError
 
@@ -70,3 +70,23 @@ def test_a_missing_model_crosses_the_boundary_as_its_own_error(tmp_path: Path) -
     broken.write_bytes(b"not a model")
     with pytest.raises(ModelMissingError, match="not a GGUF"):
         list(WorkerGenerator(broken).stream(QUESTION))
+
+
+def test_tokens_are_counted_in_the_worker_by_the_model_s_own_tokenizer(
+    worker: WorkerGenerator, generator: LlamaCppGenerator
+) -> None:
+    text = "大语言模型 speculative decoding " + "".join(chr(0x20000 + 7 * i) for i in range(50))
+    pid = worker.pid
+    assert worker.count_tokens(text) == generator.count_tokens(text) > 50
+    assert worker.pid == pid  # counted by the warm worker, which still answers
+    assert "".join(worker.stream(QUESTION)).strip()
+
+
+def test_the_model_is_located_when_the_worker_starts_not_when_it_is_built() -> None:
+    def locate() -> Path:
+        raise ModelMissingError("no model installed")
+
+    worker = WorkerGenerator(locate)  # an engine builds this before any question
+    assert worker.n_ctx > worker.max_tokens > 0
+    with pytest.raises(ModelMissingError, match="no model installed"):
+        worker.count_tokens("a question")

@@ -129,19 +129,16 @@ def run_remove(args: argparse.Namespace) -> int:
 
 def run_authors(args: argparse.Namespace) -> int:
     from kg.graph import build_graph
-    from kg.queries import author_summaries, resolve_author
+    from kg.queries import author_summaries
 
     kg = build_graph(corpus_from(args))
-    summaries = author_summaries(kg)
-    if args.name:
-        wanted = resolve_author(kg, args.name).id
-        summaries = [s for s in summaries if s.author.id == wanted]
+    summaries = author_summaries(kg, args.name or None)  # one author's co-authors only
     if args.json:
         print_json([author_json(s) for s in summaries])
         return 0
     for s in summaries:
-        with_ = ", ".join(f"{n.label} ({c})" for n, c in s.coauthors[:8])
-        more = f", … {len(s.coauthors) - 8} more" if len(s.coauthors) > 8 else ""
+        with_ = ", ".join(f"{n.label} ({c})" for n, c in s.top_coauthors(8))
+        more = f", … {s.coauthor_count - 8} more" if s.coauthor_count > 8 else ""
         print(f"{len(s.papers):>3}  {s.author.label:<32} {with_}{more}")
     print(f"{len(summaries)} author(s)", file=sys.stderr)
     return 0
