@@ -355,6 +355,27 @@ def test_a_bibtex_upload_shows_the_report_and_the_papers_tab_filters_its_authors
     shoot(page, "papers-author")
 
 
+def test_a_page_loaded_after_the_uploads_shows_them_and_the_index_up_to_date(
+    page: Any, server: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Gradio sends a new page the values built at start: the app redraws them on load."""
+    monkeypatch.setenv("KGRAG_DATA_DIR", str(server.data_dir))
+    corpus = load_corpus(server.data_dir / "library.jsonl")
+    fresh = page.context.new_page()
+    fresh.goto(server.url)
+    fresh.wait_for_function(
+        "n => (document.querySelector('#kg-header')?.innerText || '').includes(n + ' AI papers')",
+        arg=len(corpus.papers),
+    )
+    open_tab(fresh, "Papers")
+    fresh.locator('#kg-papers-table .kg-paper-row[data-open="paper:flashattention"]').wait_for()
+    open_tab(fresh, "Index")
+    overview = fresh.locator("#kg-index-overview").inner_text()
+    assert "up to date" in overview and "stale" not in overview
+    assert corpus.sha256 in overview
+    fresh.close()
+
+
 def test_every_tab_has_a_screenshot(page: Any) -> None:
     for tab in ("Ask", "Lineage", "Papers", "Export", "Index"):
         open_tab(page, tab)

@@ -34,6 +34,7 @@ def build_app(services: AppServices) -> Any:
     from ui.app_index import build_index_tab
     from ui.app_lineage import build_lineage_tab
     from ui.app_papers import build_papers_tab
+    from ui.app_redraw import Redraw, redraw_on_change
 
     interact = static_text("interact.js")
     with gr.Blocks(title=TITLE, analytics_enabled=False) as app:
@@ -42,23 +43,24 @@ def build_app(services: AppServices) -> Any:
             with gr.Tab("Ask", id="ask", elem_id="tab-ask"):
                 build_ask_tab(services, interact)
             with gr.Tab("Lineage", id="lineage", elem_id="tab-lineage"):
-                build_lineage_tab(services, interact)
+                lineage = build_lineage_tab(services, interact)
             with gr.Tab("Papers", id="papers", elem_id="tab-papers"):
                 papers = build_papers_tab(services, interact)
             with gr.Tab("Export", id="export", elem_id="tab-export"):
-                build_export_tab(services)
+                export = build_export_tab(services)
             with gr.Tab("Index", id="index", elem_id="tab-index"):
-                added = build_index_tab(services)
-        # Papers added in the Index tab show in the header and the Papers tab at once.
-        added.then(lambda: header_html(services), None, [header], api_visibility="private")
-        added.then(papers.fn, papers.inputs, papers.outputs, api_visibility="private")
+                added, overview = build_index_tab(services)
+        # A new page shows the library as it is now, not as it was at start; an upload shows
+        # in the page that made it without a reload.
+        heading = Redraw(lambda: header_html(services), [header])
+        redraw_on_change(app, [heading, lineage, papers, export, overview], added)
         register_api(services)
     return app
 
 
 def header_html(services: AppServices) -> str:
     """The page header, with the number of papers the app serves now."""
-    from html import escape
+    from ui.app_format import escape
 
     try:
         count = str(len(services.papers()))

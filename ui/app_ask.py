@@ -12,6 +12,7 @@ from ui.app_cards import card_html
 from ui.app_errors import message_for
 from ui.app_format import (
     answer_panel,
+    chat_message,
     chat_text,
     citing_sentences,
     empty_card,
@@ -42,6 +43,11 @@ def build_ask_tab(services: AppServices, interact_js: str) -> None:
                 elem_id="kg-chat",
                 buttons=["copy"],
                 feedback_options=None,
+                # Messages carry corpus text: shown literally (`_msg` escapes them), so no
+                # Markdown (an image or a link from a title) and no LaTeX.
+                render_markdown=False,
+                latex_delimiters=[],
+                sanitize_html=True,
                 placeholder="Ask about the papers in the corpus — in English or 中文.",
             )
             with gr.Row():
@@ -144,5 +150,6 @@ def _waiting_note(services: AppServices) -> str:
     return "Thinking…"
 
 
-def _msg(role: str, content: str) -> dict[str, str]:
-    return {"role": role, "content": content}
+def _msg(role: str, text: str) -> dict[str, str]:
+    """A chat message; every text the chat shows (question, draft, answer, error) passes here."""
+    return {"role": role, "content": chat_message(text)}

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from html import escape
 
 from kg.errors import KgragError
 from kg.records import Node
 from ui.app_errors import message_for
-from ui.app_format import error_box, node_card, paper_card
+from ui.app_format import error_box, escape, node_card, paper_card
 from ui.app_services import AppServices
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import gradio as gr
 
@@ -12,13 +13,14 @@ from kg.errors import KgragError
 from ui.app_errors import message_for
 from ui.app_format import error_box, notice_box
 from ui.app_lineage import work_choices
+from ui.app_redraw import Redraw
 from ui.app_services import AppServices
 
 FORMATS = {"graphml": ".graphml", "gexf": ".gexf", "json": ".json"}
 WHOLE = "Whole graph"
 
 
-def build_export_tab(services: AppServices) -> None:
+def build_export_tab(services: AppServices) -> Redraw:
     gr.Markdown(
         "Download the knowledge graph for Gephi, yEd, Cytoscape or your own code. "
         "GraphML and GEXF carry typed scalar attributes (`label` and `kind` on every node and "
@@ -59,6 +61,11 @@ def build_export_tab(services: AppServices) -> None:
     api_file = gr.File(visible=False)
     api_trigger = gr.Button(visible=False)
     api_trigger.click(export_graph, [fmt, root], [api_file], api_name="export_graph")
+
+    def scopes() -> Any:
+        return gr.Dropdown(choices=[WHOLE, *work_choices(services)])
+
+    return Redraw(scopes, [root])
 
 
 def export_graph_file(services: AppServices, fmt: str, root: str = "") -> Path:

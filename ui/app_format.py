@@ -1,15 +1,17 @@
 """HTML fragments the app shows: paper cards, citation chips, route badges, sources, tables.
 
 Pure functions of library records (no Gradio here), so they are cheap to test. Every string
-from the corpus or a model is escaped; clickable things carry `data-open="<node id>"`, which
-`ui/static/interact.js` turns into a select event that opens the card.
+from the corpus, an upload or a model reaches a page through `escape` (the app's one escaping
+path: the other `ui/app_*.py` modules import it from here); clickable things carry
+`data-open="<node id>"`, which `ui/static/interact.js` turns into a select event that opens the
+card.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from html import escape
+from html import escape as _html_escape
 from typing import Any
 
 from kg.corpus import Paper
@@ -22,6 +24,19 @@ ROUTE_TEXT = {
     "hybrid": ("hybrid", "knowledge graph + retrieved passages"),
     "none": ("not covered", "the corpus does not cover this question"),
 }
+
+
+def escape(text: str, quote: bool = True) -> str:
+    """`text` as HTML that shows it literally: a title `<img src=…>` stays text, never a tag.
+    `quote=False` keeps quotes as typed, for text that is never put in an attribute."""
+    return _html_escape(text, quote=quote)
+
+
+def chat_message(text: str) -> str:
+    """`text` for a chat bubble. The Ask tab's `gr.Chatbot` renders no Markdown (so `![x](url)`
+    and bare URLs stay text) but parses its messages as HTML: escaping makes every tag text.
+    Quotes stay as typed, since the chat's copy button copies the message as sent."""
+    return escape(text, quote=False)
 
 
 def error_box(message: str) -> str:

@@ -8,13 +8,13 @@ of thousands of nodes. Zoom, pan and clicks are handled by `ui/static/graph.js`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from html import escape
 from typing import Any
 
 from kg.queries import NEIGHBOURHOOD_MAX_NODES as MAX_NODES
 from kg.queries import Neighbourhood
 from kg.queries import neighbourhood as graph_neighbourhood
 from kg.records import GraphEdge, Node
+from ui.app_format import escape
 
 __all__ = ["MAX_NODES", "RELATION_LABEL", "GraphView", "ViewEdge", "ViewNode", "neighbourhood",
            "render_svg"]  # fmt: skip

@@ -3,13 +3,13 @@
 An upload goes through `kg.library.add_files` like `kgrag add`: any format it reads (the seed
 list, BibTeX, arXiv Atom, CSV, JSONL; judged by the content), the same added / merged /
 unchanged / rejected report, then an incremental index update. `build_index_tab` returns the
-upload's event so the app can redraw the header and the Papers tab after it.
+upload's event, so the app can redraw the header and the other tabs after it, and the overview's
+`Redraw` for each page load.
 """
 
 from __future__ import annotations
 
 import os
-from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -18,14 +18,15 @@ import gradio as gr
 from kg.errors import CorpusError, KgragError
 from kg.limits import check_upload_size
 from ui.app_errors import message_for
-from ui.app_format import error_box
+from ui.app_format import error_box, escape
+from ui.app_redraw import Redraw
 from ui.app_services import AppServices
 
 FORMAT_CHOICES = ("auto", "seed", "bibtex", "arxiv", "csv", "jsonl")  # as `kgrag add --format`
 FILE_TYPES = [".txt", ".bib", ".bibtex", ".xml", ".atom", ".csv", ".tsv", ".jsonl", ".ndjson"]
 
 
-def build_index_tab(services: AppServices) -> Any:
+def build_index_tab(services: AppServices) -> tuple[Any, Redraw]:
     overview = gr.HTML(index_overview(services), elem_id="kg-index-overview")
     with gr.Row():
         refresh = gr.Button("Refresh", elem_id="kg-index-refresh")
@@ -75,8 +76,9 @@ def build_index_tab(services: AppServices) -> Any:
 
     refresh.click(do_refresh, None, [overview], api_visibility="private")
     update.click(do_update, None, [overview], api_visibility="private")
-    return add.click(do_add, [upload, fmt, mapping], [result, overview, upload],
-                     api_visibility="private")  # fmt: skip
+    added = add.click(do_add, [upload, fmt, mapping], [result, overview, upload],
+                      api_visibility="private")  # fmt: skip
+    return added, Redraw(do_refresh, [overview])
 
 
 def add_uploaded(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from html import escape
 from typing import Any
 
 import gradio as gr
@@ -10,15 +9,16 @@ import gradio as gr
 from kg.errors import KgragError
 from ui.app_cards import card_html
 from ui.app_errors import message_for
-from ui.app_format import empty_card, error_box
+from ui.app_format import empty_card, error_box, escape
 from ui.app_graph import RELATION_LABEL, GraphView, neighbourhood, render_svg
+from ui.app_redraw import Redraw
 from ui.app_services import AppServices
 
 CARD_HINT = "Click a node to see its card; click an edge to read its evidence."
 WORK_KINDS = ("paper", "work")
 
 
-def build_lineage_tab(services: AppServices, interact_js: str) -> Any:
+def build_lineage_tab(services: AppServices, interact_js: str) -> Redraw:
     def open_node(evt: gr.SelectData) -> str:
         return card_html(services, str(evt.value or ""))
 
@@ -57,7 +57,15 @@ def build_lineage_tab(services: AppServices, interact_js: str) -> Any:
                    api_visibility="private")  # fmt: skip
     card.select(open_node, None, [card],
                 api_visibility="private")  # fmt: skip
-    return picture
+
+    def reload(name: str, *values: Any) -> tuple[Any, ...]:
+        """New choices, and the picture of the work shown (the default one if it is gone)."""
+        names = work_choices(services)
+        name = name if names_a_work(services, name) else default_root(services)
+        return (gr.Dropdown(choices=names, value=name), gr.Dropdown(choices=["", *names]),
+                lineage_html(services, name, *values))  # fmt: skip
+
+    return Redraw(reload, [root, target, picture], inputs)
 
 
 def work_choices(services: AppServices) -> list[str]:
@@ -65,6 +73,16 @@ def work_choices(services: AppServices) -> list[str]:
     from kg.queries import work_labels
 
     return work_labels(services.kg())
+
+
+def names_a_work(services: AppServices, name: str) -> bool:
+    from kg.names import resolve
+
+    try:
+        resolve(services.kg(), (name or "").strip(), kinds=WORK_KINDS)
+    except KgragError:
+        return False
+    return True
 
 
 def default_root(services: AppServices) -> str:

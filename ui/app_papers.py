@@ -1,12 +1,10 @@
 """The Papers tab: every paper, filterable by organisation, category, month and author, with
-counts. `PapersRefresh` redraws it (choices and table) after papers are added in the Index tab."""
+counts. Its `Redraw` (choices and table) runs on each page load and after an upload."""
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from html import escape
+from collections.abc import Iterable
 from typing import Any
 
 import gradio as gr
@@ -14,7 +12,8 @@ import gradio as gr
 from kg.corpus import Paper
 from ui.app_cards import card_html
 from ui.app_errors import message_for
-from ui.app_format import counts_line, empty_card, error_box
+from ui.app_format import counts_line, empty_card, error_box, escape
+from ui.app_redraw import Redraw
 from ui.app_services import AppServices
 
 ALL = "All"
@@ -25,16 +24,7 @@ MAX_AUTHOR_CHOICES = 2000  # the most prolific; any other name can be typed
 ROW_AUTHORS = 3  # authors named in a table row before "et al."
 
 
-@dataclass(frozen=True)
-class PapersRefresh:
-    """What redraws the tab after the corpus changed: `fn(*inputs)` gives every output."""
-
-    fn: Callable[..., tuple[Any, ...]]
-    inputs: list[Any]
-    outputs: list[Any]
-
-
-def build_papers_tab(services: AppServices, interact_js: str) -> PapersRefresh:
+def build_papers_tab(services: AppServices, interact_js: str) -> Redraw:
     def open_node(evt: gr.SelectData) -> str:
         return card_html(services, str(evt.value or ""))
 
@@ -80,7 +70,7 @@ def build_papers_tab(services: AppServices, interact_js: str) -> PapersRefresh:
         trigger(refresh, inputs, [table, counts], api_visibility="private")
     table.select(open_node, None, [card], api_visibility="private")
     card.select(open_node, None, [card], api_visibility="private")
-    return PapersRefresh(redraw, inputs, [org, category, month, author, table, counts])
+    return Redraw(redraw, [org, category, month, author, table, counts], inputs)
 
 
 def filter_choices(papers: Iterable[Paper]) -> tuple[list[str], list[str], list[str]]:

@@ -1,7 +1,11 @@
-"""What the app needs from the library, loaded once and lazily: corpus, graph, index, answers.
+"""What the app needs from the library, loaded lazily and reloaded when its files change:
+corpus, graph, index, answers.
 
 The graph is built at start (it is fast); the embedder, index and LLM load on first use — or in
 the background right after start (`warm_up`) so the first question does not pay for them.
+`kgrag add` / `kgrag remove` in another process rewrite the library, and `kgrag index` the
+index: each use compares the files' signatures with those it loaded and reloads what changed,
+so a page load or an answer never serves a library that is no longer there.
 """
 
 from __future__ import annotations
@@ -21,10 +25,25 @@ if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
     from rag.answer import Answer, Engine
     from rag.index import VectorIndex
+    from rag.protocols import Generator
     from rag.settings import Settings
     from rag.store import Manifest
 
 log = logging.getLogger("kgrag.app")
+
+FileSignature = tuple[int, int, int] | None
+
+
+def file_signature(path: Path | None) -> FileSignature:
+    """(mtime_ns, size, inode) of `path`, None when it is missing: an atomic rewrite (a new file
+    renamed over the old one, as `kg.library` writes) changes the inode even within a clock tick."""
+    if path is None:
+        return None
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
 
 
 @dataclass(frozen=True)
@@ -58,20 +77,92 @@ class AppServices:
         self._shared = SharedParts()  # one embedder for the app's lifetime, the opened index
         self._kg: KnowledgeGraph | None = None
         self._engine: Engine | None = None
-        self._corpus_path = options.corpus
+        self._generator: Generator | None = None  # kept across engines (one LLM worker)
+        self._corpus_seen: tuple[FileSignature, ...] = ()  # the corpus files the graph came from
+        self._index_seen: FileSignature = None  # the index file when last compared
         self.warm_error: str | None = None
 
     # ---- corpus and graph -----------------------------------------------------------------
+    def pinned(self) -> bool:
+        """Whether `--corpus` / `KGRAG_CORPUS` names the paper list (no library behind it)."""
+        return self.options.corpus is not None or bool(os.environ.get("KGRAG_CORPUS"))
+
     def corpus_path(self) -> Path:
-        return self._corpus_path or self.settings.corpus
+        """The list served now: decided again each time, since `kgrag add` in another process
+        may have created the library since the app started."""
+        from kg.corpus import default_corpus_path
+
+        if self.pinned():
+            return self.settings.corpus
+        return default_corpus_path(data_dir=self.settings.data_dir)
 
     def kg(self) -> KnowledgeGraph:
         with self._lock:
+            self.refresh()
             if self._kg is None:
                 from kg.graph import build_graph
 
+                seen = self._corpus_signature()  # before reading: a write meanwhile is seen next
                 self._kg = build_graph(load_corpus(self.corpus_path()))
+                self._corpus_seen = seen
             return self._kg
+
+    def refresh(self) -> bool:
+        """Forget the graph and the engine when the files they were loaded from changed (an
+        add or remove by the CLI, an index rebuilt by another process); the next use loads
+        them again. True when something was forgotten."""
+        with self._lock:
+            corpus = self._kg is not None and self._corpus_signature() != self._corpus_seen
+            index = self._index_replaced()
+            if corpus:
+                log.info("the library changed on disk; reloading it")
+                self._kg = None
+            if corpus or index:
+                self._forget_engine()
+            return corpus or index
+
+    def _corpus_signature(self) -> tuple[FileSignature, ...]:
+        from kg.paths import user_corpus_path, user_library_path
+
+        files = [self.corpus_path()]
+        if not self.pinned():  # the library, and the list copy it is layered over
+            data = self.settings.data_dir
+            files += [user_library_path(data), user_corpus_path(data)]
+        return tuple(file_signature(f) for f in files)
+
+    def _index_replaced(self) -> bool:
+        """Whether the index on disk is no longer the one the engine opened. The file is only
+        a cheap trigger: the app's own index updates rewrite it too, and leave the same
+        manifest on disk as in memory."""
+        seen = file_signature(self._index_file())
+        if seen == self._index_seen:
+            return False
+        self._index_seen = seen
+        opened = self._shared.index
+        if opened is None:
+            return False
+        on_disk = self._disk_manifest()
+        return on_disk is None or _identity(on_disk) != _identity(opened.manifest)
+
+    def _index_file(self) -> Path | None:
+        """The file an index update rewrites: a FAISS folder's manifest, a Milvus Lite `.db`;
+        None for a Milvus server (nothing local shows its changes)."""
+        from rag.index import MANIFEST
+        from rag.store import store_kind
+
+        uri, kind = self.settings.vector_uri, store_kind(self.settings.vector_uri)
+        if kind == "faiss":
+            folder = uri.removeprefix("faiss://").removeprefix("faiss:") if uri else ""
+            return Path(folder or self.settings.index_dir) / MANIFEST
+        return Path(uri) if kind == "milvus-lite" else None
+
+    def _forget_engine(self) -> None:
+        """Drop the engine and the index it opened, keeping the LLM worker (it does not depend
+        on the library) for the next engine."""
+        if self._engine is not None and self._engine._generator is not None:
+            self._generator = self._engine._generator
+        self._engine = None
+        self._shared.index = None  # the Index tab then reads the manifest on disk
 
     def corpus(self) -> Corpus:
         return self.kg().corpus
@@ -91,9 +182,11 @@ class AppServices:
         from rag.engine import build_engine
 
         with self._lock:
+            kg = self.kg()  # reloads the library first if it changed
             if self._engine is None:
                 settings = replace(self.settings, corpus=self.corpus_path())
-                self._engine = build_engine(settings, kg=self.kg(), shared=self._shared)
+                self._engine = build_engine(settings, kg=kg, generator=self._generator,
+                                            shared=self._shared)  # fmt: skip
             return self._engine
 
     def warm(self) -> None:
@@ -103,9 +196,11 @@ class AppServices:
 
     def llm_queue(self) -> int | None:
         """Questions waiting for the LLM right now (None when it has not started)."""
-        if self._engine is None or self._engine._generator is None:
+        engine = self._engine
+        generator = engine._generator if engine is not None else self._generator
+        if generator is None:
             return None
-        ahead = getattr(self._engine._generator, "ahead", None)
+        ahead = getattr(generator, "ahead", None)
         return int(ahead()) if ahead is not None else None
 
     def ask_stream(self, question: str, history: Sequence[str] = ()) -> Iterator[str | Answer]:
@@ -117,8 +212,12 @@ class AppServices:
     def manifest(self) -> Manifest | None:
         """The index manifest (of whichever store the settings name), or None when no index
         exists yet (nothing is built here)."""
+        self.refresh()
         if self._shared.index is not None:
             return self._shared.index.manifest
+        return self._disk_manifest()
+
+    def _disk_manifest(self) -> Manifest | None:
         from rag.index import read_manifest
 
         s = self.settings
@@ -138,7 +237,7 @@ class AppServices:
         with self._lock:
             index = self._shared.index
             if index is not None and index.manifest.corpus_sha256 != self.corpus().sha256:
-                self._engine = None  # a fresh engine opens (and updates) the index again
+                self._forget_engine()  # a fresh engine opens (and updates) the index again
             _ = self.engine().retriever
             return self._shared.index
 
@@ -165,10 +264,9 @@ class AppServices:
         """Add library files (seed list, BibTeX, arXiv Atom, CSV, JSONL) to the user's library
         with `kg.library.add_files`, then reload the graph; the `AddReport` says what changed.
         A malformed file raises `ReaderError` (naming the line or entry key) and adds nothing."""
-        from kg.corpus import default_corpus_path
         from kg.library import add_files
 
-        if self.options.corpus is not None or os.environ.get("KGRAG_CORPUS"):
+        if self.pinned():
             raise KgragError(
                 f"this app serves {self.corpus_path()} (--corpus / KGRAG_CORPUS); add papers "
                 "with `kgrag add`, or start `kgrag serve` without --corpus to use your library."
@@ -176,8 +274,11 @@ class AppServices:
         with self._lock:
             report = add_files(paths, fmt, options)
             if report.of("added") or report.of("merged"):
-                # the library, now that it exists, is the paper list the app serves
-                self._corpus_path = default_corpus_path(data_dir=self.settings.data_dir)
-                self._kg = None
-                self._engine = None
+                self._kg = None  # the library, now that it exists, is the list served
+                self._forget_engine()
             return report
+
+
+def _identity(manifest: Manifest) -> tuple[str, ...]:
+    """What tells two index versions apart (an update rewrites the rows and the build time)."""
+    return (manifest.corpus_sha256, manifest.rows_sha256, manifest.built_at, manifest.embedder)

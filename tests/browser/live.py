@@ -13,7 +13,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,9 +73,13 @@ def free_port() -> int:
 
 @contextmanager
 def live_server(
-    root: Path, timeout: float = 240.0, extra_env: dict[str, str] | None = None
+    root: Path,
+    timeout: float = 240.0,
+    extra_env: dict[str, str] | None = None,
+    extra_args: Sequence[str] = (),
 ) -> Iterator[LiveServer]:
-    """`python -m ui.cli serve` with its data and index in `root`; stopped on exit."""
+    """`python -m ui.cli serve [extra_args]` with its data and index in `root`; stopped on exit
+    (`extra_args=["--no-warm-up"]` for tests that need no model)."""
     port = free_port()
     data_dir, index_dir = root / "data", root / "index"
     log_path = root / "serve.log"
@@ -86,7 +90,7 @@ def live_server(
     started = time.monotonic()
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "ui.cli", "serve", "--port", str(port)],
+            [sys.executable, "-m", "ui.cli", "serve", "--port", str(port), *extra_args],
             cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
     url = f"http://127.0.0.1:{port}/"
