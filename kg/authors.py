@@ -13,26 +13,32 @@ and stays apart when that is ambiguous (`J. Smith` with both John and Jane Smith
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
 from kg.corpus import slugify
 from kg.errors import KgragError
-from kg.readers.common import first_last
-from kg.tables import load_json
+from kg.readers.common import first_last, normalize_arxiv_id, title_key
+from kg.tables import fold, load_json
 
-__all__ = ["AuthorTable", "author_node_id", "name_forms", "name_key"]
+__all__ = [
+    "AuthorTable",
+    "SeedAuthors",
+    "SeedIndex",
+    "author_node_id",
+    "load_seed_authors",
+    "name_forms",
+    "name_key",
+]
 
 
 def name_key(name: str) -> str:
-    """`Ré, Christopher` → `christopher re`: the identity of a spelling."""
-    text = unicodedata.normalize("NFKD", first_last(name)).casefold()
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return " ".join(re.sub(r"[^\w\s]", " ", text).split())
+    """`Ré, Christopher` → `christopher re`, `Łukasz Kaiser` → `lukasz kaiser`: the identity
+    of a spelling (`kg.tables.fold`, punctuation as spaces)."""
+    return " ".join(re.sub(r"[^\w\s]", " ", fold(first_last(name))).split())
 
 
 def author_node_id(name: str) -> str:
@@ -102,3 +108,57 @@ def _initialled(name: str) -> bool:
 
 def _surname(key: str) -> str:
     return key.rsplit(" ", 1)[-1]
+
+
+# --- the shipped list's authors (data/seed_authors.json) ----------------------------------
+
+
+@dataclass(frozen=True)
+class SeedAuthors:
+    """A paper's authors as `data/seed_authors.json` lists them, with the page they were
+    checked against (`source`, the paper's arXiv abstract page)."""
+
+    title: str
+    arxiv_id: str
+    authors: tuple[str, ...]
+    source: str
+
+
+@dataclass(frozen=True)
+class SeedIndex:
+    """The curated author lists, found by a paper's arXiv id or title (`title_key`)."""
+
+    entries: tuple[SeedAuthors, ...]
+    by_key: dict[str, SeedAuthors] = field(default_factory=dict, compare=False)
+
+    def find(self, title: str, arxiv_id: str = "") -> SeedAuthors | None:
+        """The entry for a paper titled `title` (or with this arXiv id), if the file has one."""
+        if arxiv_id and f"arxiv:{arxiv_id.casefold()}" in self.by_key:
+            return self.by_key[f"arxiv:{arxiv_id.casefold()}"]
+        return self.by_key.get(f"title:{title_key(title)}")
+
+
+@cache
+def load_seed_authors(data_dir: Path | None = None) -> SeedIndex:
+    """`data/seed_authors.json`; a malformed entry is a `KgragError` naming it."""
+    raw = load_json("seed_authors.json", data_dir)
+    entries = tuple(_seed_entry(i, e) for i, e in enumerate(raw.get("papers", ()), 1))
+    by_key: dict[str, SeedAuthors] = {}
+    for entry in entries:
+        by_key[f"title:{title_key(entry.title)}"] = entry
+        if entry.arxiv_id:
+            by_key[f"arxiv:{entry.arxiv_id.casefold()}"] = entry
+    return SeedIndex(entries, by_key)
+
+
+def _seed_entry(number: int, raw: object) -> SeedAuthors:
+    """One entry of the file, checked: a title, a source and a non-empty list of names."""
+    entry = raw if isinstance(raw, dict) else {}
+    title, source, authors = entry.get("title"), entry.get("source"), entry.get("authors")
+    names = authors if isinstance(authors, list) else []
+    if not (isinstance(title, str) and title.strip() and isinstance(source, str) and names
+            and all(isinstance(a, str) and a.strip() for a in names)):  # fmt: skip
+        raise KgragError(f"data/seed_authors.json: paper {number} needs a title, a source and "
+                         "a list of authors. Fix it or restore it from git.")  # fmt: skip
+    arxiv = normalize_arxiv_id(str(entry.get("arxiv", "")) or source)
+    return SeedAuthors(title, arxiv, tuple(first_last(a) for a in names), source)

@@ -4,7 +4,8 @@ Errors (exit non-zero): the list cannot be parsed, duplicate titles, a lineage e
 child is dated before its parent, a curated lineage fact naming an unknown work.
 Warnings: organisations not in the alias table, ignored lines, papers without an abstract,
 abstracts that never name their paper, dates outside the list's stated year, a versioned
-successor credited to another organisation than its predecessor, a sentence crediting a known
+successor credited to another organisation than its predecessor, a paper credited to another
+organisation than `data/works.json` gives the same work (Kosmos-2), a sentence crediting a known
 paper or work to an organisation or a date the graph gives differently ("LLaMA was trained by
 Google", "Llama 2 发布于 2021 年"; the wording is in `data/claim_cues.json`), likely misspelt
 names, and text that addresses the reader or the model ("ignore previous instructions",
@@ -24,7 +25,7 @@ from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 
-from kg.corpus import LIBRARY_MAGIC, Corpus, load_corpus
+from kg.corpus import LIBRARY_MAGIC, Corpus, Paper, load_corpus
 from kg.errors import CorpusError, KgragError
 from kg.graph import KnowledgeGraph, build_graph
 from kg.lexicon import Lexicon, load_lexicon
@@ -104,6 +105,7 @@ def check(corpus: Corpus, kg: KnowledgeGraph, lexicon: Lexicon | None = None) ->
         *_abstracts(corpus, kg),
         *_years(corpus, added),
         *_successor_orgs(kg),
+        *_work_orgs(kg, lexicon),
         *_contradicted_claims(corpus, kg),
         *_misspellings(corpus, kg),
         *_untrusted_text(corpus),
@@ -290,6 +292,36 @@ def _successor_orgs(kg: KnowledgeGraph) -> list[Problem]:
                                  "the 发表单位.", kg.graph.nodes[child].get("line"),
                                  c.paper_id))  # fmt: skip
     return found
+
+
+def _work_orgs(kg: KnowledgeGraph, lexicon: Lexicon) -> list[Problem]:
+    """A paper that is a known work of `data/works.json` (the same name) should come from the
+    organisation the works file gives it, or from one of its labs or its parent: else one of
+    the two is wrong (the shipped list credits Kosmos-2 to Salesforce; it is Microsoft's)."""
+    table = load_org_table()
+    found = []
+    for work in lexicon.works:
+        paper = _paper_of_work(kg, (work.name, *work.aliases))
+        if paper is None or not work.organization or not paper.organizations:
+            continue
+        mine = {o for org in paper.organizations for o in _org_family(table, org)}
+        if not mine & _org_family(table, work.organization):
+            found.append(Problem("warning", "work-organization",
+                                 f"{paper.short_name} is credited to "
+                                 f"{', '.join(paper.organizations)}, but data/works.json gives "
+                                 f"the same work ({work.name}) to {work.organization}; correct "
+                                 f"the wrong one (`kgrag edit {paper.id} --org ORG`, or "
+                                 "data/works.json).", paper.org_line or paper.line, paper.id))  # fmt: skip
+    return found
+
+
+def _paper_of_work(kg: KnowledgeGraph, names: tuple[str, ...]) -> Paper | None:
+    """The one corpus paper a work of the lexicon is (one of its names is the paper's), as
+    `kg.graph` merges them; None when it is no paper or the names point at several."""
+    ids = {i for n in names for i in kg.names.by_key.get(compact(n), ()) if i.startswith("paper:")}
+    if len(ids) != 1:
+        return None
+    return kg.corpus.by_id().get(kg.node(ids.pop()).paper_id or "")
 
 
 def _orgs_of(kg: KnowledgeGraph, node_id: str) -> set[str]:

@@ -12,6 +12,7 @@ import hashlib
 import os
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +25,7 @@ __all__ = [
     "Corpus",
     "IgnoredLine",
     "Paper",
+    "PaperIds",
     "default_corpus_path",
     "load_corpus",
     "parse_corpus",
@@ -126,11 +128,13 @@ def default_corpus_path(given: Path | str | None = None, *, data_dir: Path | Non
     env = os.environ.get("KGRAG_CORPUS")
     if env:
         return Path(env).expanduser()
+    # Anything at these paths counts, not only a regular file: a library that became a folder,
+    # a FIFO or a link to a device is then an error naming it, never silently the shipped list.
     library = user_library_path(data_dir)
-    if library.is_file():  # papers added with `kgrag add` (over the list below)
+    if os.path.lexists(library):  # papers added with `kgrag add` (over the list below)
         return library
     user_copy = user_corpus_path(data_dir)
-    return user_copy if user_copy.is_file() else SHIPPED_CORPUS
+    return user_copy if os.path.lexists(user_copy) else SHIPPED_CORPUS
 
 
 def load_corpus(
@@ -196,8 +200,7 @@ class _Parser:
         self.papers: list[Paper] = []
         self.ignored: list[IgnoredLine] = []
         self.unknown: list[tuple[int, str]] = []
-        self.ids: set[str] = set()
-        self.next_suffix: dict[str, int] = {}  # per slug: the lowest "-n" that may still be free
+        self.ids = PaperIds()
         self.category: tuple[str, str] | None = None
         self.draft: _Draft | None = None
 
@@ -279,7 +282,7 @@ class _Parser:
         self.unknown.extend((draft.lines["organizations"], u) for u in unknown)
         self.papers.append(
             Paper(
-                id=self._unique_id(draft.title),
+                id=self.ids.for_title(draft.title),
                 title=draft.title,
                 date=date,
                 organizations=orgs,
@@ -296,21 +299,6 @@ class _Parser:
                 abstract_spans=tuple(draft.abstract_spans),
             )
         )
-
-    def _unique_id(self, title: str) -> str:
-        for candidate in (slugify(short_name(title)), slugify(title)):
-            if candidate not in self.ids:
-                self.ids.add(candidate)
-                return candidate
-        # Ids only accumulate, so each slug's probing resumes where it stopped: one title
-        # repeated n times costs O(n), not O(n²).
-        base = slugify(title)
-        n = self.next_suffix.get(base, 2)
-        while f"{base}-{n}" in self.ids:
-            n += 1
-        self.next_suffix[base] = n + 1
-        self.ids.add(f"{base}-{n}")
-        return f"{base}-{n}"
 
 
 def _field(line: str) -> tuple[str, str] | None:
@@ -348,3 +336,46 @@ def _parse_date(value: str) -> str | None:
 
 def _label(key: str) -> str:
     return _FIELD_LABEL.get(key, "摘要")
+
+
+class PaperIds:
+    """The one maker of unique, readable paper ids (the list's parser, the readers, the library).
+
+    A title's id is the slug of its short name, else of the whole title, else that with `-2`,
+    `-3`, …; `claim(slug)` takes a slug as it is or numbered. Ids only accumulate, so each slug's
+    numbering resumes where it stopped: one title repeated n times costs O(n), not O(n²).
+
+        >>> ids = PaperIds()
+        >>> [ids.for_title("Mamba: Linear-Time Sequence Modeling") for _ in range(3)]
+        ['mamba', 'mamba-linear-time-sequence-modeling', 'mamba-linear-time-sequence-modeling-2']
+        >>> ids.claim("mamba")
+        'mamba-2'
+    """
+
+    def __init__(self, taken: Iterable[str] = ()) -> None:
+        self._taken = set(taken)
+        self._next: dict[str, int] = {}  # per slug: the lowest "-n" that may still be free
+
+    def __contains__(self, paper_id: object) -> bool:
+        return paper_id in self._taken
+
+    def for_title(self, title: str) -> str:
+        for candidate in (slugify(short_name(title)), slugify(title)):
+            if candidate not in self._taken:
+                self._taken.add(candidate)
+                return candidate
+        return self._numbered(slugify(title))
+
+    def claim(self, slug: str) -> str:
+        if slug not in self._taken:
+            self._taken.add(slug)
+            return slug
+        return self._numbered(slug)
+
+    def _numbered(self, base: str) -> str:
+        n = self._next.get(base, 2)
+        while f"{base}-{n}" in self._taken:
+            n += 1
+        self._next[base] = n + 1
+        self._taken.add(f"{base}-{n}")
+        return f"{base}-{n}"

@@ -34,6 +34,23 @@ class UnknownNameError(KgragError):
         super().__init__(f"unknown name {name!r}.{hint} Try `kgrag papers` to list the corpus.")
 
 
+class UnknownAuthorError(UnknownNameError):
+    """No author of the corpus goes by this name. `unlisted` are the ids of the papers whose
+    authors are not known: the person may have written one of them."""
+
+    def __init__(
+        self, name: str, suggestions: Sequence[str] = (), unlisted: Sequence[str] = ()
+    ) -> None:
+        super().__init__(name, suggestions)
+        self.unlisted = tuple(unlisted)
+        hint = f" Did you mean: {', '.join(self.suggestions)}?" if self.suggestions else ""
+        shown = ", ".join(self.unlisted[:5]) + (", …" if len(self.unlisted) > 5 else "")
+        unknown = (f" The authors of {len(self.unlisted)} paper(s) are unknown ({shown}); add "
+                   "them with `kgrag add` (a BibTeX or arXiv entry of the paper)."
+                   if self.unlisted else "")  # fmt: skip
+        Exception.__init__(self, f"no author {name!r} in the corpus.{hint}{unknown}")
+
+
 class AmbiguousNameError(KgragError):
     """A name matches several things; the caller must pick one."""
 
@@ -75,6 +92,16 @@ class ReaderError(CorpusError):
 
 class LibraryError(KgragError):
     """The user's library (`library.jsonl` in the data folder) cannot be read, written or changed."""
+
+
+class InvalidFieldError(KgragError):
+    """A value given for a paper's field is not one kgrag can store (`kgrag edit`: an unknown
+    category, a malformed date); nothing was changed."""
+
+    def __init__(self, field: str, value: str, expected: str) -> None:
+        self.field = field
+        self.value = value
+        super().__init__(f"{field} {value!r} is not {expected}. Nothing was changed.")
 
 
 class LimitError(KgragError):

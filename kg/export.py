@@ -16,20 +16,23 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from kg.corpus import Paper
 from kg.errors import ExportError
 from kg.fsutil import atomic_write
-from kg.graph import KnowledgeGraph
-from kg.queries import lineage
+from kg.graph import KnowledgeGraph, node_id_for_paper
+from kg.queries import lineage, paper_authors
+from kg.readers.common import normalize_arxiv_id
 
 if TYPE_CHECKING:
     import networkx as nx
 
 __all__ = [
     "FORMATS",
+    "credited_papers",
     "export",
     "export_bibtex",
     "export_graph",
@@ -162,6 +165,22 @@ def _write_json(graph: nx.MultiDiGraph, handle: IO[bytes]) -> None:
     data = nx.node_link_data(graph, edges="edges")
     data["graph"]["format"] = JSON_FORMAT
     handle.write(json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8"))
+
+
+def credited_papers(kg: KnowledgeGraph) -> list[Paper]:
+    """The corpus's papers with the authors the graph credits them: a paper of the list gets
+    `data/seed_authors.json`'s names and the arXiv id they were checked on (what a BibTeX
+    export writes); a paper with authors of its own is as it is."""
+    papers = []
+    for paper in kg.corpus.papers:
+        credit = paper_authors(kg, node_id_for_paper(paper.id))
+        if paper.authors or not credit.known:
+            papers.append(paper)
+            continue
+        arxiv = paper.arxiv_id or normalize_arxiv_id(credit.source)
+        papers.append(replace(paper, authors=tuple(a.label for a in credit.authors),
+                              arxiv_id=arxiv))  # fmt: skip
+    return papers
 
 
 def export_bibtex(papers: Iterable[Paper], path: Path | str) -> Path:

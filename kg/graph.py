@@ -6,6 +6,10 @@ Edge keys are their kinds: `published_by`, `in_category`, `uses_technique`, `bui
 (lineage, with a `relation`), `compared_against` (not lineage), `part_of` and `authored`
 (author → paper, with the author's `position` on the paper). Every edge a paper gives rise to
 carries `evidence`, `paper`, `line` and `method`.
+
+A paper's authors are its own (a library file's), else those `data/seed_authors.json` lists
+for its title: the shipped list names none (their `authored` edges have method `curated` and
+the arXiv page the names were checked against as evidence).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kg.authors import AuthorTable, author_node_id, name_forms
+from kg.authors import AuthorTable, SeedIndex, author_node_id, load_seed_authors, name_forms
 from kg.corpus import Corpus, Paper, load_corpus, slugify
 from kg.lexicon import Lexicon, Work, load_lexicon
 from kg.names import NameIndex, compact, find_mentions
@@ -97,6 +101,7 @@ def build_graph(
     lexicon: Lexicon | None = None,
     orgs: OrgTable | None = None,
     categories: CategoryTable | None = None,
+    seeds: SeedIndex | None = None,
 ) -> KnowledgeGraph:
     """The knowledge graph of `corpus`; no LLM, same input → same graph."""
     import networkx as nx
@@ -105,7 +110,7 @@ def build_graph(
     orgs = orgs or load_org_table()
     categories = categories or load_category_table()
     graph = nx.MultiDiGraph(name="kgrag", corpus=str(corpus.path), sha256=corpus.sha256)
-    builder = _Builder(graph, corpus, lexicon, orgs, categories)
+    builder = _Builder(graph, corpus, lexicon, orgs, categories, seeds or load_seed_authors())
     builder.add_nodes()
     kg = KnowledgeGraph(graph, corpus, NameIndex(builder.nodes, tuple(builder.aliases)))
     builder.add_field_edges()
@@ -140,6 +145,7 @@ class _Builder:
         lexicon: Lexicon,
         orgs: OrgTable,
         categories: CategoryTable,
+        seeds: SeedIndex,
     ) -> None:
         self.graph = graph
         self.corpus = corpus
@@ -150,6 +156,7 @@ class _Builder:
         self.aliases: list[tuple[str, str]] = []
         self.paper_keys: dict[str, str] = {}
         self.authors = AuthorTable({})
+        self.credits = {p.id: _credits(p, seeds) for p in corpus.papers}
 
     def add_nodes(self) -> None:
         leads = _own_lead_names(self.corpus.papers)
@@ -180,18 +187,25 @@ class _Builder:
             if paper.category:  # a library paper may have none
                 self._edge(pid, f"category:{paper.category}", "in_category", paper.category_label,
                            paper, paper.line, "field")  # fmt: skip
-            for position, name in enumerate(paper.authors, 1):
-                author = author_node_id(self.authors.canonical(name))
-                if not self.graph.has_edge(author, pid, key="authored"):
-                    self.graph.add_edge(author, pid, key="authored", kind="authored",
-                                        label="authored", evidence=name, paper=paper.id,
-                                        line=paper.line, method="field", position=position)  # fmt: skip
+            self._add_authored(paper, pid)
         for org in list(self.graph.nodes):
             parent = self.graph.nodes[org].get("part_of")
             if parent:
                 self.graph.add_edge(org, f"org:{parent}", key="part_of", kind="part_of",
                                     label="part of", method="curated", evidence="organizations.json",
                                     paper="", line=0)  # fmt: skip
+
+    def _add_authored(self, paper: Paper, pid: str) -> None:
+        """`authored` edges in the paper's order: its own names (evidence: the spelling), or the
+        curated list's (evidence: where the names were checked)."""
+        names, source = self.credits[paper.id]
+        method, line = ("curated", 0) if source else ("field", paper.line)
+        for position, name in enumerate(names, 1):
+            author = author_node_id(self.authors.canonical(name))
+            if not self.graph.has_edge(author, pid, key="authored"):
+                self.graph.add_edge(author, pid, key="authored", kind="authored",
+                                    label="authored", evidence=source or name, paper=paper.id,
+                                    line=line, method=method, position=position)  # fmt: skip
 
     def add_technique_edges(self, kg: KnowledgeGraph) -> None:
         from kg.lineage import paper_sentences
@@ -223,7 +237,7 @@ class _Builder:
             paper_id=paper.id, title=paper.title, category=paper.category,
             organizations="; ".join(paper.organizations), influence=paper.influence,
             abstract=paper.abstract, source=paper.source, line=paper.line,
-            **_library_attributes(paper),
+            **_library_attributes(paper, *self.credits[paper.id]),
         )  # fmt: skip
 
     def _add_org(self, name: str) -> None:
@@ -252,7 +266,7 @@ class _Builder:
 
     def _add_authors(self) -> None:
         """One node per person: spellings joined by `kg.authors.AuthorTable`."""
-        spellings = [name for paper in self.corpus.papers for name in paper.authors]
+        spellings = [name for names, _ in self.credits.values() for name in names]
         self.authors = AuthorTable.build(spellings)
         names: dict[str, list[str]] = {}
         for spelling in spellings:
@@ -293,15 +307,26 @@ def _own_lead_names(papers: Sequence[Paper]) -> dict[str, tuple[str, ...]]:
     }
 
 
-def _library_attributes(paper: Paper) -> dict[str, str]:
-    """Authors, venue and identifiers of a library paper, as scalar node attributes (exports
-    take scalars); none for the seed list's papers, whose nodes stay as they were."""
+def _credits(paper: Paper, seeds: SeedIndex) -> tuple[tuple[str, ...], str]:
+    """A paper's authors and where they come from: its own ("" source), else the curated
+    list's for its title or arXiv id (source: the page they were checked against), else none."""
+    if paper.authors:
+        return paper.authors, ""
+    found = seeds.find(paper.title, paper.arxiv_id)
+    return (found.authors, found.source) if found else ((), "")
+
+
+def _library_attributes(paper: Paper, authors: tuple[str, ...], source: str) -> dict[str, str]:
+    """Authors (and where curated ones come from), venue and identifiers of a paper, as scalar
+    node attributes (exports take scalars); of the rest only those the paper has."""
     values = {
-        "authors": "; ".join(paper.authors),
         "venue": paper.venue,
         "arxiv_id": paper.arxiv_id,
         "doi": paper.doi,
         "url": paper.url,
         "keywords": "; ".join(paper.keywords),
     }
-    return {k: v for k, v in values.items() if v}
+    # every paper says who wrote it ("" when unknown), so that every export has the columns
+    return {"authors": "; ".join(authors), "authors_source": source} | {
+        k: v for k, v in values.items() if v
+    }

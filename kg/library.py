@@ -17,6 +17,10 @@ A `paper` line is either a new paper or what a file brought to a paper of the li
 authors, DOI, …): the corpus is the list's papers minus the `removed` ones, each merged with
 its line (the list's values win; a conflict was reported when it was added), then the new
 papers. Identity: the same arXiv id, DOI, or normalised title (`kg.readers.common.title_key`).
+
+`kgrag edit` (`edit_paper`) sets a paper's organisations, category or date: the values go on
+its line with the provenance `"edited"`, and an edited field wins over the list's value (the
+list itself is never modified) and over what a later `kgrag add` offers (a conflict).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import difflib
 import hashlib
 import json
 import os
+import re
 import stat
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -34,25 +39,38 @@ from pathlib import Path
 from typing import Any
 
 from kg.authors import name_key
-from kg.corpus import SHIPPED_CORPUS, Corpus, Paper, load_corpus, short_name, slugify
-from kg.errors import CorpusError, LibraryError, UnknownNameError, WriteError
+from kg.corpus import SHIPPED_CORPUS, Corpus, Paper, PaperIds, load_corpus, short_name, slugify
+from kg.errors import (
+    CorpusError,
+    InvalidFieldError,
+    KgragError,
+    LibraryError,
+    UnknownNameError,
+    WriteError,
+)
 from kg.fsutil import atomic_write_text
 from kg.limits import check_added_size, check_corpus_size, max_corpus_bytes, read_bounded
 from kg.paths import user_corpus_path, user_library_path
 from kg.readers import ReadOptions, ReadResult, read_source
 from kg.readers.common import clean_paper, parse_json, strip_controls, title_key
+from kg.tables import load_category_table, load_org_table
 
 __all__ = [
     "LIBRARY_FORMAT",
     "AddReport",
     "Conflict",
+    "EDITED",
+    "EditReport",
+    "FieldChange",
     "Library",
+    "PaperEdit",
     "Merge",
     "Outcome",
     "RemoveReport",
     "Removal",
     "add_files",
     "compose",
+    "edit_paper",
     "identity_keys",
     "library_base",
     "load_library",
@@ -63,9 +81,11 @@ __all__ = [
 
 LIBRARY_FORMAT = "kgrag-library v1"
 _ABOUT = ("kgrag's library: papers added with `kgrag add` (one JSON object a line), layered over "
-          "the paper list. Edit with `kgrag add` / `kgrag remove`.")  # fmt: skip
+          "the paper list. Change it with `kgrag add`, `kgrag edit` and `kgrag remove`.")  # fmt: skip
 # Fields a merge fills when empty and reports when different (the title is the identity).
 _SCALARS = ("date", "venue", "arxiv_id", "doi", "url", "abstract", "influence", "category")
+EDITED = "edited"  # the provenance of a field set with `kgrag edit`: it wins over the list's
+_DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?$")
 
 
 @dataclass(frozen=True)
@@ -133,6 +153,36 @@ class AddReport:
 class RemoveReport:
     path: Path
     removed: tuple[Paper, ...]
+    corpus: Corpus
+
+
+@dataclass(frozen=True)
+class PaperEdit:
+    """What `kgrag edit` sets; None leaves a field as it is. `organizations`: any aliases,
+    separated as in a list (`,` `、` `和`); `category`: any alias of `data/categories.json`;
+    `date`: `YYYY-MM` (or `YYYY`)."""
+
+    organizations: str | None = None
+    category: str | None = None
+    date: str | None = None
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """`field` went from `old` to `new` (organisations as tuples, the rest as text)."""
+
+    field: str
+    old: str | tuple[str, ...]
+    new: str | tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class EditReport:
+    """The paper as it is now, what changed (nothing: nothing was written), and the corpus."""
+
+    path: Path
+    paper: Paper
+    changes: tuple[FieldChange, ...]
     corpus: Corpus
 
 
@@ -319,12 +369,12 @@ def compose(base: Corpus, library: Library, digest: Any = None) -> Corpus:
     for record in library.papers:
         target = record.id if record.id in papers else _match(record, by_key)
         if target is not None:
-            papers[target] = merge_papers(papers[target], record).paper
+            papers[target] = _edited(merge_papers(papers[target], record).paper, record)
         elif record.id not in {p.id for p in base.papers}:
             added.append(record)
-    ids = set(papers)
+    ids = PaperIds(papers)
     for record in added:
-        unique = _unique_id(record.id, ids)
+        unique = ids.claim(record.id)
         papers[unique] = replace(record, id=unique) if unique != record.id else record
     digest = digest or hashlib.sha256()
     digest.update(base.sha256.encode())
@@ -332,16 +382,21 @@ def compose(base: Corpus, library: Library, digest: Any = None) -> Corpus:
                   base.unknown_organizations)  # fmt: skip
 
 
+def _edited(paper: Paper, record: Paper) -> Paper:
+    """`paper` with the fields its library line was edited to (`kgrag edit`): those win over
+    the list's values, which a merge keeps."""
+    fields = [name for name, where in record.provenance if where == EDITED]
+    if not fields:
+        return paper
+    changes: dict[str, Any] = {}
+    for name in fields:
+        changes.update(_fill(name, record))
+    provenance = dict(paper.provenance) | dict.fromkeys(fields, EDITED)
+    return replace(paper, **changes, provenance=tuple(provenance.items()))
+
+
 def _match(paper: Paper, by_key: dict[str, str]) -> str | None:
     return next((by_key[k] for k in identity_keys(paper) if k in by_key), None)
-
-
-def _unique_id(wanted: str, taken: set[str]) -> str:
-    candidate, n = wanted, 2
-    while candidate in taken:
-        candidate, n = f"{wanted}-{n}", n + 1
-    taken.add(candidate)
-    return candidate
 
 
 def library_text(library: Library) -> str:
@@ -377,6 +432,10 @@ def _locked(path: Path) -> Iterator[None]:
     flags = os.O_WRONLY | os.O_CREAT | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # the data folder's place holds a file, or cannot be made
+        raise LibraryError(f"cannot use {path.parent} as the data folder "
+                           f"({exc.strerror or exc}). Point KGRAG_DATA_DIR at a folder.") from exc  # fmt: skip
+    try:
         fd = os.open(lock, flags, 0o666)
     except OSError as exc:
         raise LibraryError(f"cannot lock the library with {lock} ({exc.strerror or exc}). "
@@ -475,14 +534,14 @@ class _State:
     by_key: dict[str, str] = field(default_factory=dict)
     records: dict[str, Paper] = field(default_factory=dict)
     removed: dict[str, Removal] = field(default_factory=dict)
-    ids: set[str] = field(default_factory=set)
+    ids: PaperIds = field(default_factory=PaperIds)
 
     def __post_init__(self) -> None:
         corpus = compose(self.base, self.library)
         self.papers = corpus.by_id()
         self.records = {p.id: p for p in self.library.papers}
         self.removed = {r.id: r for r in self.library.removed}
-        self.ids = set(self.papers) | {p.id for p in self.base.papers}
+        self.ids = PaperIds([*self.papers, *(p.id for p in self.base.papers)])
         for paper in corpus.papers:
             self._index(paper)
         for removal in self.library.removed:
@@ -508,7 +567,7 @@ class _State:
                            f"different papers ({', '.join(targets)}); fix the entry's arXiv id, "
                            "DOI or title.")  # fmt: skip
         if not targets:
-            new = replace(paper, id=_unique_id(slugify(short_name(paper.title)), self.ids))
+            new = replace(paper, id=self.ids.claim(slugify(short_name(paper.title))))
             self.records[new.id] = new
             self.papers[new.id] = new
             self._index(new)
@@ -540,9 +599,32 @@ class _State:
             self.removed[paper_id] = Removal(paper_id, paper.title, identity_keys(paper))
         return paper
 
+    def edit(self, paper_id: str, values: dict[str, Any]) -> Paper:
+        """Set `values` on the paper and on its library line (made if the list's paper has
+        none), each field's provenance `edited`."""
+        fields: dict[str, str] = {
+            n: EDITED for n in ("organizations", "category", "date") if n in values
+        }
+        paper = self.papers[paper_id]
+        record = self.records.get(paper_id) or _bare_record(paper)
+        self.papers[paper_id] = _with(paper, values, fields)
+        self.records[paper_id] = _with(record, values, fields)
+        return self.papers[paper_id]
+
     def result(self) -> Library:
         return Library(self.library.path, tuple(self.records.values()),
                        tuple(self.removed.values()))  # fmt: skip
+
+
+def _with(paper: Paper, values: dict[str, Any], provenance: dict[str, str]) -> Paper:
+    merged = tuple((dict(paper.provenance) | provenance).items())
+    return replace(paper, **values, provenance=merged)
+
+
+def _bare_record(paper: Paper) -> Paper:
+    """A library line for a paper of the list that has none: its id and title (its identity),
+    nothing else, so that only the fields an edit sets are on it."""
+    return Paper(paper.id, paper.title, "", (), "", "", "", "", "", 0)
 
 
 def _where(paper: Paper) -> str:
@@ -556,12 +638,17 @@ def add_files(
     options: ReadOptions | None = None,
     dry_run: bool = False,
     library_path: Path | None = None,
+    names: Sequence[str] | None = None,
 ) -> AddReport:
     """Read every file (any malformed one: `ReaderError`, nothing added), then add, merge or
     reject each entry and write the library once, atomically (not at all with `dry_run`).
     A library that would grow past the paper-list limit is a `LimitError`, dry run or not,
-    and nothing is written."""
-    results = [read_source(p, fmt=fmt, options=options) for p in paths]
+    and nothing is written. `names` (one per path) are what the papers' `source` records
+    instead of the paths: an upload's own file name, not the temporary copy read."""
+    shown = list(names) if names is not None else [None] * len(paths)
+    results = [
+        read_source(p, fmt=fmt, options=options, name=n) for p, n in zip(paths, shown, strict=True)
+    ]
     path = library_path or user_library_path()
     entries = [(paper, note) for result in results for paper, note in _with_notes(result)]
     with _locked(path):
@@ -603,3 +690,75 @@ def remove_papers(
         if removed and not dry_run:
             save_library(library)
     return RemoveReport(path, removed, compose(state.base, library))
+
+
+# --- edit ---------------------------------------------------------------------------------
+
+
+def edit_paper(
+    paper_id: str, edit: PaperEdit, dry_run: bool = False, library_path: Path | None = None
+) -> EditReport:
+    """Set a paper's organisations, category or date (`kgrag edit`), written to its library
+    line with the provenance `edited`; the list is never modified. An unknown id
+    (`UnknownNameError`), an unknown category or a malformed date (`InvalidFieldError`) is an
+    error and nothing is written; values equal to the paper's write nothing either."""
+    values = _edit_values(edit)  # every value checked before the library is read
+    path = library_path or user_library_path()
+    with _locked(path):
+        state = _State(load_corpus(library_base()), load_library(path))
+        if paper_id not in state.papers:
+            close = difflib.get_close_matches(paper_id, list(state.papers), n=3)
+            raise UnknownNameError(paper_id, close)
+        changes = _changes(state.papers[paper_id], values)
+        if changes:
+            state.edit(paper_id, {k: values[k] for c in changes for k in _TRAVELS[c.field]})
+            library = state.result()
+            check_added_size(path, len(library_text(library).encode("utf-8")))
+            if not dry_run:
+                save_library(library)
+        corpus = compose(state.base, state.result())
+    return EditReport(path, state.papers[paper_id], changes, corpus)
+
+
+# The fields an edit sets with each field it changes (what `_fill` copies with it).
+_TRAVELS = {"organizations": ("organizations", "organizations_raw", "org_line"),
+            "category": ("category", "category_label"), "date": ("date",)}  # fmt: skip
+
+
+def _edit_values(edit: PaperEdit) -> dict[str, Any]:
+    """The `Paper` fields an edit sets, each checked (`InvalidFieldError` names the bad one)."""
+    values: dict[str, Any] = {}
+    if edit.organizations is not None:
+        names, _unknown = load_org_table().split(edit.organizations)  # unknown ones kept
+        if not names:
+            raise InvalidFieldError("organisation", edit.organizations,
+                                    "an organisation (any alias: 谷歌, Google, …)")  # fmt: skip
+        values.update(organizations=names, organizations_raw=edit.organizations.strip(),
+                      org_line=0)  # fmt: skip
+    if edit.category is not None:
+        found = load_category_table().lookup(edit.category)
+        if found is None:
+            choices = ", ".join(f"{c.label_zh} ({c.key})" for c in load_category_table().categories)
+            raise InvalidFieldError("category", edit.category,
+                                    f"a category of data/categories.json: {choices}")  # fmt: skip
+        values.update(category=found.key, category_label=found.label_zh)
+    if edit.date is not None:
+        values["date"] = _edit_date(edit.date)
+    if not values:
+        raise KgragError("nothing to edit: give an organisation, a category or a date.")
+    return values
+
+
+def _edit_date(value: str) -> str:
+    match = _DATE.match(value.strip())
+    if match is None or (match.group(2) and not 1 <= int(match.group(2)) <= 12):
+        raise InvalidFieldError("date", value, "YYYY-MM (a month 01-12) or a year YYYY")
+    return match.group(0)
+
+
+def _changes(paper: Paper, values: dict[str, Any]) -> tuple[FieldChange, ...]:
+    return tuple(
+        FieldChange(name, getattr(paper, name), values[name])
+        for name in ("organizations", "category", "date")
+        if name in values and getattr(paper, name) != values[name]
+    )

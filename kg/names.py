@@ -6,24 +6,25 @@ Every node (paper, work, organisation, category, technique) is known by its alia
 
 Mention finding is linear in the text and independent of how many names there are: one
 Aho-Corasick automaton (pyahocorasick) holds every alias's letters and digits; the text is
-folded (NFKC, casefold) and stripped of separators (spaces, hyphens, dots, …) before the scan,
-and each hit is then checked against the rules a name obeys: separators only where the alias
-allows them ("Llama 2" for "Llama2", "code-llama" for "code llama") and word boundaries around
-Latin names ("ToolLLaMA" does not name LLaMA; "LLaMA-13B" does).
+folded as every name key is (`kg.tables.fold_letters`: case, width, accents, ł → l, ø → o …;
+"Lukasz" in a question finds Łukasz) and stripped of separators (spaces, hyphens, dots, …)
+before the scan, and each hit is then checked against the rules a name obeys: separators only
+where the alias allows them ("Llama 2" for "Llama2", "code-llama" for "code llama") and word
+boundaries around Latin names ("ToolLLaMA" does not name LLaMA; "LLaMA-13B" does).
 """
 
 from __future__ import annotations
 
 import difflib
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any
 
 from kg.errors import AmbiguousNameError, UnknownNameError
 from kg.records import Node
+from kg.tables import fold_letters
 
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
@@ -40,9 +41,9 @@ _VERSION_WORD = re.compile(r"(?:v|version|ver)(?=\d+(?:\.\d+)?$)")
 
 
 def compact(name: str) -> str:
-    """The resolution key: folded, with spaces, hyphens and punctuation removed ("Llama-2" → "llama2")."""
-    folded = unicodedata.normalize("NFKC", name).casefold()
-    return "".join(ch for ch in folded if ch.isalnum())
+    """The resolution key: folded (`kg.tables.fold_letters`: case, width, accents, ł → l …),
+    with spaces, hyphens and punctuation removed ("Llama-2" → "llama2", "Łukasz" → "lukasz")."""
+    return "".join(ch for ch in fold_letters(name) if ch.isalnum())
 
 
 @dataclass(frozen=True)
@@ -265,17 +266,28 @@ def _obeys_rules(
 
 
 def _fold_text(text: str) -> tuple[str, Sequence[int]]:
-    """NFKC + casefold per character, with each folded character's index in `text`."""
-    folded = text.casefold()
-    if len(folded) == len(text) and unicodedata.is_normalized("NFKC", text):
-        return folded, range(len(text))  # the common case: one character each
+    """`compact`'s folding per character (`kg.tables.fold_letters`), with each folded
+    character's index in `text`: "Łukasz" in a question finds the author Łukasz."""
+    if _PLAIN.fullmatch(text):
+        return text.casefold(), range(len(text))  # the common case: one character each
     chars: list[str] = []
     origin: list[int] = []
     for index, ch in enumerate(text):
-        folded_ch = unicodedata.normalize("NFKC", ch).casefold()
+        folded_ch = _fold_char(ch)
         chars.append(folded_ch)
         origin.extend([index] * len(folded_ch))
     return "".join(chars), origin
+
+
+# Text folding leaves as it is but for case: ASCII, CJK ideographs and the Chinese full stop
+# and comma (most questions and abstracts), folded without a look-up per character.
+_PLAIN = re.compile(r"[\x00-\x7f\u4e00-\u9fff\u3001\u3002]*")
+
+
+@lru_cache(maxsize=65536)
+def _fold_char(ch: str) -> str:
+    """One character folded as names are; an accent typed on its own folds to nothing."""
+    return ch.casefold() if ch.isspace() else fold_letters(ch)
 
 
 def _alias_key(order: int, alias: str, node_id: str, kind: str, folded: str) -> _AliasKey:

@@ -12,7 +12,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from kg.corpus import Paper
-from kg.errors import KgragError
+from kg.errors import KgragError, UnknownAuthorError, UnknownNameError
 from kg.graph import KnowledgeGraph, node_id_for_paper
 from kg.names import resolve
 from kg.records import (
@@ -23,6 +23,7 @@ from kg.records import (
     Neighbourhood,
     Node,
     NodeLinks,
+    PaperAuthors,
 )
 
 if TYPE_CHECKING:
@@ -60,6 +61,8 @@ __all__ = [
     "normalize_month",
     "papers_by",
     "papers_of_author",
+    "paper_authors",
+    "papers_without_authors",
     "resolve_author",
     "papers_with_technique",
     "parent_organizations",
@@ -600,8 +603,51 @@ def papers_of_author(kg: KnowledgeGraph, name: NameOrNode) -> list[Paper]:
 
 def resolve_author(kg: KnowledgeGraph, name: NameOrNode) -> Node:
     """The author `name` stands for: any spelling the corpus or `data/authors.json` has,
-    `Last, First`, initials (`T. Dao`; ambiguous initials raise `AmbiguousNameError`)."""
-    return _node(kg, name, ("author",))
+    typed with or without accents (`Lukasz` = `Łukasz`), `Last, First`, initials (`T. Dao`;
+    ambiguous initials raise `AmbiguousNameError`). An unknown name raises
+    `UnknownAuthorError`, which names the papers whose authors are not known.
+
+    Example:
+        >>> from kg.graph import load_graph
+        >>> resolve_author(load_graph(), "Dao, T.").label
+        'Tri Dao'
+    """
+    try:
+        return _node(kg, name, ("author",))
+    except UnknownAuthorError:
+        raise
+    except UnknownNameError as exc:
+        unlisted = [p.id for p in papers_without_authors(kg)]
+        raise UnknownAuthorError(exc.name, exc.suggestions, unlisted) from None
+
+
+def papers_without_authors(kg: KnowledgeGraph) -> list[Paper]:
+    """The papers whose authors the graph does not know (neither their file nor
+    `data/seed_authors.json` names them), by date.
+
+    Example:
+        >>> from kg.graph import load_graph
+        >>> [p.id for p in papers_without_authors(load_graph())]
+        ['gemini', 'cogagent']
+    """
+    graph = kg.graph
+    return _by_date(p for p in kg.corpus.papers if not any(
+        k == "authored" for _, _, k in graph.in_edges(node_id_for_paper(p.id), keys=True)))  # fmt: skip
+
+
+def paper_authors(kg: KnowledgeGraph, name: NameOrNode) -> PaperAuthors:
+    """A paper's authors in its order and where they come from (its own file, or the curated
+    list's source page); none when the corpus does not know them.
+
+    Example:
+        >>> from kg.graph import load_graph
+        >>> credit = paper_authors(load_graph(), "FlashAttention-2")
+        >>> [a.label for a in credit.authors], credit.source
+        (['Tri Dao'], 'https://arxiv.org/abs/2307.08691')
+    """
+    paper = _node(kg, name, ("paper",))
+    source = str(kg.graph.nodes[paper.id].get("authors_source", ""))
+    return PaperAuthors(paper, tuple(authors_of(kg, paper)), source)
 
 
 def authors_of(kg: KnowledgeGraph, name: NameOrNode) -> list[Node]:
@@ -644,8 +690,8 @@ def author_counts(kg: KnowledgeGraph) -> list[tuple[Node, int]]:
 
     Example:
         >>> from kg.graph import load_graph
-        >>> author_counts(load_graph())  # the shipped list names no authors
-        []
+        >>> [(n.label, c) for n, c in author_counts(load_graph())[:2]]  # data/seed_authors.json
+        [('Hugo Touvron', 3), ('Marie-Anne Lachaux', 3)]
     """
     graph = kg.graph
     counts = [(n, sum(1 for _, _, k in graph.out_edges(n, keys=True) if k == "authored"))

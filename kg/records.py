@@ -21,6 +21,7 @@ __all__ = [
     "Neighbourhood",
     "Node",
     "NodeLinks",
+    "PaperAuthors",
     "paper_json",
 ]
 
@@ -157,6 +158,21 @@ class NodeLinks:
     built_on_by: tuple[Node, ...]
     authors: tuple[Node, ...] = ()
     coauthors: tuple[tuple[Node, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class PaperAuthors:
+    """A paper's authors in its order, and where they come from: `source` is empty for the
+    paper's own fields (a library file), else the page `data/seed_authors.json` checked them
+    against. No authors: the corpus does not know them."""
+
+    paper: Node
+    authors: tuple[Node, ...]
+    source: str = ""
+
+    @property
+    def known(self) -> bool:
+        return bool(self.authors)
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,36 @@ _ORG_NOISE = re.compile(r"(的)?(研究人员|研究者|团队|等人|等|et al\
 
 
 def fold(text: str) -> str:
-    """Case- and width-insensitive key used to compare names."""
-    return unicodedata.normalize("NFKC", text).casefold().strip()
+    """The key names are compared by (`fold_letters`), without surrounding whitespace.
+
+    >>> fold(" Łukasz Kaiser "), fold("Christopher Ré"), fold("Søren"), fold("ＧＰＴ")
+    ('lukasz kaiser', 'christopher re', 'soren', 'gpt')
+    """
+    return fold_letters(text).strip()
+
+
+def fold_letters(text: str) -> str:
+    """Case, width and accents folded, and the letters decomposition keeps whole spelled out
+    (`data/letter_folds.json`: ł → l, ø → o, ß → ss, …), so that a name typed in ASCII is the
+    name (`Lukasz` = `Łukasz`, `Re` = `Ré`). The one folding every name key is built on
+    (`kg.names.compact`, `kg.authors.name_key`, `kg.readers.common.title_key`, the alias
+    tables); whitespace is kept, so text can be folded character by character."""
+    text = unicodedata.normalize("NFKD", text.casefold())
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    # NFKC after dropping the accents: Hangul syllables decomposed by NFKD are whole again
+    return unicodedata.normalize("NFKC", text.translate(_letters()))
+
+
+@cache
+def _letters() -> dict[int, str]:
+    raw = load_json("letter_folds.json")
+    letters = raw.get("letters")
+    if not isinstance(letters, dict) or not all(
+        isinstance(k, str) and len(k) == 1 and isinstance(v, str) for k, v in letters.items()
+    ):
+        raise KgragError("data/letter_folds.json must map single letters to text under "
+                         '"letters". Restore it from git.')  # fmt: skip
+    return {ord(k): v for k, v in letters.items()}
 
 
 def load_json(name: str, data_dir: Path | None = None) -> dict[str, Any]:

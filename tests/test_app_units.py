@@ -188,6 +188,9 @@ class MissingModelServices:
     def llm_queue(self) -> int | None:
         return None  # the LLM never started
 
+    def models_state(self) -> str:
+        return "cold"  # no warm-up: the question loads the models (and finds one missing)
+
     def ask_stream(self, question: str, history: tuple[str, ...] = ()) -> Any:
         from rag.llm import ModelMissingError
 

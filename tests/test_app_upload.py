@@ -23,10 +23,18 @@ class StubServices:
     and reports every entry as already in the corpus."""
 
     def add_files(
-        self, paths: Sequence[Path | str], fmt: str = "auto", options: ReadOptions | None = None
+        self,
+        paths: Sequence[Path | str],
+        fmt: str = "auto",
+        options: ReadOptions | None = None,
+        names: Sequence[str] | None = None,
     ) -> AddReport:
         # Raises naming the line, as the library does.
-        results = [read_source(p, fmt=fmt, options=options) for p in paths]
+        shown = list(names) if names is not None else [None] * len(paths)
+        results = [
+            read_source(p, fmt=fmt, options=options, name=n)
+            for p, n in zip(paths, shown, strict=True)
+        ]
         papers = tuple(p for r in results for p in r.papers)
         outcomes = tuple(
             Outcome("unchanged", p.id, p.title, f"{p.source}:{p.line}") for p in papers
@@ -202,20 +210,23 @@ def test_after_an_upload_the_header_papers_filter_and_cards_show_authors(
     from ui.app_papers import ALL, author_choices, filtered, select_papers
 
     services = CountingServices()
-    assert "26 AI papers" in header_html(services) and author_choices(services) == []
+    before = author_choices(services)  # the shipped list's, from data/seed_authors.json
+    assert "26 AI papers" in header_html(services) and "Tri Dao" in before
     bib = tmp_path / "two.bib"
     bib.write_text(TWO_ENTRIES, encoding="utf-8")
     add_uploaded(services, str(bib), _no_progress)
     assert "27 AI papers" in header_html(services)
     choices = author_choices(services)
-    assert choices[0] == "Tri Dao" and "Christopher Ré" in choices and len(choices) == 5
+    # Tri Dao: FlashAttention and FlashAttention-2 from the file, Medusa from the seed list
+    assert "Tri Dao" in choices[:4] and "Christopher Ré" in choices
+    assert len(choices) == len(before) + 4  # Daniel Y. Fu, Stefano Ermon, Atri Rudra, Ré
     for spelling in ("Tri Dao", "T. Dao", "Dao, Tri"):
         found = select_papers(services, ALL, ALL, ALL, "", author=spelling)
-        assert [p.id for p in found] == ["flashattention", "flashattention-2"]
+        assert [p.id for p in found] == ["flashattention", "flashattention-2", "medusa"]
     only_re = select_papers(services, ALL, ALL, ALL, "", author="Chris Re")
     assert [p.id for p in only_re] == ["flashattention"]
     table, counts = filtered(services, ALL, ALL, ALL, "", False, "Tri Dao")
-    assert table.count('class="kg-paper-row"') == 2 and "<b>2 papers</b>" in counts
+    assert table.count('class="kg-paper-row"') == 3 and "<b>3 papers</b>" in counts
     assert "Tri Dao, Daniel Y. Fu, Stefano Ermon et al." in table
 
     card = card_html(services, "flashattention")
@@ -226,6 +237,30 @@ def test_after_an_upload_the_header_papers_filter_and_cards_show_authors(
     assert "<span>Venue</span> Advances in Neural Information Processing Systems" in card
     assert "Influence" not in card and "· ·" not in card  # a BibTeX entry has neither
     author = card_html(services, tri.id)
-    assert "2 paper(s) in the corpus." in author
+    assert "3 paper(s) in the corpus." in author
     assert 'data-open="paper:flashattention-2"' in author and "Wrote with" in author
     assert "Christopher Ré</a> <span class='kg-muted'>(1)</span>" in author
+
+
+def test_an_upload_is_recorded_under_its_own_name_not_the_deleted_temp_copy(
+    data_dir: Path, uploads: Path
+) -> None:
+    """Gradio hands the app a temporary copy (deleted once read): the library, the card and the
+    exports name the user's file, `two_entries.bib`, never that copy's path."""
+    import json
+
+    from kg.export import credited_papers, export_bibtex
+
+    copy = uploads / "9c0ffee" / "two_entries.bib"
+    copy.parent.mkdir(parents=True)
+    copy.write_text(TWO_ENTRIES, encoding="utf-8")
+    services = CountingServices()
+    add_uploaded(services, str(copy), _no_progress)
+    assert not copy.exists()
+    lines = (data_dir / "library.jsonl").read_text(encoding="utf-8").splitlines()[1:]
+    papers = [json.loads(line)["paper"] for line in lines]
+    assert {p["source"] for p in papers if "source" in p} == {"two_entries.bib"}
+    assert all(where.startswith("two_entries.bib:") for p in papers for _, where in p["provenance"])
+    assert str(uploads) not in "\n".join(lines)
+    bib = export_bibtex(credited_papers(services.kg()), data_dir / "out.bib").read_text("utf-8")
+    assert str(uploads) not in bib

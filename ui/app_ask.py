@@ -38,7 +38,9 @@ def build_ask_tab(services: AppServices, interact_js: str) -> None:
     with gr.Row(equal_height=False):
         with gr.Column(scale=3, min_width=420):
             chat = gr.Chatbot(
+                # The floating label sat over the messages as they scrolled: named, not shown.
                 label="Conversation",
+                show_label=False,
                 height=520,
                 elem_id="kg-chat",
                 buttons=["copy"],
@@ -79,12 +81,14 @@ def build_ask_tab(services: AppServices, interact_js: str) -> None:
     inputs = [question, chat, asked, last]
     send.click(respond, inputs, outputs, api_visibility="private")
     question.submit(respond, inputs, outputs, api_visibility="private")
-    clear.click(
-        lambda: ([], "", empty_card(CARD_HINT), [], None),
-        None,
-        [chat, meta, card, asked, last],
-        api_visibility="private",
-    )
+
+    def new_chat() -> tuple[Any, ...]:
+        return [], "", empty_card(CARD_HINT), [], None
+
+    clear.click(new_chat, None, [chat, meta, card, asked, last], api_visibility="private")
+    # The chat's own clear icon (hidden by app.css: it sat under the first message's copy
+    # button) starts over the same way should it be shown.
+    chat.clear(new_chat, None, [chat, meta, card, asked, last], api_visibility="private")
 
     def open_card(answer: Any, evt: gr.SelectData) -> str:
         node = str(evt.value or "")
@@ -140,14 +144,22 @@ def _respond(
         yield "", messages, error_box(message), empty_card(CARD_HINT), earlier, previous
 
 
+WAITING = {
+    "ready": "Thinking…",
+    "loading": "Thinking… (the models are still loading in the background)",
+    "failed": "Thinking… (the models did not load at start; this question loads them again)",
+    "cold": "Thinking… (the first question loads the models)",
+}
+
+
 def _waiting_note(services: AppServices) -> str:
+    """What the answer panel says while a question runs: whether the models still have to
+    load (`AppServices.models_state`) and how many questions are ahead for the LLM."""
     queued = services.llm_queue()
-    if queued is None:
-        return "Thinking… (the first question loads the models)"
     if queued:
         return (f"Thinking… if this question needs the LLM, {queued} question(s) are ahead of "
                 "it; graph answers do not wait.")  # fmt: skip
-    return "Thinking…"
+    return WAITING[services.models_state()]
 
 
 def _msg(role: str, text: str) -> dict[str, str]:

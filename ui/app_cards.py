@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from kg.errors import KgragError
-from kg.records import Node
+from kg.readers.common import normalize_arxiv_id
+from kg.records import Node, PaperAuthors
 from ui.app_errors import message_for
-from ui.app_format import error_box, escape, node_card, paper_card
+from ui.app_format import arxiv_link, error_box, escape, node_card, paper_card
 from ui.app_services import AppServices
 
 
@@ -20,7 +21,7 @@ def card_html(services: AppServices, node_id: str, highlight: Sequence[str] = ()
 
 
 def _card(services: AppServices, node_id: str, highlight: Sequence[str]) -> str:
-    from kg.queries import node_links
+    from kg.queries import node_links, paper_authors
 
     if not node_id:
         raise KgragError("nothing to show: click a paper, a citation or a node.")
@@ -30,7 +31,8 @@ def _card(services: AppServices, node_id: str, highlight: Sequence[str]) -> str:
     if node_id.startswith("paper:"):
         paper = services.paper(node_id.split(":", 1)[1])
         links = node_links(services.kg(), node_id)
-        extra = _authors_line(links.authors) + _lineage_note(links.builds_on, links.built_on_by)
+        credit = paper_authors(services.kg(), node_id)
+        extra = _authors_line(credit) + _lineage_note(links.builds_on, links.built_on_by)
         return paper_card(paper, highlight, extra)
     links = node_links(services.kg(), node_id)
     node, papers = links.node, list(links.papers)
@@ -48,12 +50,17 @@ def _author_link(node: Node) -> str:
     return f'<a class="kg-link kg-author" data-open="{escape(node.id)}">{escape(node.label)}</a>'
 
 
-def _authors_line(authors: Sequence[Node]) -> str:
-    """A paper's authors in its order, each opening the author's card."""
-    if not authors:
-        return ""
-    names = ", ".join(_author_link(a) for a in authors)
-    return f'<div class="kg-card-field kg-card-authors"><span>Authors</span> {names}</div>'
+def _authors_line(credit: PaperAuthors) -> str:
+    """A paper's authors in its order, each opening the author's card, with where a curated
+    list comes from; or that they are unknown, and how to add them."""
+    if not credit.known:
+        return ('<div class="kg-card-field kg-card-authors kg-unknown"><span>Authors</span> '
+                "unknown: the list names none. Add a BibTeX or arXiv entry of this paper "
+                "(Index tab, or <code>kgrag add</code>) to fill them.</div>")  # fmt: skip
+    names = ", ".join(_author_link(a) for a in credit.authors)
+    origin = arxiv_link(normalize_arxiv_id(credit.source)) if credit.source else ""
+    note = f' <span class="kg-muted">(as listed on {origin})</span>' if origin else ""
+    return f'<div class="kg-card-field kg-card-authors"><span>Authors</span> {names}{note}</div>'
 
 
 def _coauthors_line(coauthors: Sequence[tuple[Node, int]]) -> str:

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable, Sequence
 from html import escape as _html_escape
 from typing import Any
+from urllib.parse import quote
 
 from kg.corpus import Paper
 from rag.citations import SPACED_CITATION as _SPACED_CITATION
@@ -30,6 +31,43 @@ def escape(text: str, quote: bool = True) -> str:
     """`text` as HTML that shows it literally: a title `<img src=…>` stays text, never a tag.
     `quote=False` keeps quotes as typed, for text that is never put in an attribute."""
     return _html_escape(text, quote=quote)
+
+
+# The shapes an arXiv id (2307.08691, hep-th/9901001, with or without a version) and a DOI have:
+# a link is only ever built from a value of these shapes, onto a fixed https:// address, so no
+# value can make it a `javascript:` link or leave the page's quotes.
+_ARXIV_ID = re.compile(r"^(?:\d{4}\.\d{4,5}|[a-z]+(?:-[a-z]+)*(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?$")
+_DOI = re.compile(r"^10\.\d{4,9}/[\x21-\x7e]+$")
+
+
+def external_link(href: str, text: str) -> str:
+    """A link that opens in a new tab and tells the page it leads to nothing about this one."""
+    return (f'<a class="kg-ext" href="{escape(href)}" target="_blank" '
+            f'rel="noopener noreferrer">{escape(text)}</a>')  # fmt: skip
+
+
+def arxiv_link(arxiv_id: str) -> str:
+    """A link to an arXiv abstract page (https://arxiv.org/abs/ID); "" for a value that is not
+    an arXiv id.
+
+    >>> arxiv_link("2307.08691")
+    '<a class="kg-ext" href="https://arxiv.org/abs/2307.08691" target="_blank" rel="noopener noreferrer">arXiv:2307.08691</a>'
+    >>> arxiv_link("javascript:alert(1)")
+    ''
+    """
+    value = arxiv_id.strip()
+    if not _ARXIV_ID.match(value):
+        return ""
+    return external_link(f"https://arxiv.org/abs/{value}", f"arXiv:{value}")
+
+
+def doi_link(doi: str) -> str:
+    """A link to a DOI's resolver (https://doi.org/DOI, the DOI percent-encoded); "" for a
+    value that is not a DOI."""
+    value = doi.strip()
+    if not _DOI.match(value):
+        return ""
+    return external_link(f"https://doi.org/{quote(value, safe='/')}", f"doi:{value}")
 
 
 def chat_message(text: str) -> str:
@@ -71,6 +109,9 @@ def paper_card(paper: Paper, highlight: Sequence[str] = (), extra: str = "") -> 
         for name, value in (("Influence", paper.influence), ("Venue", paper.venue))
         if value
     )  # a library paper (BibTeX, arXiv…) may have no influence note, a list paper no venue
+    links = " · ".join(link for link in (arxiv_link(paper.arxiv_id), doi_link(paper.doi)) if link)
+    if links:
+        fields += f'<div class="kg-card-field kg-card-links"><span>Links</span> {links}</div>'
     return (
         f'<div class="kg-card" data-card="{escape(paper.id)}">'
         f'<div class="kg-card-kicker">{kicker}</div>'

@@ -94,7 +94,9 @@ def add_uploaded(
     try:
         try:
             _check_upload(upload)
-            report = services.add_files([upload], fmt or "auto", parse_mapping(mapping))
+            # recorded under the file's own name: Gradio's temporary copy is deleted below
+            report = services.add_files([upload], fmt or "auto", parse_mapping(mapping),
+                                        names=[upload.name])  # fmt: skip
         finally:
             discard_upload(upload)  # read once: accepted or not, Gradio's copy goes
     except CorpusError as exc:  # `ReaderError` too: the file, the line or entry key, what is wrong

@@ -81,6 +81,8 @@ class AppServices:
         self._corpus_seen: tuple[FileSignature, ...] = ()  # the corpus files the graph came from
         self._index_seen: FileSignature = None  # the index file when last compared
         self.warm_error: str | None = None
+        self._warming = threading.Event()  # the background warm-up is loading the models
+        self._warmed = threading.Event()  # ... and has finished: the models are loaded
 
     # ---- corpus and graph -----------------------------------------------------------------
     def pinned(self) -> bool:
@@ -194,6 +196,17 @@ class AppServices:
         fixed system prompt, rather than at the first question."""
         self.engine().warm_up()
 
+    def models_state(self) -> str:
+        """Where the models stand, for the Ask tab's waiting note: `ready` (the warm-up
+        finished, or a question started the LLM), `loading` (the warm-up is still loading
+        them), `failed` (the warm-up failed: the next question tries again) or `cold` (no
+        warm-up: the first question loads them)."""
+        if self._warmed.is_set() or self.llm_queue() is not None:
+            return "ready"
+        if self._warming.is_set():
+            return "loading"
+        return "failed" if self.warm_error else "cold"
+
     def llm_queue(self) -> int | None:
         """Questions waiting for the LLM right now (None when it has not started)."""
         engine = self._engine
@@ -245,8 +258,10 @@ class AppServices:
         """Load the engine in a background thread so the first question is quick."""
 
         def run() -> None:
+            self._warming.set()
             try:
                 self.warm()
+                self._warmed.set()
             except KgragError as exc:
                 self.warm_error = str(exc)
                 log.warning("answer engine not ready: %s", exc)
@@ -255,28 +270,58 @@ class AppServices:
             except Exception as exc:  # never let the warm-up kill the server
                 self.warm_error = f"{type(exc).__name__}: {exc}"
                 log.exception("answer engine failed to load")
+            finally:
+                self._warming.clear()
 
         thread = threading.Thread(target=run, name="kgrag-warm-up", daemon=True)
         thread.start()
         return thread
 
-    def add_files(self, paths: Sequence[Path | str], fmt: str = "auto", options: Any = None) -> Any:
+    def add_files(
+        self,
+        paths: Sequence[Path | str],
+        fmt: str = "auto",
+        options: Any = None,
+        names: Sequence[str] | None = None,
+    ) -> Any:
         """Add library files (seed list, BibTeX, arXiv Atom, CSV, JSONL) to the user's library
         with `kg.library.add_files`, then reload the graph; the `AddReport` says what changed.
-        A malformed file raises `ReaderError` (naming the line or entry key) and adds nothing."""
+        A malformed file raises `ReaderError` (naming the line or entry key) and adds nothing.
+        `names`: what the papers' `source` records (an upload's own name, not its temp path)."""
         from kg.library import add_files
 
+        self._check_not_pinned("add papers with `kgrag add`")
+        with self._lock:
+            report = add_files(paths, fmt, options, names=names)
+            if report.of("added") or report.of("merged"):
+                self._forget_library()
+            return report
+
+    def edit_paper(self, paper_id: str, edit: Any) -> Any:
+        """Set a paper's organisations, category or date (`kg.library.edit_paper`, a
+        `PaperEdit`), then reload the graph; the `EditReport` says what changed. An unknown
+        id, category or a malformed date raises a `KgragError` and nothing is written."""
+        from kg.library import edit_paper
+
+        self._check_not_pinned("edit papers with `kgrag edit`")
+        with self._lock:
+            report = edit_paper(paper_id, edit)
+            if report.changes:
+                self._forget_library()
+            return report
+
+    def _check_not_pinned(self, instead: str) -> None:
         if self.pinned():
             raise KgragError(
-                f"this app serves {self.corpus_path()} (--corpus / KGRAG_CORPUS); add papers "
-                "with `kgrag add`, or start `kgrag serve` without --corpus to use your library."
+                f"this app serves {self.corpus_path()} (--corpus / KGRAG_CORPUS); {instead}, "
+                "or start `kgrag serve` without --corpus to use your library."
             )
-        with self._lock:
-            report = add_files(paths, fmt, options)
-            if report.of("added") or report.of("merged"):
-                self._kg = None  # the library, now that it exists, is the list served
-                self._forget_engine()
-            return report
+
+    def _forget_library(self) -> None:
+        """The library changed: the graph and the engine are loaded again at their next use
+        (the index then embeds only what changed)."""
+        self._kg = None  # the library, now that it exists, is the list served
+        self._forget_engine()
 
 
 def _identity(manifest: Manifest) -> tuple[str, ...]:

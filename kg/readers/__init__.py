@@ -108,10 +108,13 @@ def read_source(
     data: bytes | None = None,
     fmt: str = "auto",
     options: ReadOptions | None = None,
+    name: str | None = None,
 ) -> ReadResult:
-    """Read the file at `path` (or `data`, named `path`) in `fmt` (`auto`: judged by content)."""
-    path = Path(path)
-    data = _read(path) if data is None else data
+    """Read the file at `path` (or `data`, named `path`) in `fmt` (`auto`: judged by content).
+    `name` is what the papers' `source`, provenance and errors call the file, when not its
+    path: an app upload is read from a temporary copy but is the user's file."""
+    data = _read(Path(path)) if data is None else data
+    path = Path(name) if name else Path(path)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -16,9 +16,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kg.corpus import Paper, short_name, slugify
+from kg.corpus import Paper, PaperIds
 from kg.errors import ReaderError
-from kg.tables import load_category_table, load_org_table
+from kg.tables import fold, load_category_table, load_org_table
 
 __all__ = [
     "Draft",
@@ -220,25 +220,23 @@ def split_keywords(value: str | Iterable[str]) -> tuple[str, ...]:
 
 
 def title_key(title: str) -> str:
-    """A title's identity: case, accents, punctuation and spacing ignored."""
-    text = unicodedata.normalize("NFKD", title).casefold()
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return re.sub(r"[^0-9a-z\u4e00-\u9fff]+", "", text)
+    """A title's identity: case, accents (`kg.tables.fold`), punctuation and spacing ignored."""
+    return re.sub(r"[^0-9a-z\u4e00-\u9fff]+", "", fold(title))
 
 
 def build_papers(drafts: Iterable[Draft], source: Path) -> tuple[Paper, ...]:
     """`Paper` records from the drafts; a draft without a title or a date is an error."""
-    ids: set[str] = set()
+    ids = PaperIds()
     papers = [_paper(d, source, ids) for d in drafts]
     if not papers:
         raise ReaderError(source, None, "no entries found. Check the file and its --format.")
     return tuple(papers)
 
 
-def _paper(draft: Draft, source: Path, ids: set[str]) -> Paper:
+def _paper(draft: Draft, source: Path, ids: PaperIds) -> Paper:
     values = draft.values
     title = str(values.get("title", ""))
-    if not title:
+    if not _visible(title):  # "\u200b\u202e" is no title: nothing shows it in a list or a card
         raise ReaderError(source, draft.line, "has no title. Add one and run `kgrag add` again.",
                           draft.key)  # fmt: skip
     date = str(values.get("date", ""))
@@ -249,7 +247,7 @@ def _paper(draft: Draft, source: Path, ids: set[str]) -> Paper:
     organizations, raw_orgs = _organizations(values.get("organizations"))
     provenance = tuple((name, draft.where) for name in values)
     return Paper(
-        id=_unique(title, ids),
+        id=ids.for_title(title),
         title=title,
         date=date,
         organizations=organizations,
@@ -298,13 +296,7 @@ def _organizations(value: object) -> tuple[tuple[str, ...], str]:
     return orgs, raw
 
 
-def _unique(title: str, ids: set[str]) -> str:
-    for candidate in (slugify(short_name(title)), slugify(title)):
-        if candidate not in ids:
-            ids.add(candidate)
-            return candidate
-    base, n = slugify(title), 2
-    while f"{base}-{n}" in ids:
-        n += 1
-    ids.add(f"{base}-{n}")
-    return f"{base}-{n}"
+def _visible(text: str) -> bool:
+    """Whether `text` has a character that shows: not a space, a control or a format character
+    (zero-width spaces, joiners, bidi marks, a byte order mark)."""
+    return any(not ch.isspace() and unicodedata.category(ch) not in ("Cc", "Cf") for ch in text)

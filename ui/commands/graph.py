@@ -177,13 +177,13 @@ def run_eval_lineage(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from kg.export import export, export_bibtex
+    from kg.export import credited_papers, export, export_bibtex
 
-    if args.format == "bibtex":
-        path = export_bibtex(corpus_from(args).papers, args.output)
+    kg = _graph(args)
+    if args.format == "bibtex":  # every paper, with the authors the graph credits it
+        path = export_bibtex(credited_papers(kg), args.output)
         print(f"wrote {path}", file=sys.stderr)
         return 0
-    kg = _graph(args)
     path = export(kg, args.format, args.output, root=args.root)
     print(f"wrote {path}", file=sys.stderr)
     return 0

@@ -1,4 +1,5 @@
-"""`kgrag add`, `kgrag remove` and `kgrag authors`: the user's own library (no model loaded).
+"""`kgrag add`, `kgrag edit`, `kgrag remove` and `kgrag authors`: the user's own library (no
+model loaded).
 
 The index follows by itself: the next command that needs it embeds only new passages."""
 
@@ -33,6 +34,23 @@ def register(commands: argparse._SubParsersAction, evals: argparse._SubParsersAc
                      help="report what would change; write nothing")  # fmt: skip
     add_json_option(add)
     add.set_defaults(handler=run_add)
+
+    edit = commands.add_parser(
+        "edit",
+        help="set a paper's organisation, category or date (written to your library)",
+        description="Set the organisation(s), category or date of a paper (by id, as `kgrag "
+        "papers` shows it). The values go into your library with the provenance 'edited' and "
+        "win over the paper list's, which is never modified.",
+    )
+    edit.add_argument("id", metavar="ID", help="paper id, as `kgrag papers` shows")
+    edit.add_argument("--org", metavar="ORG", help="organisation(s), any alias; several "
+                      "separated by commas (谷歌, Google DeepMind)")  # fmt: skip
+    edit.add_argument("--category", metavar="C", help="category, Chinese or English "
+                      "(多模态, multimodal)")  # fmt: skip
+    edit.add_argument("--date", metavar="YYYY-MM", help="publication month (or year YYYY)")
+    edit.add_argument("--dry-run", action="store_true", help="report; write nothing")
+    add_json_option(edit)
+    edit.set_defaults(handler=run_edit)
 
     remove = commands.add_parser("remove", help="remove papers (by id) from your library")
     remove.add_argument("ids", nargs="+", metavar="ID", help="paper id, as `kgrag papers` shows")
@@ -109,6 +127,43 @@ def _print_add(report: Any) -> None:
           file=sys.stderr)  # fmt: skip
 
 
+def run_edit(args: argparse.Namespace) -> int:
+    from kg.library import PaperEdit, edit_paper
+
+    edit = PaperEdit(organizations=args.org, category=args.category, date=args.date)
+    report = edit_paper(args.id, edit, dry_run=args.dry_run)
+    if args.json:
+        print_json(edit_json(report))
+    else:
+        for change in report.changes:
+            print(f"{report.paper.id}: {change.field} {_shown(change.old)} → {_shown(change.new)}")
+        if not report.changes:
+            print(f"{report.paper.id}: nothing to change (it already has these values)")
+        verb = "would be written to" if args.dry_run and report.changes else "in"
+        print(f"{report.paper.title} ({verb} {report.path})", file=sys.stderr)
+    _warn_if_overridden()
+    return 0
+
+
+def edit_json(report: Any) -> dict[str, Any]:
+    """The `kgrag edit --json` shape: organisations as lists, the rest as text."""
+
+    def value(v: Any) -> Any:
+        return list(v) if isinstance(v, tuple) else v
+
+    return {
+        "id": report.paper.id,
+        "title": report.paper.title,
+        "changed": {c.field: {"old": value(c.old), "new": value(c.new)} for c in report.changes},
+        "library": str(report.path),
+    }
+
+
+def _shown(value: Any) -> str:
+    text = ", ".join(value) if isinstance(value, tuple) else str(value)
+    return repr(text) if text else "(none)"
+
+
 def run_remove(args: argparse.Namespace) -> int:
     from kg.library import remove_papers
 
@@ -135,13 +190,25 @@ def run_authors(args: argparse.Namespace) -> int:
     summaries = author_summaries(kg, args.name or None)  # one author's co-authors only
     if args.json:
         print_json([author_json(s) for s in summaries])
-        return 0
-    for s in summaries:
-        with_ = ", ".join(f"{n.label} ({c})" for n, c in s.top_coauthors(8))
-        more = f", … {s.coauthor_count - 8} more" if s.coauthor_count > 8 else ""
-        print(f"{len(s.papers):>3}  {s.author.label:<32} {with_}{more}")
-    print(f"{len(summaries)} author(s)", file=sys.stderr)
+    else:
+        for s in summaries:
+            with_ = ", ".join(f"{n.label} ({c})" for n, c in s.top_coauthors(8))
+            more = f", … {s.coauthor_count - 8} more" if s.coauthor_count > 8 else ""
+            print(f"{len(s.papers):>3}  {s.author.label:<32} {with_}{more}")
+        print(f"{len(summaries)} author(s)", file=sys.stderr)
+    _note_unknown_authors(kg)
     return 0
+
+
+def _note_unknown_authors(kg: Any) -> None:
+    """Say which papers' authors are unknown: a listing without them is not the whole truth."""
+    from kg.queries import papers_without_authors
+
+    unknown = [p.id for p in papers_without_authors(kg)]
+    if unknown:
+        shown = ", ".join(unknown[:8]) + (", …" if len(unknown) > 8 else "")
+        print(f"kgrag: note: the authors of {len(unknown)} paper(s) are unknown ({shown}); add "
+              "them with `kgrag add` (a BibTeX or arXiv entry of the paper).", file=sys.stderr)  # fmt: skip
 
 
 def author_json(summary: Any) -> dict[str, Any]:
