@@ -10,7 +10,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install llama models index run test lint format bench browser-deps clean
+.PHONY: install llama models index run test lint format bench browser-deps graphviz clean
 
 # llama-cpp-python is built for this CPU's own vector features with AMX off (its kernels crash on
 # the shipped model) and installed from a wheelhouse keyed by those flags: see rag/llama_build.py.
@@ -29,7 +29,7 @@ llama: $(STAMP)
 	$(BIN)/python -m rag.llama_build install
 	$(BIN)/python -m rag.llama_build check
 
-install: $(STAMP) llama models
+install: $(STAMP) llama models graphviz
 
 models: $(STAMP)
 	$(BIN)/kgrag models --install
@@ -48,6 +48,13 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(BIN)/ruff check --fix kg rag ui tests bench
 	$(BIN)/ruff format kg rag ui tests bench
+
+# Graphviz's `dot` lays out the app's lineage chart (without it the tab says how to install it).
+graphviz:
+	@command -v dot >/dev/null || { \
+	  echo "Installing Graphviz (the lineage chart's layout engine)…"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq graphviz; }
 
 # Debian's chromium drives the browser tests; a CJK font makes Chinese readable in screenshots.
 browser-deps:

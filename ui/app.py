@@ -111,7 +111,7 @@ def launch(
         show_error=False,
         quiet=quiet,
         theme=theme(gr),
-        css=static_text("app.css"),
+        css=static_text("app.css") + static_text("lineage.css"),
         footer_links=["api"],
         ssr_mode=False,
         pwa=False,

@@ -1,27 +1,36 @@
-"""The Lineage explorer tab: a work's ancestors and descendants as an interactive timeline."""
+"""The Lineage explorer tab: a work's ancestors and descendants as an interactive timeline.
+
+The chart (`ui/app_graph.py`) sits in a frame with its tools above it (find a node, fit the
+selection or the whole chart, zoom) and its legend below it, never over the drawing. Folding a
+branch is a round trip: the toggle sends `fold:<node id>` through the picture's `select`
+event, and the chart is laid out again without that branch (the layout of each view is cached).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import gradio as gr
 
 from kg.errors import KgragError
+from kg.queries import Neighbourhood
 from ui.app_cards import card_html
 from ui.app_errors import message_for
 from ui.app_format import empty_card, error_box, escape
-from ui.app_graph import RELATION_LABEL, GraphView, neighbourhood, render_svg
+from ui.app_graph import LINEAGE, RELATION_LABEL, GraphView, layout, render_svg
 from ui.app_redraw import Redraw
 from ui.app_services import AppServices
 
 CARD_HINT = "Click a node to see its card; click an edge to read its evidence."
 WORK_KINDS = ("paper", "work")
+FOLD = "fold:"  # the prefix of a fold toggle's select value (node ids never start with it)
 
 
 def build_lineage_tab(services: AppServices, interact_js: str) -> Redraw:
-    def open_node(evt: gr.SelectData) -> str:
-        return card_html(services, str(evt.value or ""))
+    from ui.app import static_text
 
+    chart_js = interact_js + "\n" + static_text("lineage.js")
     names = work_choices(services)
     start = default_root(services)
     with gr.Row(equal_height=False):
@@ -38,34 +47,53 @@ def build_lineage_tab(services: AppServices, interact_js: str) -> Redraw:
             orgs = gr.Checkbox(False, label="Organisations", elem_id="kg-show-orgs")
             techniques = gr.Checkbox(False, label="Techniques", elem_id="kg-show-techniques")
         show = gr.Button("Show", variant="primary", scale=1, elem_id="kg-lineage-show")
+    folded = gr.State([])  # the works folded in the chart shown; cleared by every new chart
     with gr.Row(equal_height=False):
-        with gr.Column(scale=5, min_width=480):
+        # The chart gets four fifths of the row: a family spans several month columns.
+        with gr.Column(scale=4, min_width=520):
             picture = gr.HTML(
                 lineage_html(services, start, "", 3, False, False),
-                js_on_load=interact_js, elem_id="kg-lineage-graph",
+                js_on_load=chart_js, elem_id="kg-lineage-graph",
             )  # fmt: skip
-        with gr.Column(scale=2, min_width=300):
+        with gr.Column(scale=1, min_width=280):
             card = gr.HTML(empty_card(CARD_HINT), js_on_load=interact_js, elem_id="kg-lineage-card")
     inputs = [root, target, depth, orgs, techniques]
 
-    def redraw(*values: Any) -> str:
-        return lineage_html(services, *values)
+    def redraw(*values: Any) -> tuple[str, list[str]]:
+        return lineage_html(services, *values), []
+
+    def on_select(folds: list[str], name: str, aim: str, hops: float, org: bool, tech: bool,
+                  evt: gr.SelectData) -> tuple[Any, Any, Any]:  # fmt: skip
+        """A node or link opens its card; a fold toggle redraws the chart with it (un)folded."""
+        value = str(evt.value or "")
+        if not value.startswith(FOLD):
+            return card_html(services, value), gr.skip(), gr.skip()
+        folds = toggled(folds, value.removeprefix(FOLD))
+        return gr.skip(), lineage_html(services, name, aim, hops, org, tech, folds), folds
 
     for trigger in (show.click, root.input, orgs.change, techniques.change, target.input):
-        trigger(redraw, inputs, [picture], api_visibility="private")
-    picture.select(open_node, None, [card],
+        trigger(redraw, inputs, [picture, folded], api_visibility="private")
+    picture.select(on_select, [folded, *inputs], [card, picture, folded],
                    api_visibility="private")  # fmt: skip
-    card.select(open_node, None, [card],
-                api_visibility="private")  # fmt: skip
+
+    def open_node(evt: gr.SelectData) -> str:
+        return card_html(services, str(evt.value or ""))
+
+    card.select(open_node, None, [card], api_visibility="private")
 
     def reload(name: str, *values: Any) -> tuple[Any, ...]:
         """New choices, and the picture of the work shown (the default one if it is gone)."""
         names = work_choices(services)
         name = name if names_a_work(services, name) else default_root(services)
         return (gr.Dropdown(choices=names, value=name), gr.Dropdown(choices=["", *names]),
-                lineage_html(services, name, *values))  # fmt: skip
+                lineage_html(services, name, *values), [])  # fmt: skip
 
-    return Redraw(reload, [root, target, picture], inputs)
+    return Redraw(reload, [root, target, picture, folded], inputs)
+
+
+def toggled(folds: Sequence[str], node: str) -> list[str]:
+    """`folds` with `node` folded, or unfolded if it was."""
+    return [n for n in folds if n != node] if node in folds else [*folds, node]
 
 
 def work_choices(services: AppServices) -> list[str]:
@@ -94,18 +122,24 @@ def default_root(services: AppServices) -> str:
 
 
 def lineage_html(
-    services: AppServices, name: str, target: str, depth: float, orgs: bool, techniques: bool
+    services: AppServices,
+    name: str,
+    target: str,
+    depth: float,
+    orgs: bool,
+    techniques: bool,
+    folded: Sequence[str] = (),
 ) -> str:
     try:
-        return _lineage_html(services, name, target, int(depth), orgs, techniques)
+        return _lineage_html(services, name, target, int(depth), orgs, techniques, folded)
     except Exception as exc:
         return error_box(message_for(exc))
 
 
-def _lineage_html(
-    services: AppServices, name: str, target: str, depth: int, orgs: bool, techniques: bool
-) -> str:
+def _lineage_html(services: AppServices, name: str, target: str, depth: int, orgs: bool,
+                  techniques: bool, folded: Sequence[str]) -> str:  # fmt: skip
     from kg.names import resolve
+    from kg.queries import neighbourhood
 
     kg = services.kg()
     if not (name or "").strip():
@@ -121,8 +155,12 @@ def _lineage_html(
             if path
             else f"No lineage path links {escape(root.label)} and {escape(other.label)}."
         )
-    view = neighbourhood(kg, root.id, depth, orgs, techniques, path)
-    return _page(view, note)
+    near = neighbourhood(kg, root.id, depth, orgs, techniques, path)
+    try:
+        chart = _chart(layout(near, folded))
+    except KgragError as exc:  # no Graphviz, or it failed: say so, and keep the table below
+        chart = error_box(message_for(exc))
+    return _page(near, chart, note)
 
 
 def lineage_path(kg: Any, a: str, b: str) -> list[str]:
@@ -136,43 +174,80 @@ def lineage_path(kg: Any, a: str, b: str) -> list[str]:
     return nodes if len(nodes) > 1 else []
 
 
-def _page(view: GraphView, note: str) -> str:
-    edges = view.lineage_edges()
+def _page(near: Neighbourhood, chart: str, note: str) -> str:
+    edges = near.lineage_edges()
     hidden = (
-        f" · {view.hidden} more beyond the depth limit (raise the depth to see them)"
-        if view.hidden
+        f" · {near.hidden} more beyond the depth limit (raise the depth to see them)"
+        if near.hidden
         else ""
     )
     summary = (
-        f'<div class="kg-muted">{len(view.nodes)} nodes, {len(edges)} lineage edges{hidden}. '
-        "Scroll to zoom, drag to pan.</div>"
+        f'<div class="kg-muted">{len(near.nodes)} nodes, {len(edges)} lineage edges{hidden}. '
+        "Scroll to zoom, drag to pan, shift-click to select; − on a box folds its branch.</div>"
     )
     path_note = f'<div class="kg-notice">{note}</div>' if note else ""
     return (
-        f"{path_note}<div class='kg-graph-wrap'>"
-        '<div class="kg-toolbar"><button data-zoom="in" title="Zoom in">+</button>'
-        '<button data-zoom="out" title="Zoom out">−</button>'
-        '<button data-zoom="reset" title="Reset view">⟲</button></div>'
-        f"{render_svg(view)}{_legend()}</div>{summary}"
+        f"{path_note}{chart}{summary}"
         '<div class="kg-evidence-box">Hover or click an edge to read the sentence it comes from.'
-        f"</div>{_evidence_table(edges, view)}"
+        f"</div>{_evidence_table(near)}"
     )
 
 
-def _legend() -> str:
-    items = [("#fff7df", "selected work"), ("#ffffff", "paper"), ("#f4f4f6", "work outside corpus"),
-             ("#e9f7ee", "organisation"), ("#f3ecfd", "technique")]  # fmt: skip
-    return '<div class="kg-legend">' + "".join(
-        f'<span><i style="background:{c};border:1px solid #9aa0aa"></i>{t}</span>' for c, t in items
-    ) + "</div>"  # fmt: skip
+def _chart(view: GraphView) -> str:
+    return (
+        f'<div class="kg-chart">{_chart_bar(view)}<div class="kg-graph-wrap">{render_svg(view)}'
+        f"</div>{_legend(view)}</div>"
+    )
 
 
-def _evidence_table(edges: Any, view: GraphView) -> str:
+def _chart_bar(view: GraphView) -> str:
+    """The tools, above the drawing: find a node (suggesting every label), fit, zoom."""
+    labels = sorted({n.label for n in view.nodes}, key=str.casefold)
+    options = "".join(f'<option value="{escape(label)}"></option>' for label in labels)
+    buttons = [
+        ("data-fit", "selection", "Fit selection",
+         "Fit the selected nodes (shift-click adds one), else the highlighted path or the root"),
+        ("data-fit", "whole", "Whole chart", "Show the whole chart, however small"),
+        ("data-zoom", "in", "+", "Zoom in"),
+        ("data-zoom", "out", "−", "Zoom out"),
+        ("data-zoom", "reset", "⟲", "Back to the first view"),
+    ]  # fmt: skip
+    return (
+        '<div class="kg-chart-bar"><input class="kg-find" type="search" list="kg-find-list" '
+        'placeholder="Find a node…" aria-label="Find a node in the chart">'
+        f'<datalist id="kg-find-list">{options}</datalist><span class="kg-find-note"></span>'
+        '<span class="kg-spacer"></span>'
+        + "".join(f'<button {a}="{v}" title="{escape(t)}">{escape(s)}</button>' for a, v, s, t in buttons)
+        + "</div>"
+    )  # fmt: skip
+
+
+def _legend(view: GraphView) -> str:
+    """The key, under the drawing: the kinds of box and line this chart shows."""
+    kinds = {n.kind for n in view.nodes}
+    boxes = [("#fff7df", "#d08a00", "selected work", True), ("#ffffff", "#7d93c9", "paper", "paper" in kinds),
+             ("#f4f4f6", "#9aa0aa", "work outside the corpus", "work" in kinds),
+             ("#e9f7ee", "#4f9d69", "organisation", "organization" in kinds),
+             ("#f3ecfd", "#8a63c8", "technique", "technique" in kinds)]  # fmt: skip
+    lines = [("kg-key-line", "builds on (relation on the line)", True),
+             ("kg-key-line kg-key-path", "highlighted path", any(e.on_path for e in view.edges)),
+             ("kg-key-line kg-key-link", "published by / uses", any(e.kind != LINEAGE for e in view.edges))]  # fmt: skip
+    items = [f'<span><i style="background:{fill};border-color:{edge}"></i>{escape(text)}</span>'
+             for fill, edge, text, shown in boxes if shown]  # fmt: skip
+    items += [
+        f'<span><i class="{cls}"></i>{escape(text)}</span>' for cls, text, shown in lines if shown
+    ]
+    return '<div class="kg-legend">' + "".join(items) + "</div>"
+
+
+def _evidence_table(near: Neighbourhood) -> str:
+    """Every lineage edge of the neighbourhood (folded branches included), with its sentence."""
+    edges = near.lineage_edges()
     if not edges:
         return '<div class="kg-muted">No lineage edges: this work neither builds on nor is built on.</div>'
-    nodes = {n.id: n for n in view.nodes}
+    nodes = {n.id: n for n in near.nodes}
     rows = []
-    for e in sorted(edges, key=lambda e: (nodes[e.child].date, e.child)):
+    for e in sorted(edges, key=lambda e: (nodes[e.child].date or "", e.child)):
         relation = RELATION_LABEL.get(e.relation, e.relation)
         source = f"line {e.line}, {e.method}" if e.line else e.method
         rows.append(

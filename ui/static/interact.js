@@ -76,6 +76,11 @@ if (!element.dataset.kgBound) {
     }
     const node = e.target.closest("[data-node]");
     if (node) {
+      // Shift/Ctrl/Cmd-click adds a node to the lineage chart's selection (for "Fit selection").
+      if (e.shiftKey || e.ctrlKey || e.metaKey) {
+        node.classList.toggle("is-selected");
+        return;
+      }
       element.querySelectorAll(".kg-node.is-selected").forEach((n) => n.classList.remove("is-selected"));
       node.classList.add("is-selected");
       open(node.dataset.node);
