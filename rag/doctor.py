@@ -53,6 +53,7 @@ def run_checks(generate: bool = True) -> list[Check]:
         index_check,
         folders_check,
         disk_check,
+        graphviz_check,
         chromium_check,
     ]
     return [_guarded(check) for check in checks]
@@ -288,6 +289,14 @@ def disk_check() -> Check:
     if free < MIN_FREE_BYTES:
         return Check("disk", "warn", detail, "free at least 3 GiB for the models and the index")
     return Check("disk", "ok", detail)
+
+
+def graphviz_check() -> Check:
+    found = shutil.which("dot")
+    if found is None:
+        return Check("graphviz", "warn", "Graphviz's `dot` is not installed: the app's lineage "
+                     "chart cannot be laid out", "run `make graphviz`")  # fmt: skip
+    return Check("graphviz", "ok", f"{found} (lays out the lineage chart)")
 
 
 def chromium_check() -> Check:

@@ -14,7 +14,7 @@ from rag.doctor import llm_file_check
 
 Run = Callable[..., CompletedProcess[str]]
 CHECKS = {"python", "llama.cpp build", "LLM file", "LLM generation", "models", "embedder",
-          "index", "folders", "disk", "chromium"}  # fmt: skip
+          "index", "folders", "disk", "graphviz", "chromium"}  # fmt: skip
 
 
 def tiny_gguf(elements: int = 1024) -> tuple[bytes, bytes]:
@@ -139,3 +139,12 @@ def test_ask_survives_a_segfaulting_llm_with_one_clear_line(run_kgrag: Run) -> N
     assert "kgrag doctor" in error_lines[0]
     graph = run_kgrag("ask", "What did Meta publish?", KGRAG_WORKER_FAULT="segv")
     assert graph.returncode == 0  # graph answers never touch the LLM
+
+
+def test_doctor_says_when_graphviz_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rag import doctor
+
+    assert doctor.graphviz_check().status == "ok"  # make install brings it
+    monkeypatch.setattr(doctor.shutil, "which", lambda name: None)
+    missing = doctor.graphviz_check()
+    assert missing.status == "warn" and "make graphviz" in missing.fix
