@@ -1,5 +1,5 @@
-"""Scale: FAISS flat, FAISS HNSW, Milvus Lite and the graph at 10⁴ and 10⁵ passages (`make bench`;
-10⁶ and more only when asked: `python -m bench.scale --size 1000000`).
+"""Scale: FAISS flat, FAISS HNSW, Milvus Lite, a Milvus server and the graph at 10⁴ and 10⁵
+passages (`make bench`; 10⁶ and more only when asked: `python -m bench.scale --size 1000000`).
 
 Everything here is SYNTHETIC. Passages: `bench.graph_scale.synthetic_corpus` papers (seed paper
 fields under invented names, Chinese and English mixed, organisations, dates and lineage phrases
@@ -11,11 +11,16 @@ worker by `kgrag index --ray`).
 For each size and store, in a fresh process (so peak memory is its own): the build through the
 store's real write path (`clear` + `add` + `commit`, manifest included), search p50/p95 for single
 queries and per query in batches of 32, recall@10 against exact search, on-disk size and peak
-memory (Milvus Lite's server process counted too). The `graph` row: a synthetic paper list of as
-many papers as passages, written to a file, loaded and built into the graph (time and peak
-memory), then `kgrag lineage` and `kgrag papers --org` queries timed on it.
+memory (Milvus Lite's and the Milvus server's processes counted too). HNSW indexes (FAISS HNSW, at
+every size here, and the Milvus server) are as deep as `rag.store.hnsw_params` says for the size:
+the `index` column names M / efConstruction / efSearch. The Milvus server is a real standalone
+one (the `milvus` package, started as the tests start it: `tests/fixtures/milvus_server.py`), its
+start not counted in the build; its disk is its data folder (WAL, segments, index files). The
+`graph` row: a synthetic paper list of as many papers as passages, written to a file, loaded and
+built into the graph (time and peak memory), then `kgrag lineage` and `kgrag papers --org`
+queries timed on it.
 
-Each run is watched: killed (with its children, Milvus Lite's server included) above
+Each run is watched: killed (with its children, the Milvus servers included) above
 `--max-rss-gb` of resident memory or after `--max-minutes`, and reported as BROKE with the stage
 it had reached: that is the "what breaks first" column. `--store` picks stores (or `graph`).
 
@@ -25,6 +30,7 @@ it had reached: that is the "what breaks first" column. `--store` picks stores (
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -33,13 +39,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
 SIZES = (10_000, 100_000)
-STORES = ("faiss-flat", "faiss-hnsw", "milvus-lite")
+STORES = ("faiss-flat", "faiss-hnsw", "milvus-lite", "milvus-server")
 PARTS = (*STORES, "graph")
 ORGS = ("Meta", "Google", "OpenAI")
 DIM = 768
@@ -55,7 +62,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"synthetic passages, {DIM}-dim vectors, {QUERIES} queries (batches of {BATCH}); "
           f"each store in a child process, killed above {args.max_rss_gb:g} GiB RSS "
           f"(children included) or after {args.max_minutes:g} min")  # fmt: skip
-    print(f"{'passages':>9} {'store':<12} {'build s':>8} {'p50 ms':>7} {'p95 ms':>7} "
+    print(f"{'passages':>9} {'store':<13} {'index':<18} {'build s':>8} {'p50 ms':>7} {'p95 ms':>7} "
           f"{'batch ms/q':>10} {'recall@10':>9} {'disk MB':>8} {'peak MB':>8}")  # fmt: skip
     for size in args.size or SIZES:
         with tempfile.TemporaryDirectory(prefix="kgrag-scale-") as tmp:
@@ -63,10 +70,10 @@ def main(argv: list[str] | None = None) -> None:
             for store in args.store or PARTS:
                 row = _run_child(store, size, Path(tmp), args.max_rss_gb, args.max_minutes)
                 if "error" in row:
-                    print(f"{size:>9} {store:<12} BROKE: {row['error']}", flush=True)
+                    print(f"{size:>9} {store:<13} BROKE: {row['error']}", flush=True)
                     continue
                 if store == "graph":
-                    print(f"{size:>9} {'graph':<12} {row['build_s']:>8.1f}  {row['mb']:.0f} MB list: load "
+                    print(f"{size:>9} {'graph':<13} {'':<18} {row['build_s']:>8.1f}  {row['mb']:.0f} MB list: load "
                           f"{row['load_s']:.1f} s + build {row['graph_s']:.1f} s; lineage "
                           f"{row['lineage_ms']:.0f} ms, papers --org {row['org_ms']:.1f} ms"
                           f"{'':>3} {row['peak_mb']:>8.0f}", flush=True)  # fmt: skip
@@ -74,13 +81,16 @@ def main(argv: list[str] | None = None) -> None:
                 found = np.load(Path(tmp) / f"{store}.npy")
                 exact = found if store == "faiss-flat" else exact
                 recall = _recall(exact, found) if exact is not None else float("nan")
-                print(f"{size:>9} {store:<12} {row['build_s']:>8.1f} {row['p50_ms']:>7.2f} "
-                      f"{row['p95_ms']:>7.2f} {row['batch_ms']:>10.3f} {recall:>9.3f} "
-                      f"{row['disk_mb']:>8.0f} {row['peak_mb']:>8.0f}", flush=True)  # fmt: skip
+                started = f"  (server up in {row['start_s']:.0f} s)" if "start_s" in row else ""
+                print(f"{size:>9} {store:<13} {row['index']:<18} {row['build_s']:>8.1f} "
+                      f"{row['p50_ms']:>7.2f} {row['p95_ms']:>7.2f} {row['batch_ms']:>10.3f} "
+                      f"{recall:>9.3f} {row['disk_mb']:>8.0f} {row['peak_mb']:>8.0f}{started}",
+                      flush=True)  # fmt: skip
     print(
         "build: rows written through the store (FAISS: index + passages.json + manifest, "
-        "swapped in; Milvus Lite: upserts, flush, manifest). peak MB: the measuring process "
-        "plus Milvus Lite's server. recall@10 against FAISS flat (exact). BROKE: the store "
+        "swapped in; Milvus: inserts, flush, the server's HNSW index built and loaded, "
+        "manifest). index: hnsw M/efConstruction/efSearch. peak MB: the measuring process "
+        "plus the Milvus server (Lite's or standalone). recall@10 against FAISS flat (exact). BROKE: the store "
         "failed, or the watchdog killed it (the stage it had reached, its RSS and time then). "
         "graph: as many synthetic papers as passages, written as a paper list, loaded and built "
         "into the graph (build s = load + build); lineage and papers --org: median ms of "
@@ -131,7 +141,7 @@ def _run_child(
             elif minutes > max_minutes:
                 killed = f"killed after {max_minutes:g} min at {rss_gb:.1f} GiB RSS"
             if killed:
-                os.killpg(child.pid, signal.SIGKILL)
+                _kill_tree(child.pid)
                 child.wait()
                 break
             time.sleep(POLL_S)
@@ -144,6 +154,25 @@ def _run_child(
         last = (lines or [f"exit {child.returncode}"])[-1]
         return {"error": f"exit {child.returncode}: {last[:160]}{reached}"}
     return dict(json.loads(lines[-1]))
+
+
+def _kill_tree(pid: int) -> None:
+    """SIGKILL `pid`'s group and every descendant: the Milvus server runs in a group of its own."""
+    doomed = [int(p) for p in _descendants(str(pid))]
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGKILL)
+    for each in doomed:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(each, signal.SIGKILL)
+
+
+def _descendants(pid: str) -> list[str]:
+    found, todo = [], [pid]
+    while todo:
+        for child in _child_pids(todo.pop()):
+            found.append(child)
+            todo.append(child)
+    return found
 
 
 def _tree_rss_mb(pid: int) -> float:
@@ -231,8 +260,7 @@ def _graph_worker(size: int, tmp: Path, stage: Callable[[str], None]) -> dict[st
 
 
 def _worker(store_name: str, size: int, tmp: Path) -> None:
-    from bench.retrieval import _peak_mb, _percentile, synthetic_vectors
-    from rag.store import FORMAT, Manifest, hashes_digest, open_store
+    from bench.retrieval import synthetic_vectors
 
     began = time.perf_counter()
 
@@ -250,7 +278,44 @@ def _worker(store_name: str, size: int, tmp: Path) -> None:
     queries = vectors[picks] + rng.standard_normal((QUERIES, DIM), np.float32) * (0.6 / DIM**0.5)
     queries /= np.linalg.norm(queries, axis=1, keepdims=True)
     where = tmp / store_name
-    uri = str(where / "kg.db") if store_name == "milvus-lite" else str(where)
+    with _store_uri(store_name, where) as (uri, started):
+        stage("store ready")
+        row = _measure(store_name, uri, where, rows, vectors, queries, stage, tmp)
+        row["disk_mb"] = _disk_mb(where / "data" if started is not None else where)
+    if started is not None:
+        row["start_s"] = started
+    print(json.dumps(row))
+
+
+@contextmanager
+def _store_uri(store_name: str, where: Path) -> Iterator[tuple[str, float | None]]:
+    """The store's URI, and for the Milvus server how long it took to start (it is started
+    here, in `where`, and stopped on leaving: a child of this process, so the watchdog sees it)."""
+    if store_name != "milvus-server":
+        yield (str(where / "kg.db") if store_name == "milvus-lite" else str(where)), None
+        return
+    from tests.fixtures.milvus_server import running_milvus_server
+
+    where.mkdir(parents=True)
+    with running_milvus_server(where) as server:
+        yield server.collection_uri("scale"), server.start_s
+
+
+def _measure(
+    store_name: str,
+    uri: str,
+    where: Path,
+    rows: list,  # type: ignore[type-arg]
+    vectors: np.ndarray,
+    queries: np.ndarray,
+    stage: Callable[[str], None],
+    tmp: Path,
+) -> dict[str, float | str]:
+    """Build the store through its write path, then time single and batched queries."""
+    from bench.retrieval import _peak_mb, _percentile
+    from rag.store import FORMAT, Manifest, hashes_digest, hnsw_params, open_store
+
+    size = len(rows)
     threshold = 0 if store_name == "faiss-hnsw" else size + 1
     start = time.perf_counter()
     store = open_store(uri, where, hnsw_threshold=threshold, token="")
@@ -258,10 +323,14 @@ def _worker(store_name: str, size: int, tmp: Path) -> None:
     for part in range(0, size, 50_000):
         store.add(rows[part : part + 50_000], vectors[part : part + 50_000])
     stage("rows added")
-    store.commit(Manifest(FORMAT, "0" * 64, "synthetic", DIM, "0", "", "", store.count(),
-                          rows_sha256=hashes_digest([h for _, h in store.rows()])))  # fmt: skip
+    manifest = store.commit(Manifest(FORMAT, "0" * 64, "synthetic", DIM, "0", "", "", store.count(),
+                            rows_sha256=hashes_digest([h for _, h in store.rows()])))  # fmt: skip
     build_s = time.perf_counter() - start
     stage("built")
+    params = hnsw_params(size)
+    index = manifest.index_type
+    if index == "hnsw":
+        index = f"hnsw {params.m}/{params.ef_construction}/{params.ef_search}"
     single, found = [], []
     for q in queries:
         t = time.perf_counter()
@@ -276,10 +345,12 @@ def _worker(store_name: str, size: int, tmp: Path) -> None:
     peak = _peak_mb() + _children_peak_mb()
     store.close()
     np.save(tmp / f"{store_name}.npy", np.array(found))
-    disk = sum(f.stat().st_size for f in where.rglob("*") if f.is_file()) / 2**20
-    print(json.dumps({"build_s": build_s, "p50_ms": _percentile(single, 50),
-                      "p95_ms": _percentile(single, 95), "batch_ms": batch_ms,
-                      "disk_mb": disk, "peak_mb": peak}))  # fmt: skip
+    return {"index": index, "build_s": build_s, "p50_ms": _percentile(single, 50),
+            "p95_ms": _percentile(single, 95), "batch_ms": batch_ms, "peak_mb": peak}  # fmt: skip
+
+
+def _disk_mb(folder: Path) -> float:
+    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) / 2**20
 
 
 def _children_peak_mb() -> float:

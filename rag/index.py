@@ -21,7 +21,8 @@ read-only index works; one that must be (re)built is first checked for writabili
 file where the build will write, and the folder's mount not read-only), so a folder that
 cannot be written is an `IndexWriteError` that says where to build instead, before any
 embedding.
-Small corpora get an exact inner-product index; past `hnsw_threshold` vectors, HNSW.
+Small corpora get an exact inner-product index; past `hnsw_threshold` vectors, HNSW, built and
+searched as deep as `rag.store.hnsw_params` says for the number of vectors.
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ from rag.store import (
     check_manifest,
     default_vector_uri,
     hashes_digest,
+    hnsw_params,
     open_store,
 )
 from rag.store import manifest_checksum as _manifest_checksum
@@ -81,9 +83,6 @@ __all__ = [
 ]
 
 HNSW_THRESHOLD = 50_000
-HNSW_M = 32
-HNSW_EF_CONSTRUCTION = 40
-HNSW_EF_SEARCH = 128
 MANIFEST, PASSAGES, VECTORS = "manifest.json", "passages.json", "vectors.faiss"
 _EMBED_BATCH = 32
 
@@ -302,22 +301,31 @@ def _embed(
 
 
 def build_faiss(vectors: np.ndarray, hnsw_threshold: int = HNSW_THRESHOLD) -> tuple[Any, IndexType]:
-    """An exact inner-product index, or HNSW once there are more than `hnsw_threshold` vectors."""
+    """An exact inner-product index, or HNSW once there are more than `hnsw_threshold` vectors,
+    built and searched as deep as `rag.store.hnsw_params` says for their number."""
     import faiss
 
     faiss.omp_set_num_threads(os.cpu_count() or 1)
     dim = vectors.shape[1]
     index: Any
     if len(vectors) > hnsw_threshold:
-        index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
-        index.hnsw.efSearch = HNSW_EF_SEARCH
+        params = hnsw_params(len(vectors))
+        index = faiss.IndexHNSWFlat(dim, params.m, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = params.ef_construction
         kind: IndexType = "hnsw"
     else:
         index = faiss.IndexFlatIP(dim)
         kind = "flat-ip"
     index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    return index, kind
+    return _tuned(index), kind
+
+
+def _tuned(index: Any) -> Any:
+    """An HNSW index searches as deep as its row count calls for, whatever efSearch its file was
+    written with (an index built by an older kgrag kept a fixed 128)."""
+    if hasattr(index, "hnsw"):
+        index.hnsw.efSearch = hnsw_params(index.ntotal).ef_search
+    return index
 
 
 def _index_folder(index_dir: Path) -> Path:
@@ -426,8 +434,7 @@ def _write_folder(
             f"cannot write the index to {shown} ({exc.strerror or exc}); choose a folder you can "
             "write to with --index-dir or KGRAG_INDEX_DIR.", shown
         ) from exc  # fmt: skip
-    if hasattr(index, "hnsw"):
-        index.hnsw.efSearch = HNSW_EF_SEARCH
+    _tuned(index)
     return manifest
 
 
@@ -519,10 +526,7 @@ def _read_faiss(path: Path) -> Any:
     import faiss
 
     faiss.omp_set_num_threads(os.cpu_count() or 1)
-    index = faiss.read_index(str(path))
-    if hasattr(index, "hnsw"):
-        index.hnsw.efSearch = HNSW_EF_SEARCH
-    return index
+    return _tuned(faiss.read_index(str(path)))
 
 
 def _passage_json(p: Passage) -> dict[str, Any]:

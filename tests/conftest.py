@@ -4,4 +4,5 @@ pytest_plugins = [
     "tests.fixtures.kg",
     "tests.fixtures.retrieval",
     "tests.fixtures.llm",
+    "tests.fixtures.milvus_server",
 ]

@@ -1,6 +1,7 @@
 """The `VectorStore` contract, run against every store: FAISS, Milvus Lite (started and stopped
-by the tests, in tmp_path) and a toy in-memory store registered by the tests. A new store proves
-itself by adding one subclass of `StoreContract`."""
+by the tests, in tmp_path), a real Milvus standalone server (one per session,
+`tests/fixtures/milvus_server.py`) and a toy in-memory store registered by the tests. A new store
+proves itself by adding one subclass of `StoreContract`."""
 
 from __future__ import annotations
 
@@ -23,12 +24,15 @@ from rag.store import (
     UnknownStoreError,
     VectorStore,
     hashes_digest,
+    hnsw_params,
     open_store,
     register_store,
     store_kind,
 )
 from tests.fixtures.kg import paper_entry
 from tests.fixtures.memory_store import SLOTS, MemoryStore
+from tests.fixtures.milvus_server import MilvusServer
+from tests.test_readme import _documented_shapes, _keys
 
 register_store("memory", MemoryStore)  # the one registry line of the toy store
 
@@ -198,12 +202,8 @@ class TestMemoryStore(StoreContract):
         SLOTS.pop(name, None)
 
 
-class TestMilvusLiteStore(StoreContract):
-    @pytest.fixture
-    def uri(self, tmp_path: Path) -> str:
-        pytest.importorskip("pymilvus")
-        pytest.importorskip("milvus_lite")
-        return str(tmp_path / "milvus" / "kg.db")
+class MilvusContract(StoreContract):
+    """What both Milvus stores add: rows left without a manifest say so."""
 
     def test_rows_without_a_manifest_are_a_half_written_store(self, make) -> None:  # type: ignore[no-untyped-def]
         store = make()
@@ -212,6 +212,71 @@ class TestMilvusLiteStore(StoreContract):
         store.close()
         manifest, problem = make().load()
         assert manifest is None and "interrupted" in problem
+
+
+class TestMilvusLiteStore(MilvusContract):
+    @pytest.fixture
+    def uri(self, tmp_path: Path) -> str:
+        pytest.importorskip("pymilvus")
+        pytest.importorskip("milvus_lite")
+        return str(tmp_path / "milvus" / "kg.db")
+
+
+class TestMilvusServerStore(MilvusContract):
+    """The contract on a real Milvus server (`http://127.0.0.1:PORT?collection=…`, a fresh
+    collection per test), where the rows get an HNSW index."""
+
+    _names = itertools.count()
+
+    @pytest.fixture
+    def uri(self, milvus_server: MilvusServer) -> str:
+        return milvus_server.collection_uri(f"contract_{next(self._names)}")
+
+    def test_the_rows_get_the_hnsw_index_the_rule_wants(self, make) -> None:  # type: ignore[no-untyped-def]
+        """Built at the first commit for its row count, rebuilt when a commit crosses into the
+        next step of `hnsw_params` (10⁴ rows), found again after reopening."""
+        store, vectors = make(), _unit(10_050, seed=3)
+        store.clear(16)
+        store.add(_rows(50), vectors[:50])
+        assert store.commit(_manifest(store)).index_type == "hnsw"
+        assert _server_index(store) == _rule(50) == (16, 64)
+        store.add(_rows(10_000, prefix="b"), vectors[50:])
+        store.commit(_manifest(store))
+        assert _server_index(store) == _rule(10_050) == (32, 128)
+        store.close()
+        again = make()
+        manifest, problem = again.load()
+        assert problem == "" and manifest is not None and manifest.passages == 10_050
+        assert again.search(vectors[[60]], 1)[0][0][0] == "b10#0"
+
+    def test_collections_read_their_own_writes(self, make) -> None:  # type: ignore[no-untyped-def]
+        """Strong consistency: a server's default (Bounded) may answer from before a write."""
+        store = make()
+        store.clear(16)
+        store.add(_rows(3), _unit(3))
+        store.commit(_manifest(store))
+        for name in (store.collection, store.meta):  # type: ignore[attr-defined]
+            described = store.client.describe_collection(name)  # type: ignore[attr-defined]
+            assert described["consistency_level_name"] == "Strong", name
+
+
+def _server_index(store: VectorStore) -> tuple[int, int]:
+    found = store.client.describe_index(store.collection, "vector")  # type: ignore[attr-defined]
+    assert found["index_type"] == "HNSW" and found["metric_type"] == "IP"
+    return int(found["M"]), int(found["efConstruction"])
+
+
+def _rule(rows: int) -> tuple[int, int]:
+    params = hnsw_params(rows)
+    return params.m, params.ef_construction
+
+
+def test_a_collection_name_milvus_would_refuse_is_named_in_the_error() -> None:
+    pytest.importorskip("pymilvus")
+    from rag.stores.milvus import MilvusStoreError
+
+    with pytest.raises(MilvusStoreError, match="letters, digits and _"):
+        open_store("http://127.0.0.1:1?collection=my-papers", Path("/tmp"), 50_000, token="")
 
 
 # ---------------------------------------------------------------------- choosing the store
@@ -274,16 +339,41 @@ def test_kgrag_on_milvus_lite_finds_what_faiss_finds(run_kgrag, tmp_path: Path) 
             assert abs(scores["milvus"][system][metric] - value) <= 0.01, (system, metric)
 
 
+def test_kgrag_on_a_milvus_server_finds_what_faiss_finds(
+    run_kgrag, milvus_server: MilvusServer, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """`KGRAG_VECTOR_URI=http://127.0.0.1:PORT kgrag index --json && kgrag search …` on a real
+    server: built into the default collection with an HNSW index, then reused, and the same top
+    hits as FAISS (use-multilingual embedder)."""
+    common = {"KGRAG_EMBEDDER": "use-multilingual", "KGRAG_INDEX_DIR": str(tmp_path / "faiss")}
+    server = {**common, "KGRAG_VECTOR_URI": milvus_server.uri}
+    built = run_kgrag("index", "--json", **server)
+    assert built.returncode == 0, built.stderr
+    report = json.loads(built.stdout)
+    assert (report["store"], report["index_type"], report["action"]) == ("milvus", "hnsw", "built")
+    assert report["manifest"]["location"] == report["path"] == milvus_server.uri
+    assert report.keys() == _documented_shapes()["index"].keys()
+    again = json.loads(run_kgrag("index", "--json", **server).stdout)
+    assert again["action"] == "reused" and again["passages"] == report["passages"]
+    for query in ("code model based on Llama 2", "长上下文 注意力 加速"):
+        hits = {}
+        for name, env in (("milvus", server), ("faiss", common)):
+            done = run_kgrag("search", query, "--json", "--no-expand", **env)
+            assert done.returncode == 0, done.stderr
+            hits[name] = [h["id"] for h in json.loads(done.stdout)["results"]]
+        assert hits["milvus"][:3] == hits["faiss"][:3], query
+
+
 def test_the_vector_uri_option_wins_over_the_environment(run_kgrag, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     done = run_kgrag(
         "index", "--json", "--vector-uri", str(tmp_path / "ix"),
         KGRAG_EMBEDDER="use-multilingual", KGRAG_VECTOR_URI="qdrant://nowhere",
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert (
-        json.loads(done.stdout)["store"] == "faiss"
-        and (tmp_path / "ix" / "manifest.json").is_file()
-    )
+    report = json.loads(done.stdout)
+    assert report["store"] == "faiss" and (tmp_path / "ix" / "manifest.json").is_file()
+    assert report["index_type"] == report["manifest"]["index_type"] == "flat-ip"
+    assert _keys(report) == _keys(_documented_shapes()["index"]), "README's `index --json` shape"
     bad = run_kgrag("index", KGRAG_VECTOR_URI="qdrant://nowhere")
     assert bad.returncode != 0 and "no known store" in bad.stderr and "Traceback" not in bad.stderr
 

@@ -6,16 +6,26 @@ One implementation on pymilvus' `MilvusClient` (optional extra `kgrag[milvus]`):
 - `http://host:19530` (or `https://…`) — Milvus standalone or cluster, with `KGRAG_VECTOR_TOKEN`
   (`user:password` or an API key) when the server needs one.
 
-`?collection=NAME` at the end of the URI names the collection (default `kgrag`). Two
-collections: `NAME` holds one row per passage (`id` = passage id, `hash` = content hash,
-`vector`), `NAME_manifest` the index manifest. Every write session first deletes the manifest,
-and the manifest is written only after the rows are flushed: rows without a manifest, or a
-manifest that does not match the rows (count, row-hash digest, dimension), are a half-written
-store, rebuilt rather than trusted. Writers on one Milvus Lite file take a lock file beside it;
-writers on one server collection must not run at once (no lock spans machines).
+`?collection=NAME` at the end of the URI names the collection (default `kgrag`; letters, digits
+and `_`, not starting with a digit, as Milvus requires). Two collections: `NAME` holds one row per
+passage (`id` = passage id, `hash` = content hash, `vector`), `NAME_manifest` the index
+manifest. Every write session first deletes the manifest, and the manifest is written only after
+the rows are flushed: rows without a manifest, or a manifest that does not match the rows (count,
+row-hash digest, dimension), are a half-written store, rebuilt rather than trusted. Writers on
+one Milvus Lite file take a lock file beside it; writers on one server collection must not run at
+once (no lock spans machines).
 
 Vectors are L2-normalised, so the inner product (`IP`) is the cosine, as in FAISS. Milvus Lite
-searches exactly (FLAT); a server collection uses `AUTOINDEX`.
+searches exactly (FLAT). A server collection gets an HNSW index as deep as `rag.store.hnsw_params`
+says for its row count (the rule FAISS follows): built at the first commit or read, rebuilt by a
+commit whose row count crosses into another step of the rule, and searched with that step's `ef`.
+Both collections are created with Strong consistency, so a read sees every write before it (a
+server's default, Bounded, may serve a search from before the last upsert or delete). A Strong
+read waits for the server's next time tick (~0.2-0.3 s on a 2.3 standalone), so searches are
+Strong only while this store has uncommitted writes; otherwise they are Eventually, which is
+safe because `load` and `commit` end with a Strong read of the rows (a barrier: the query node
+then serves nothing older). The rows are flushed at commit so that the server seals them into
+indexed segments.
 
 Milvus Lite writes even to read (a lock file in the `.db` folder), so the store checks first that
 it can write there and says so in one line; what Milvus Lite logs while it starts (a full
@@ -27,6 +37,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
@@ -39,7 +50,15 @@ import numpy as np
 from kg.errors import KgragError
 from kg.fsutil import check_writable
 from rag.documents import Passage
-from rag.store import Manifest, StoreTarget, batches, check_manifest, hashes_digest
+from rag.store import (
+    HnswParams,
+    Manifest,
+    StoreTarget,
+    batches,
+    check_manifest,
+    hashes_digest,
+    hnsw_params,
+)
 
 __all__ = ["MilvusStore", "MilvusStoreError"]
 
@@ -47,6 +66,8 @@ _BATCH = 1000
 _ID_CHARS = 512
 _MANIFEST_KEY = "manifest"
 _MANIFEST_DIM = 2  # Milvus needs a vector field in every collection; the manifest's is unused
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,200}")
+"""A collection name Milvus accepts, short enough for `NAME_manifest` (255 at most)."""
 
 
 class MilvusStoreError(KgragError):
@@ -57,6 +78,11 @@ def parse_uri(uri: str) -> tuple[str, str, bool]:
     """(what MilvusClient connects to, collection name, is it Milvus Lite)."""
     base, _, query = uri.partition("?")
     collection = parse_qs(query).get("collection", ["kgrag"])[0]
+    if not _NAME.fullmatch(collection):
+        raise MilvusStoreError(
+            f"the collection name {collection!r} in {uri} is not one Milvus accepts: use letters, "
+            "digits and _ (not starting with a digit), at most 200 characters."
+        )
     if base.startswith("milvus-lite://"):
         base = base.removeprefix("milvus-lite://")
     scheme = urlsplit(base).scheme.lower() if "://" in base else ""
@@ -145,21 +171,28 @@ class MilvusStore:
         if hashes_digest([digest for _, digest in rows]) != manifest.rows_sha256:
             return None, "its rows no longer match their passages (the row → passage hashes differ)"
         self._dim = dim
+        self._barrier()
         return manifest, ""
 
     def rows(self) -> list[tuple[str, str]]:
+        return sorted(self._row_hashes().items())
+
+    def count(self) -> int:
+        return len(self._row_hashes())  # not rows(): sorting 10⁵ rows on every search cost 40 ms
+
+    def _row_hashes(self) -> dict[str, str]:
+        """Passage id → content hash of every row: read once, then kept up to date by writes."""
         if self._rows is None:
             self._rows = {}
             if self._has(self.collection):
                 for row in self._scan(["id", "hash"]):
                     self._rows[str(row["id"])] = str(row["hash"])
-        return sorted(self._rows.items())
-
-    def count(self) -> int:
-        return len(self.rows())
+        return self._rows
 
     def vectors(self, ids: Sequence[str]) -> np.ndarray:
         found: dict[str, list[float]] = {}
+        if ids:
+            self._has(self.collection)
         for part in batches(len(ids), _BATCH):
             for row in self.client.get(self.collection, ids=list(ids[part]),
                                        output_fields=["vector"]):  # fmt: skip
@@ -171,11 +204,16 @@ class MilvusStore:
 
     def search(self, queries: np.ndarray, k: int) -> list[list[tuple[str, float]]]:
         k = min(k, self.count())
-        if k <= 0:
+        if k <= 0 or not self._has(self.collection):
             return [[] for _ in range(len(queries))]
+        params: dict[str, Any] = {"metric_type": "IP"}
+        level: dict[str, str] = {}
+        if not self.lite:  # HNSW: as deep as the rule says, and never shallower than k
+            params["params"] = {"ef": max(k, hnsw_params(self.count()).ef_search)}
+            level["consistency_level"] = "Strong" if self._dirty else "Eventually"
         results = self.client.search(
             self.collection, data=np.asarray(queries, np.float32).tolist(), limit=k,
-            output_fields=["id"], search_params={"metric_type": "IP"},
+            search_params=params, **level,
         )  # fmt: skip
         return [[(str(hit["id"]), float(hit["distance"])) for hit in row] for row in results]
 
@@ -195,30 +233,35 @@ class MilvusStore:
         if not len(rows):
             return
         self._begin_write()
-        if not self._has(self.collection):
+        if not self.client.has_collection(self.collection):  # writing needs no load (nor index)
             self._create(int(vectors.shape[1]))
-        current = dict(self.rows())
+        current = self._row_hashes()
         with self._errors("insert"):
             for part in batches(len(rows), _BATCH):
-                data = [
-                    {"id": p.id, "hash": p.content_hash, "vector": v.tolist()}
+                data = {
+                    p.id: {"id": p.id, "hash": p.content_hash, "vector": v.tolist()}
                     for p, v in zip(rows[part], np.asarray(vectors[part], np.float32), strict=True)
-                ]
-                self.client.upsert(self.collection, data)
-        current.update((p.id, p.content_hash) for p in rows)
-        self._rows = current
+                }
+                # An upsert is a delete plus an insert: only rows that exist go that way (a
+                # delete recorded for each new id made every later search on a server ~2× slower).
+                new = [row for pid, row in data.items() if pid not in current]
+                old = [row for pid, row in data.items() if pid in current]
+                if new:
+                    self.client.insert(self.collection, new)
+                if old:
+                    self.client.upsert(self.collection, old)
+                current.update((pid, row["hash"]) for pid, row in data.items())
 
     def remove(self, ids: Sequence[str]) -> None:
         if not ids:
             return
         self._begin_write()
-        current = dict(self.rows())
+        current = self._row_hashes()
         with self._errors("delete"):
             for part in batches(len(ids), _BATCH):
                 self.client.delete(self.collection, ids=list(ids[part]))
         for pid in ids:
             current.pop(pid, None)
-        self._rows = current
 
     def commit(self, manifest: Manifest) -> Manifest:
         import time
@@ -226,19 +269,22 @@ class MilvusStore:
         self._begin_write()
         manifest = replace(
             manifest, store=self.kind, location=self.location,
-            index_type="milvus-flat" if self.lite else "milvus-autoindex",
+            index_type="flat-ip" if self.lite else "hnsw",
             built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         )  # fmt: skip
         with self._errors("commit"):
-            if not self._has(self.collection):
+            if not self.client.has_collection(self.collection):
                 self._create(manifest.dim)
             self.client.flush(self.collection)
+            if not self.lite:
+                self._fit_index(manifest.passages)
             if not self._has(self.meta):
                 self._create_meta()
             record = json.dumps(manifest.to_json(), ensure_ascii=False)
             self.client.upsert(self.meta, [{"key": _MANIFEST_KEY, "value": record,
                                             "vector": [0.0] * _MANIFEST_DIM}])  # fmt: skip
-            self.client.flush(self.meta)
+            self._flush_meta()
+            self._barrier()
         self._dirty = False
         return manifest
 
@@ -252,14 +298,60 @@ class MilvusStore:
     # ------------------------------------------------------------------ helpers
 
     def _has(self, name: str) -> bool:
-        """Whether collection `name` exists; if so it is loaded (a reopened one is released)."""
+        """Whether collection `name` exists; if so it is loaded (a reopened one is released), and
+        a server's rows indexed first (a server loads no collection without an index)."""
         if name in self._loaded:
             return True
         if not self.client.has_collection(name):
             return False
+        if name == self.collection and not self.lite and self._built_index() is None:
+            rows = int(self.client.get_collection_stats(name).get("row_count", 0))
+            self._fit_index(rows)  # loads it
+            return True
         self.client.load_collection(name)
         self._loaded.add(name)
         return True
+
+    def _built_index(self) -> tuple[int, int] | None:
+        """(M, efConstruction) of the server's HNSW index on the rows, or None if it has none."""
+        if "vector" not in self.client.list_indexes(self.collection):
+            return None
+        found = self.client.describe_index(self.collection, "vector")
+        return int(found.get("M", 0)), int(found.get("efConstruction", 0))
+
+    def _fit_index(self, rows: int) -> None:
+        """Give a server's rows the HNSW index the rule wants for `rows` rows, and load them:
+        built when there is none, rebuilt (released, dropped, built) when M / efConstruction
+        differ from the rule's."""
+        want: HnswParams = hnsw_params(rows)
+        have = self._built_index()
+        if have != (want.m, want.ef_construction):
+            if have is not None:
+                self.client.release_collection(self.collection)
+                self._loaded.discard(self.collection)
+                self.client.drop_index(self.collection, "vector")
+            index = self.client.prepare_index_params()
+            index.add_index(field_name="vector", index_name="vector", metric_type="IP",
+                            index_type="HNSW",
+                            params={"M": want.m, "efConstruction": want.ef_construction})  # fmt: skip
+            self.client.create_index(self.collection, index)
+        if self.collection not in self._loaded:
+            self.client.load_collection(self.collection)
+            self._loaded.add(self.collection)
+
+    def _barrier(self) -> None:
+        """One Strong read of the rows: the server answers it only once its query node has
+        caught up with every write so far, and serves no older state afterwards, so the
+        Eventually searches that follow see all of them."""
+        if not self.lite:
+            self.client.query(self.collection, filter='id != ""', limit=1, output_fields=["id"],
+                              consistency_level="Strong")  # fmt: skip
+
+    def _flush_meta(self) -> None:
+        """Milvus Lite persists what is flushed; a server has logged every acknowledged write
+        already (flushing there only seals a segment per commit)."""
+        if self.lite:
+            self.client.flush(self.meta)
 
     @contextmanager
     def _file_lock(self) -> Iterator[None]:
@@ -278,7 +370,7 @@ class MilvusStore:
         with self._errors("delete the manifest"):
             if self._has(self.meta):
                 self.client.delete(self.meta, ids=[_MANIFEST_KEY])
-                self.client.flush(self.meta)
+                self._flush_meta()
         self._dirty = True
 
     def _create(self, dim: int) -> None:
@@ -288,11 +380,17 @@ class MilvusStore:
         schema.add_field("id", DataType.VARCHAR, is_primary=True, max_length=_ID_CHARS)
         schema.add_field("hash", DataType.VARCHAR, max_length=64)
         schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dim)
-        index = self.client.prepare_index_params()
-        index.add_index(field_name="vector", metric_type="IP",
-                        index_type="FLAT" if self.lite else "AUTOINDEX")  # fmt: skip
-        self.client.create_collection(self.collection, schema=schema, index_params=index)
-        self._loaded.add(self.collection)
+        if self.lite:
+            index = self.client.prepare_index_params()
+            index.add_index(field_name="vector", metric_type="IP", index_type="FLAT")
+            self.client.create_collection(self.collection, schema=schema, index_params=index,
+                                          consistency_level="Strong")  # fmt: skip
+            self._loaded.add(self.collection)
+        else:
+            # No index yet: the rows' HNSW is built once their count is known (`_fit_index`),
+            # not built small while they stream in and then rebuilt.
+            self.client.create_collection(self.collection, schema=schema,
+                                          consistency_level="Strong")  # fmt: skip
         self._dim = dim
 
     def _create_meta(self) -> None:
@@ -304,7 +402,8 @@ class MilvusStore:
         schema.add_field("vector", DataType.FLOAT_VECTOR, dim=_MANIFEST_DIM)
         index = self.client.prepare_index_params()
         index.add_index(field_name="vector", metric_type="L2", index_type="FLAT")
-        self.client.create_collection(self.meta, schema=schema, index_params=index)
+        self.client.create_collection(self.meta, schema=schema, index_params=index,
+                                      consistency_level="Strong")  # fmt: skip
         self._loaded.add(self.meta)
 
     def _manifest_record(self) -> str | None:

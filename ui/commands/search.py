@@ -168,6 +168,7 @@ def run_index(args: argparse.Namespace) -> int:
                 "reused": reused,
                 "removed": max(0, before.passages - reused) if before else 0,
                 "store": manifest.store,
+                "index_type": manifest.index_type,
             }
         )
         return 0
