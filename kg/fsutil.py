@@ -27,6 +27,7 @@ from typing import BinaryIO
 from kg.errors import NotARegularFileError, WriteError
 
 __all__ = [
+    "file_sha256",
     "file_kind",
     "atomic_write",
     "atomic_write_text",
@@ -311,3 +312,12 @@ def exchange_paths(a: Path, b: Path) -> bool:
     if code in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
         return False
     raise OSError(code, os.strerror(code), str(b))
+
+
+def file_sha256(path: Path) -> str:
+    """The sha256 of a file's bytes, read in blocks (models are gigabytes): the one file hasher
+    (model store, doctor, index manifest)."""
+    import hashlib
+
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()

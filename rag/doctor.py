@@ -9,7 +9,6 @@ truncated file is named even with `--no-generate`.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -173,7 +172,7 @@ def _cached_sha256(path: Path) -> str:
     """The file's sha256, rehashed only when its size or modification time changed since the
     last doctor run (the record lives in KGRAG_HOME; a cache that cannot be written is skipped)."""
     from kg.errors import WriteError
-    from kg.fsutil import atomic_write_text
+    from kg.fsutil import atomic_write_text, file_sha256
     from rag.models import kgrag_home
 
     record = kgrag_home() / "doctor-sha256.json"
@@ -187,20 +186,12 @@ def _cached_sha256(path: Path) -> str:
     entry = known.get(key)
     if isinstance(entry, dict) and entry.get("stamp") == stamp and entry.get("sha256"):
         return str(entry["sha256"])
-    digest = _sha256(path)
+    digest = file_sha256(path)
     known = {k: v for k, v in known.items() if Path(k).exists()}  # forget deleted files
     known[key] = {"stamp": stamp, "sha256": digest}
     with suppress(WriteError, OSError):  # unwritable: the next run hashes again
         atomic_write_text(record, json.dumps(known, indent=1))
     return digest
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while block := handle.read(1 << 22):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def models_check() -> Check:

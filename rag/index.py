@@ -28,7 +28,6 @@ searched as deep as `rag.store.hnsw_params` says for the number of vectors.
 from __future__ import annotations
 
 import errno
-import hashlib
 import json
 import logging
 import os
@@ -45,6 +44,7 @@ from kg.corpus import Corpus
 from kg.errors import WriteError
 from kg.fsutil import (
     check_writable,
+    file_sha256,
     is_mount_point,
     is_read_only,
     output_folder,
@@ -418,9 +418,9 @@ def _write_folder(
         )
         manifest = replace(
             manifest,
-            faiss_sha256=_sha256(staging / VECTORS),
+            faiss_sha256=file_sha256(staging / VECTORS),
             faiss_bytes=(staging / VECTORS).stat().st_size,
-            passages_sha256=_sha256(staging / PASSAGES),
+            passages_sha256=file_sha256(staging / PASSAGES),
             passages_bytes=(staging / PASSAGES).stat().st_size,
             rows_sha256=rows_digest(rows),
         )
@@ -517,7 +517,7 @@ def _file_problem(path: Path, size: int, digest: str) -> str:
         actual = path.stat().st_size
     except OSError:
         return f"{path.name} is missing"
-    if actual != size or _sha256(path) != digest:
+    if actual != size or file_sha256(path) != digest:
         return f"{path.name} is corrupt ({actual} bytes, checksum differs from the manifest)"
     return ""
 
@@ -552,14 +552,6 @@ def _write_json(path: Path, value: Any) -> None:
         json.dump(value, handle, ensure_ascii=False, indent=1)
         handle.flush()
         os.fsync(handle.fileno())
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while block := handle.read(1 << 22):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def kgrag_version() -> str:

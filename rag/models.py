@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
 from kg.errors import KgragError
-from kg.fsutil import atomic_write_text
+from kg.fsutil import atomic_write_text, file_sha256
 from kg.paths import folder_setting
 
 __all__ = [
@@ -314,7 +314,7 @@ def status_of_file(spec: ModelSpec, path: Path, verify: bool = False) -> ModelSt
         return ModelStatus(
             spec, path, True, "unverified", "has the shipped size; --verify rehashes it"
         )
-    if _sha256_file(path) != spec.sha256:
+    if file_sha256(path) != spec.sha256:
         return ModelStatus(spec, path, False, "mismatch", "is corrupt: its sha256 differs")
     return ModelStatus(spec, path, True, "verified")
 
@@ -352,7 +352,7 @@ def _check_files(path: Path, spec: ModelSpec, marker: dict[str, Any], verify: bo
         if not rel and digest != spec.sha256:
             return f"the checksum record of {name} is not {spec.name}'s"
         changed = marker["stat"].get(rel) not in (None, info.st_mtime_ns)
-        if (verify or changed) and _sha256_file(file) != digest:
+        if (verify or changed) and file_sha256(file) != digest:
             return f"{name} does not match its sha256"
     return ""
 
@@ -372,14 +372,6 @@ def _record_times(spec: ModelSpec, path: Path, marker: dict[str, Any]) -> None:
               "stat": times}  # fmt: skip
     with suppress(KgragError):
         _atomic_write_text(_marker_path(spec), json.dumps(record, indent=1))
-
-
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while block := handle.read(_HASH_BLOCK):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 # ---------------------------------------------------------------- install
@@ -495,7 +487,7 @@ def _assemble(spec: ModelSpec, part: Path, advance: Progress) -> Path:
 
 def _is_complete(part: Path, spec: ModelSpec) -> bool:
     try:
-        return part.stat().st_size == spec.size and _sha256_file(part) == spec.sha256
+        return part.stat().st_size == spec.size and file_sha256(part) == spec.sha256
     except OSError:
         return False
 
@@ -592,7 +584,7 @@ def _replace(source: Path, target: Path) -> None:
 def _write_marker(spec: ModelSpec, path: Path) -> None:
     if path.is_dir():
         files = {
-            str(f.relative_to(path)): [f.stat().st_size, _sha256_file(f)]
+            str(f.relative_to(path)): [f.stat().st_size, file_sha256(f)]
             for f in sorted(path.rglob("*"))
             if f.is_file()
         }
