@@ -13,21 +13,21 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 .PHONY: install llama models index run test lint format bench browser-deps graphviz clean
 
 # llama-cpp-python is built for this CPU's own vector features with AMX off (its kernels crash on
-# the shipped model) and installed from a wheelhouse keyed by those flags: see rag/llama_build.py.
+# the shipped model) and installed from a wheelhouse keyed by those flags: see rag/llm/build.py.
 # --only-binary: pip must never compile it itself (that build would use -march=native).
-$(STAMP): pyproject.toml constraints.txt rag/llama_build.py
+$(STAMP): pyproject.toml constraints.txt rag/llm/build.py
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "kgrag needs Python 3.11+"'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m rag.llama_build install
+	$(BIN)/python -m rag.llm.build install
 	@echo "Installing kgrag and its dependencies…"
 	$(BIN)/python -m pip install --progress-bar on --only-binary llama-cpp-python -c constraints.txt -e '.[dev,milvus,ray]'
 	touch $(STAMP)
 
 # Every time: a no-op when the installed build matches this CPU, a rebuild when it does not.
 llama: $(STAMP)
-	$(BIN)/python -m rag.llama_build install
-	$(BIN)/python -m rag.llama_build check
+	$(BIN)/python -m rag.llm.build install
+	$(BIN)/python -m rag.llm.build check
 
 install: $(STAMP) llama models graphviz
 

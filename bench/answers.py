@@ -2,8 +2,8 @@
 
 - Cold `kgrag ask` processes: a graph answer, an out-of-corpus refusal and a retrieval answer,
   from process start to the first answer byte and to the end.
-- Warm, in this process, on the same retrieval questions: kgrag (`rag.answer.stream`), the naive
-  pipeline (`rag.naive`: top-3 abstracts, 500 characters each, no checks) and bare llama.cpp
+- Warm, in this process, on the same retrieval questions: kgrag (`rag.answering.pipeline.stream`), the naive
+  pipeline (`rag.evaluation.naive`: top-3 abstracts, 500 characters each, no checks) and bare llama.cpp
   answering the naive prompt (a bare `create_chat_completion`). Medians, and their ratios to
   bare llama.cpp; the issue's targets are first token ≤ 0.2× and whole answer ≤ 0.35×.
 - Prefix reuse: prompt tokens per kgrag question and how many of them llama.cpp evaluated
@@ -25,10 +25,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rag.answer import Answer, Engine, build_messages, stream
+from rag.answering.pipeline import Answer, Engine, build_messages, stream
 from rag.engine import build_engine
-from rag.llm import LlamaCppGenerator, Message
-from rag.naive import naive_messages, naive_papers, naive_stream
+from rag.evaluation.naive import naive_messages, naive_papers, naive_stream
+from rag.llm.generator import LlamaCppGenerator, Message
 from rag.settings import Settings
 
 GRAPH_QUESTION = "Meta发表了哪些论文?"
@@ -98,8 +98,8 @@ def _kgrag(engine: Engine, llama: Any, question: str) -> Timing:
 
 
 def _last_messages(engine: Engine, question: str) -> list[Message]:
-    from rag.answer import _contexts
-    from rag.route import route
+    from rag.answering.pipeline import _contexts
+    from rag.answering.route import route
 
     analysis = route(engine.kg, question)
     contexts, _, _ = _contexts(engine, analysis)

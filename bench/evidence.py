@@ -2,7 +2,7 @@
 
 For every fact question of `data/eval/answer_facts_dev.jsonl` (no LLM needed): the sources
 kgrag would show, and whether one of the question's `expect_any` strings is in their evidence.
-This is how `rag.evidence.EVIDENCE_TOKENS` was chosen. Prints figures; asserts nothing.
+This is how `rag.answering.evidence.EVIDENCE_TOKENS` was chosen. Prints figures; asserts nothing.
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ import time
 from unittest import mock
 
 from kg.tables import DATA_DIR
-from rag import evidence
-from rag.answer import _contexts
+from rag.answering import evidence
+from rag.answering.pipeline import _contexts
+from rag.answering.route import route
 from rag.engine import build_engine
-from rag.eval_answers import load_questions
-from rag.route import route
+from rag.evaluation.answers import load_questions
 from rag.settings import Settings
 
 BUDGETS = (60, 90, 110, 120, 130, 170, 250)

@@ -60,7 +60,7 @@ def _timed(action):  # type: ignore[no-untyped-def]
 def run(size: int, tmp: Path) -> None:
     from kg.corpus import load_corpus
     from kg.library import add_files, remove_papers
-    from rag.index import open_index
+    from rag.indexing.index import open_index
 
     os.environ["KGRAG_DATA_DIR"] = str(tmp / f"data-{size}")
     bib = tmp / f"gen-{size}.bib"

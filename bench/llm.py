@@ -8,9 +8,9 @@ import statistics
 import time
 from collections.abc import Iterator
 
-from rag.llama_build import plan_build, reported_features
-from rag.llm import LlamaCppGenerator, Message, default_model_path
-from rag.llm_worker import WorkerGenerator
+from rag.llm.build import plan_build, reported_features
+from rag.llm.generator import LlamaCppGenerator, Message, default_model_path
+from rag.llm.worker import WorkerGenerator
 
 RUNS = 3
 MAX_TOKENS = 48

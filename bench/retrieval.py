@@ -51,9 +51,9 @@ def main(argv: list[str] | None = None) -> None:
 def bench_index_build(tmp: Path) -> dict:  # type: ignore[type-arg]
     from kg.corpus import SHIPPED_CORPUS, load_corpus
     from kg.graph import build_graph
-    from rag.embed import load_embedder
-    from rag.index import open_index
-    from rag.retrieve import Retriever
+    from rag.embedding.embedders import load_embedder
+    from rag.indexing.index import open_index
+    from rag.retrieval.retrieve import Retriever
 
     corpus = load_corpus(SHIPPED_CORPUS)
     kg = build_graph(corpus)
@@ -78,7 +78,7 @@ def bench_index_build(tmp: Path) -> dict:  # type: ignore[type-arg]
 
 def bench_encode_throughput(embedder) -> None:  # type: ignore[no-untyped-def]
     from kg.corpus import SHIPPED_CORPUS, load_corpus
-    from rag.documents import passages
+    from rag.indexing.passages import passages
 
     texts = [p.text for p in passages(load_corpus(SHIPPED_CORPUS))][:THROUGHPUT_TEXTS]
     model = embedder.model
@@ -102,7 +102,7 @@ def bench_encode_throughput(embedder) -> None:  # type: ignore[no-untyped-def]
 
 def bench_query_latency(retrievers: dict) -> None:  # type: ignore[type-arg]
     from kg.corpus import SHIPPED_CORPUS, load_corpus
-    from rag.eval_retrieval import DEV_QUESTIONS, load_questions
+    from rag.evaluation.retrieval import DEV_QUESTIONS, load_questions
 
     questions = load_questions(DEV_QUESTIONS, load_corpus(SHIPPED_CORPUS))[:LATENCY_QUERIES]
     print(f"\n[hybrid query latency] warm, {len(questions)} dev questions, k=5 + graph expansion")
@@ -184,7 +184,7 @@ def _synthetic_metadata(n: int, tmp: Path) -> float:
 def _scale_worker(kind: str, passages: int, tmp: Path) -> None:
     import faiss
 
-    from rag.index import build_faiss
+    from rag.indexing.index import build_faiss
 
     vectors = synthetic_vectors(passages, SCALE_DIM)
     rng = np.random.default_rng(2)

@@ -12,7 +12,7 @@ For each size and store, in a fresh process (so peak memory is its own): the bui
 store's real write path (`clear` + `add` + `commit`, manifest included), search p50/p95 for single
 queries and per query in batches of 32, recall@10 against exact search, on-disk size and peak
 memory (Milvus Lite's and the Milvus server's processes counted too). HNSW indexes (FAISS HNSW, at
-every size here, and the Milvus server) are as deep as `rag.store.hnsw_params` says for the size:
+every size here, and the Milvus server) are as deep as `rag.stores.base.hnsw_params` says for the size:
 the `index` column names M / efConstruction / efSearch. The Milvus server is a real standalone
 one (the `milvus` package, started as the tests start it: `tests/fixtures/milvus_server.py`), its
 start not counted in the build; its disk is its data folder (WAL, segments, index files). The
@@ -213,7 +213,7 @@ def synthetic_passages(size: int) -> list:  # type: ignore[type-arg]
     """`size` passages of synthetic papers (see the module docstring)."""
     from bench.graph_scale import synthetic_corpus
     from kg.corpus import parse_corpus
-    from rag.documents import Passage, paper_header
+    from rag.indexing.passages import Passage, paper_header
 
     # Parsing 10⁶ papers costs minutes and gigabytes (bench/graph_scale.py); the store only needs
     # rows of realistic text, so the 1,000 parsed papers are reused under new ids.
@@ -313,7 +313,7 @@ def _measure(
 ) -> dict[str, float | str]:
     """Build the store through its write path, then time single and batched queries."""
     from bench.retrieval import _peak_mb, _percentile
-    from rag.store import FORMAT, Manifest, hashes_digest, hnsw_params, open_store
+    from rag.stores.base import FORMAT, Manifest, hashes_digest, hnsw_params, open_store
 
     size = len(rows)
     threshold = 0 if store_name == "faiss-hnsw" else size + 1

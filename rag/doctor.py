@@ -76,9 +76,9 @@ def python_check() -> Check:
 
 
 def llama_build_check() -> Check:
-    from rag.llama_build import expected_report, plan_build, reported_features
+    from rag.llm.build import expected_report, plan_build, reported_features
 
-    fix = "rebuild for this CPU: `.venv/bin/python -m rag.llama_build install --force`"
+    fix = "rebuild for this CPU: `.venv/bin/python -m rag.llm.build install --force`"
     try:
         import llama_cpp
     except ImportError as exc:
@@ -99,8 +99,8 @@ def llama_build_check() -> Check:
 
 
 def llm_generation_check() -> Check:
-    from rag.llm import Message, default_model_path
-    from rag.llm_worker import WorkerGenerator
+    from rag.llm.generator import Message, default_model_path
+    from rag.llm.worker import WorkerGenerator
 
     path = default_model_path()
     if not path.is_file():
@@ -112,7 +112,7 @@ def llm_generation_check() -> Check:
         text = "".join(worker.stream([Message("user", "Say OK.")]))
     except KgragError as exc:
         return Check("LLM generation", "fail", str(exc),
-                     "rebuild llama.cpp (`.venv/bin/python -m rag.llama_build install --force`) "
+                     "rebuild llama.cpp (`.venv/bin/python -m rag.llm.build install --force`) "
                      "or reinstall the model (`kgrag models --install`)")  # fmt: skip
     finally:
         worker.close()
@@ -125,8 +125,8 @@ def llm_file_check() -> Check:
     """The GGUF file answers would load (`KGRAG_MODEL`, else the installed one), not only the
     store's: a regular file whose header parses and whose size holds every tensor it lists; a
     copy of the shipped model (its file name or its size) must also match its size and sha256."""
-    from rag.llm import GgufError, read_gguf_header
-    from rag.models import ModelMissingError
+    from rag.llm.generator import GgufError, read_gguf_header
+    from rag.models.catalogue import ModelMissingError
     from rag.settings import Settings
 
     settings = Settings.from_env()
@@ -151,7 +151,7 @@ def _catalogue_problem(path: Path) -> tuple[str, str]:
     size) but differs from it; else ('', how it was verified). The store's own file is rehashed
     by the models check; a copy elsewhere is rehashed here once per size and modification time
     (hashing 1.1 GB takes seconds, so the result is remembered)."""
-    from rag.models import QWEN_CODER, model_path
+    from rag.models.catalogue import QWEN_CODER, model_path
 
     size = path.stat().st_size
     spec = QWEN_CODER
@@ -173,7 +173,7 @@ def _cached_sha256(path: Path) -> str:
     last doctor run (the record lives in KGRAG_HOME; a cache that cannot be written is skipped)."""
     from kg.errors import WriteError
     from kg.fsutil import atomic_write_text, file_sha256
-    from rag.models import kgrag_home
+    from rag.models.catalogue import kgrag_home
 
     record = kgrag_home() / "doctor-sha256.json"
     info = path.stat()
@@ -195,7 +195,7 @@ def _cached_sha256(path: Path) -> str:
 
 
 def models_check() -> Check:
-    from rag import models
+    from rag.models import catalogue as models
 
     states = models.status(verify=True)
     bad = [f"{s.spec.key} {s.detail}".strip() for s in states if not s.installed]
@@ -206,7 +206,7 @@ def models_check() -> Check:
 
 
 def embedder_check() -> Check:
-    from rag.embed import default_embedder_spec, load_embedder
+    from rag.embedding.embedders import default_embedder_spec, load_embedder
 
     spec = default_embedder_spec()
     embedder = load_embedder(spec)
@@ -221,9 +221,9 @@ def embedder_check() -> Check:
 def index_check() -> Check:
     from kg.corpus import load_corpus
     from kg.errors import KgragError
-    from rag.index import check_index_writable, read_manifest
+    from rag.indexing.index import check_index_writable, read_manifest
     from rag.settings import Settings
-    from rag.store import store_kind
+    from rag.stores.base import store_kind
 
     settings = Settings.from_env()
     folder, uri = settings.index_dir, settings.vector_uri
@@ -255,7 +255,7 @@ def index_check() -> Check:
 
 def folders_check() -> Check:
     from kg.paths import user_data_dir
-    from rag.models import kgrag_home
+    from rag.models.catalogue import kgrag_home
 
     problems = []
     for folder in (user_data_dir(), kgrag_home()):
@@ -272,7 +272,7 @@ def folders_check() -> Check:
 
 
 def disk_check() -> Check:
-    from rag.models import kgrag_home
+    from rag.models.catalogue import kgrag_home
 
     folder = _existing_parent(kgrag_home())
     free = shutil.disk_usage(folder).free

@@ -4,8 +4,8 @@ This module is the one place that chooses the parts: the embedder (`build_embedd
 `settings.embedder`), the vector store (`build_index`, from `settings.vector_uri`) and the
 generator (`build_generator`, the LLM in a worker process). The CLI, the app and the benches call
 it; nothing else picks a store, an embedder or a generator. A new store is one module plus one
-line in `rag.store.STORES` (or `register_store`), a new embedder a branch in
-`rag.embed.load_embedder`: both are then chosen here from the settings.
+line in `rag.stores.base.STORES` (or `register_store`), a new embedder a branch in
+`rag.embedding.embedders.load_embedder`: both are then chosen here from the settings.
 
 Heavy parts load on first use (a graph answer loads neither the embedder nor the LLM).
 """
@@ -17,13 +17,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from rag.answer import Engine
+from rag.answering.pipeline import Engine
 from rag.settings import Settings
 
 if TYPE_CHECKING:
     from kg.corpus import Corpus
     from kg.graph import KnowledgeGraph
-    from rag.index import DocumentEncoder, VectorIndex
+    from rag.indexing.index import DocumentEncoder, VectorIndex
     from rag.protocols import Embedder, Generator, Retriever
 
 __all__ = ["SharedParts", "build_embedder", "build_engine", "build_generator", "build_index"]
@@ -42,7 +42,7 @@ class SharedParts:
 
 def build_embedder(settings: Settings) -> Embedder:
     """The embedder `settings.embedder` names."""
-    from rag.embed import load_embedder
+    from rag.embedding.embedders import load_embedder
 
     return load_embedder(settings.embedder)
 
@@ -51,7 +51,7 @@ def build_generator(settings: Settings) -> Generator:
     """The LLM: llama.cpp with `settings.model_path()` in a crash-proof worker process. The
     file is located when the worker first starts: a question refused before it needs the LLM
     needs no installed model, even where its length was measured against the LLM's context."""
-    from rag.llm import load_generator
+    from rag.llm.generator import load_generator
 
     generator: Generator = load_generator(settings.model_path, settings.max_tokens)
     return generator
@@ -66,8 +66,8 @@ def build_index(
     encode: DocumentEncoder | None = None,
 ) -> VectorIndex:
     """The index of `corpus` in the store `settings.vector_uri` names (FAISS in
-    `settings.index_dir` when it names none): reused, updated or built (`rag.index.open_index`)."""
-    from rag.index import open_index
+    `settings.index_dir` when it names none): reused, updated or built (`rag.indexing.index.open_index`)."""
+    from rag.indexing.index import open_index
 
     return open_index(corpus, embedder, settings.index_dir, progress=progress,
                       vector_uri=settings.vector_uri, vector_token=settings.vector_token,
@@ -104,7 +104,7 @@ def build_engine(
     opening = threading.Lock()
 
     def make_retriever() -> Retriever:
-        from rag.retrieve import Retriever as HybridRetriever
+        from rag.retrieval.retrieve import Retriever as HybridRetriever
 
         with opening:  # open (and maybe build) the index once per engine
             if not opened:

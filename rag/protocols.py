@@ -1,11 +1,11 @@
 """The seams of kgrag's answer pipeline, each a small Protocol: what the code actually calls.
 
-- `Embedder` — text → float32, L2-normalised rows (`rag.embed` has the backends).
-- `Generator` — chat `Message`s → a stream of text pieces (`rag.llm`, `rag.llm_worker`).
+- `Embedder` — text → float32, L2-normalised rows (`rag.embedding.embedders` has the backends).
+- `Generator` — chat `Message`s → a stream of text pieces (`rag.llm.generator`, `rag.llm.worker`).
 - `Retriever` — a question → hits with their passages and the top dense cosine that the refusal
-  threshold reads (`rag.retrieve.Retriever` is the one implementation).
+  threshold reads (`rag.retrieval.retrieve.Retriever` is the one implementation).
 
-The vector store's contract lives with the store (`rag.store`). This module imports nothing
+The vector store's contract lives with the store (`rag.stores.base`). This module imports nothing
 heavy; a new backend implements one of these and is chosen where the engine is assembled.
 """
 
@@ -96,7 +96,7 @@ class Retrieval(Protocol):
 
 @runtime_checkable
 class Retriever(Protocol):
-    """What the answer engine asks of retrieval (`rag.answer._search`)."""
+    """What the answer engine asks of retrieval (`rag.answering.pipeline._search`)."""
 
     def retrieve(self, query: str, k: int = 5) -> Retrieval: ...
 
@@ -104,15 +104,15 @@ class Retriever(Protocol):
 if TYPE_CHECKING:  # mypy proves that today's implementations fit the seams
 
     def _implementations_fit(
-        retriever: rag.retrieve.Retriever,
-        embedder: rag.embed.SentenceTransformerEmbedder,
-        use: rag.embed.UseEmbedder,
-        llama: rag.llm.LlamaCppGenerator,
-        worker: rag.llm_worker.WorkerGenerator,
+        retriever: rag.retrieval.retrieve.Retriever,
+        embedder: rag.embedding.embedders.SentenceTransformerEmbedder,
+        use: rag.embedding.embedders.UseEmbedder,
+        llama: rag.llm.generator.LlamaCppGenerator,
+        worker: rag.llm.worker.WorkerGenerator,
     ) -> tuple[Retriever, Embedder, Embedder, Generator, Generator]:
         return retriever, embedder, use, llama, worker
 
-    import rag.embed
-    import rag.llm
-    import rag.llm_worker
-    import rag.retrieve
+    import rag.embedding.embedders
+    import rag.llm.generator
+    import rag.llm.worker
+    import rag.retrieval.retrieve

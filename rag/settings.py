@@ -9,7 +9,7 @@ else (the paper list's fallback is `kg.corpus.default_corpus_path`, since `kg` n
 - `KGRAG_CORPUS` — the paper list (else the user's library or copy, else the shipped list);
 - `KGRAG_DATA_DIR` — the user's data folder (`kg.paths.user_data_dir`);
 - `KGRAG_INDEX_DIR` — the index folder (else `index/` in the data folder);
-- `KGRAG_VECTOR_URI` / `KGRAG_VECTOR_TOKEN` — the vector store (`rag.store`; else FAISS in the
+- `KGRAG_VECTOR_URI` / `KGRAG_VECTOR_TOKEN` — the vector store (`rag.stores.base`; else FAISS in the
   index folder) and a Milvus server's token;
 - `KGRAG_EMBEDDER` — the embedder spec (else EmbeddingGemma-300M);
 - `KGRAG_MODEL` — the GGUF file (else the one `kgrag models --install` installed).
@@ -42,7 +42,7 @@ class Settings:
     embedder: str
     """`embeddinggemma-300m`, `use-multilingual`, or a sentence-transformers folder."""
     vector_uri: str = ""
-    """The vector store (`rag.store.store_kind`); '' means FAISS in `index_dir`."""
+    """The vector store (`rag.stores.base.store_kind`); '' means FAISS in `index_dir`."""
     vector_token: str = ""
     """The token of a Milvus server that needs one."""
     model: Path | None = None
@@ -65,7 +65,7 @@ class Settings:
     ) -> Settings:
         """The settings of this process now: each given (not None) option wins over its
         environment variable, which wins over the default."""
-        from rag.embed import DEFAULT_EMBEDDER
+        from rag.embedding.embedders import DEFAULT_EMBEDDER
 
         data = Path(data_dir).expanduser() if data_dir is not None else user_data_dir()
         index = _given(index_dir, "KGRAG_INDEX_DIR")
@@ -85,7 +85,7 @@ class Settings:
         """The GGUF file to load: `model`, else the installed one (`ModelMissingError` if none)."""
         if self.model is not None:
             return self.model
-        from rag.models import llm_path
+        from rag.models.catalogue import llm_path
 
         return Path(llm_path())
 

@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 from kg import queries
 from kg.graph import KnowledgeGraph
-from rag.answer import Answer, Engine, ask, stream
-from rag.cite import cited_numbers
+from rag.answering.pipeline import Answer, Engine, ask, stream
+from rag.checking.cite import cited_numbers
 
 
 def _cited_ids(answer: Answer) -> list[str]:

@@ -13,10 +13,10 @@ import pytest
 
 from kg.corpus import Corpus
 from kg.tables import DATA_DIR
-from rag.answer import Answer, Engine, _contexts, ask
-from rag.cite import NamedSpan, SourceText, SupportChecker, check_answer
-from rag.evidence import estimate_tokens, paper_sentences, select_evidence
-from rag.route import route
+from rag.answering.evidence import estimate_tokens, paper_sentences, select_evidence
+from rag.answering.pipeline import Answer, Engine, _contexts, ask
+from rag.answering.route import route
+from rag.checking.cite import NamedSpan, SourceText, SupportChecker, check_answer
 
 INJECTIONS = [
     json.loads(line)

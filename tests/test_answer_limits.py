@@ -11,8 +11,8 @@ import pytest
 from kg.errors import LimitError
 from kg.graph import KnowledgeGraph
 from kg.limits import MAX_QUESTION_CHARS
-from rag.answer import Engine, ask, check_question_tokens, question_token_budget
-from rag.llm import LlamaCppGenerator
+from rag.answering.pipeline import Engine, ask, check_question_tokens, question_token_budget
+from rag.llm.generator import LlamaCppGenerator
 
 # 2,000 characters of CJK Extension B: within the character limit, but several tokens each.
 RARE_CJK = "".join(chr(0x20000 + 7 * i) for i in range(MAX_QUESTION_CHARS))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag import prompts
+from rag.answering import prompts
 
 
 @pytest.mark.parametrize("name", sorted(prompts.TEMPLATES))

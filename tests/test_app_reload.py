@@ -99,7 +99,7 @@ def test_an_app_given_a_list_ignores_the_library(data_dir: Path, tmp_path: Path)
 
 
 def _manifest(corpus_sha256: str, built_at: str) -> Any:
-    from rag.store import Manifest
+    from rag.stores.base import Manifest
 
     return Manifest(format="kgrag-index v2", corpus_sha256=corpus_sha256, embedder="toy", dim=4,
                     kgrag_version="0", built_at=built_at, index_type="flat", passages=28,

@@ -192,7 +192,7 @@ class MissingModelServices:
         return "cold"  # no warm-up: the question loads the models (and finds one missing)
 
     def ask_stream(self, question: str, history: tuple[str, ...] = ()) -> Any:
-        from rag.llm import ModelMissingError
+        from rag.llm.generator import ModelMissingError
 
         raise ModelMissingError("the LLM file is missing: run `kgrag models --install`.")
 

@@ -9,14 +9,20 @@ from dataclasses import dataclass
 
 import pytest
 
-import rag.calibrate
+import rag.evaluation.calibrate
 from kg.graph import KnowledgeGraph
 from kg.tables import DATA_DIR
-from rag.calibrate import FORMAT, RULE
-from rag.cite import SupportChecker
-from rag.models import EMBEDDINGGEMMA, MODELS, USE_MULTILINGUAL, ModelSpec, embedder_thresholds
-from rag.refusal import RefusalPolicy, should_refuse
-from rag.route import route
+from rag.answering.refusal import RefusalPolicy, should_refuse
+from rag.answering.route import route
+from rag.checking.cite import SupportChecker
+from rag.evaluation.calibrate import FORMAT, RULE
+from rag.models.catalogue import (
+    EMBEDDINGGEMMA,
+    MODELS,
+    USE_MULTILINGUAL,
+    ModelSpec,
+    embedder_thresholds,
+)
 
 EMBEDDERS = [spec for spec in MODELS if spec.role == "embedder"]
 
@@ -34,7 +40,7 @@ def _calibration(spec: ModelSpec) -> dict:
 
 
 def test_docstring_examples_run() -> None:
-    assert doctest.testmod(rag.calibrate).failed == 0
+    assert doctest.testmod(rag.evaluation.calibrate).failed == 0
 
 
 @pytest.mark.parametrize("spec", EMBEDDERS, ids=lambda s: s.key)

@@ -10,7 +10,7 @@ import pytest
 from kg.corpus import Corpus
 from kg.lexicon import load_lexicon
 from kg.lineage import lineage_cue
-from rag.cite import (
+from rag.checking.cite import (
     SourceText,
     SupportChecker,
     adds_to,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from rag.index import VectorIndex
+from rag.indexing.index import VectorIndex
 
 RESULT_KEYS = ["id", "title", "score", "via", "why", "snippet"]
 METRICS = ["recall@1", "recall@3", "recall@5", "mrr"]

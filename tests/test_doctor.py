@@ -64,7 +64,7 @@ def test_a_cut_copy_of_the_real_model_fails_the_llm_file_check(
 def test_a_whole_gguf_passes_and_a_shipped_name_with_another_size_fails(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from rag.models import QWEN_CODER
+    from rag.models.catalogue import QWEN_CODER
 
     whole = tmp_path / "tiny.gguf"
     whole.write_bytes(b"".join(tiny_gguf()))
@@ -122,7 +122,7 @@ def test_doctor_fails_with_the_fix_when_the_llm_crashes(run_kgrag: Run) -> None:
     generation = next(c for c in report["checks"] if c["name"] == "LLM generation")
     assert generation["status"] == "fail"
     assert "SIGABRT" in generation["detail"]
-    assert "rag.llama_build install --force" in generation["fix"]
+    assert "rag.llm.build install --force" in generation["fix"]
     assert report["ok"] is False
 
 

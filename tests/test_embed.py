@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.embed import Embedder, EmbedderError, default_embedder_spec, load_embedder
-from rag.models import embeddinggemma_path, kgrag_home
+from rag.embedding.embedders import Embedder, EmbedderError, default_embedder_spec, load_embedder
+from rag.models.catalogue import embeddinggemma_path, kgrag_home
 
 
 def _check_vectors(vectors: np.ndarray, rows: int, dim: int) -> None:

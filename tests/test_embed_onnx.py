@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.embed import Embedder, SentenceTransformerEmbedder, load_embedder
-from rag.embed_onnx import EXPORT_FORMAT, OnnxEmbedder, export_dir, export_is_current
-from rag.models import EMBEDDINGGEMMA, embeddinggemma_path
+from rag.embedding.embedders import Embedder, SentenceTransformerEmbedder, load_embedder
+from rag.embedding.onnx_embedder import EXPORT_FORMAT, OnnxEmbedder, export_dir, export_is_current
+from rag.models.catalogue import EMBEDDINGGEMMA, embeddinggemma_path
 
 TEXTS = [
     "How many GPU hours did Llama 2 pretraining take?",

@@ -10,7 +10,7 @@ import pytest
 
 from kg.corpus import Corpus
 from kg.tables import DATA_DIR
-from rag.eval_answers import Question, load_questions, resolve_gold, states
+from rag.evaluation.answers import Question, load_questions, resolve_gold, states
 
 SETS = ("answers_dev.jsonl", "answer_facts_dev.jsonl", "injection_dev.jsonl")
 

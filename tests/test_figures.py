@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kg.corpus import Corpus
-from rag.figures import asked_measures, figure_supported, figures, figures_together
+from rag.checking.figures import asked_measures, figure_supported, figures, figures_together
 
 
 def _supported(corpus: Corpus, paper_id: str, claim: str) -> bool:

@@ -1,4 +1,4 @@
-"""The HNSW depth rule (`rag.store.hnsw_params`) and the recall it buys in a FAISS store."""
+"""The HNSW depth rule (`rag.stores.base.hnsw_params`) and the recall it buys in a FAISS store."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.documents import Passage
-from rag.store import FORMAT, Manifest, hashes_digest, hnsw_params, open_store
+from rag.indexing.passages import Passage
+from rag.stores.base import FORMAT, Manifest, hashes_digest, hnsw_params, open_store
 
 SIZES = [1, 10, 9_999, 10_000, 10_001, 50_000, 100_000, 100_001, 10**6, 10**6 + 1, 10**7, 10**9]
 

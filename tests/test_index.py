@@ -20,10 +20,9 @@ import pytest
 from kg import fsutil
 from kg.corpus import SHIPPED_CORPUS, Corpus, load_corpus
 from kg.fsutil import staging_dir
-from rag import index as index_module
-from rag.documents import passages
-from rag.embed import Embedder
-from rag.index import (
+from rag.embedding.embedders import Embedder
+from rag.indexing import index as index_module
+from rag.indexing.index import (
     FORMAT,
     MANIFEST,
     PASSAGES,
@@ -35,6 +34,7 @@ from rag.index import (
     read_manifest,
     rows_digest,
 )
+from rag.indexing.passages import passages
 from tests.fixtures.kg import paper_entry
 
 

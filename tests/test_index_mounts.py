@@ -23,7 +23,14 @@ import pytest
 
 from kg import fsutil
 from kg.corpus import Corpus, load_corpus
-from rag.index import MANIFEST, PASSAGES, VECTORS, IndexWriteError, open_index, read_manifest
+from rag.indexing.index import (
+    MANIFEST,
+    PASSAGES,
+    VECTORS,
+    IndexWriteError,
+    open_index,
+    read_manifest,
+)
 from tests.fixtures.kg import REPO, paper_entry
 
 INDEX_FILES = [MANIFEST, PASSAGES, VECTORS]
@@ -167,7 +174,7 @@ MOUNT_SCRIPT = """
 import json, subprocess, sys
 from pathlib import Path
 
-from rag.index import IndexWriteError, open_index
+from rag.indexing.index import IndexWriteError, open_index
 from tests.fixtures.retrieval import HashingEmbedder
 from tests.test_index_mounts import small_corpus
 

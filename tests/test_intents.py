@@ -11,10 +11,10 @@ import pytest
 
 from kg.graph import KnowledgeGraph
 from kg.tables import DATA_DIR
-from rag.answer import Engine, ask
-from rag.dates import find_date_range
-from rag.eval_answers import EvalReport, QuestionResult, load_questions, resolve_gold
-from rag.route import detect_language, route
+from rag.answering.dates import find_date_range
+from rag.answering.pipeline import Engine, ask
+from rag.answering.route import detect_language, route
+from rag.evaluation.answers import EvalReport, QuestionResult, load_questions, resolve_gold
 
 DEV = DATA_DIR / "eval" / "structural_dev.jsonl"
 

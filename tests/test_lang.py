@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kg.lang import detect_language, han_count, has_han, is_chinese
-from rag.bm25 import tokenize
+from rag.retrieval.bm25 import tokenize
 
 
 @pytest.mark.parametrize(

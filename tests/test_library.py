@@ -311,8 +311,8 @@ def test_documented_add_and_authors_shapes_match(
 
 def test_the_index_embeds_only_the_added_papers_passages(data_dir: Path, tmp_path: Path) -> None:
     from bench.library import HashEmbedder
-    from rag.documents import paper_passages
-    from rag.index import open_index
+    from rag.indexing.index import open_index
+    from rag.indexing.passages import paper_passages
 
     embedder, index_dir = HashEmbedder(), tmp_path / "index"
     seed = open_index(load_corpus(), embedder, index_dir, progress=False)
@@ -347,8 +347,8 @@ def test_the_index_embeds_only_the_added_papers_passages(data_dir: Path, tmp_pat
 def test_author_questions_are_answered_from_the_graph(
     library_kg: KnowledgeGraph, question: str, intent: str, expected: list[str]
 ) -> None:
-    from rag.graph_answer import answer_from_graph
-    from rag.route import route
+    from rag.answering.graph_answer import answer_from_graph
+    from rag.answering.route import route
 
     analysis = route(library_kg, question)
     assert (analysis.kind, analysis.intent) == ("graph", intent)
@@ -360,8 +360,8 @@ def test_author_questions_are_answered_from_the_graph(
 def test_author_questions_about_the_seed_list_use_its_curated_authors(kg: KnowledgeGraph) -> None:
     """The shipped list names no authors; data/seed_authors.json does for 24 of its papers, so
     "who wrote Llama 2?" is answered from the graph. Gemini's are unknown: left to retrieval."""
-    from rag.graph_answer import answer_from_graph
-    from rag.route import route
+    from rag.answering.graph_answer import answer_from_graph
+    from rag.answering.route import route
 
     analysis = route(kg, "Who are the authors of Llama 2?")
     assert (analysis.kind, analysis.intent) == ("graph", "authors")
@@ -372,8 +372,8 @@ def test_author_questions_about_the_seed_list_use_its_curated_authors(kg: Knowle
 
 
 def test_which_papers_did_t_dao_write_finds_flashattention_2(kg: KnowledgeGraph) -> None:
-    from rag.graph_answer import answer_from_graph
-    from rag.route import route
+    from rag.answering.graph_answer import answer_from_graph
+    from rag.answering.route import route
 
     analysis = route(kg, "Which papers did T. Dao write?")
     assert (analysis.kind, analysis.intent) == ("graph", "author_papers")

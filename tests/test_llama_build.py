@@ -3,7 +3,7 @@ build reports exactly that wherever the suite runs."""
 
 from __future__ import annotations
 
-from rag.llama_build import (
+from rag.llm.build import (
     expected_report,
     plan_build,
     reported_features,
@@ -66,7 +66,7 @@ def test_system_info_is_parsed_feature_by_feature() -> None:
 
 
 def test_the_installed_llama_cpp_has_no_amx_and_the_cpus_vector_extensions() -> None:
-    import llama_cpp  # installed by `make` (rag/llama_build.py), never optional
+    import llama_cpp  # installed by `make` (rag/llm/build.py), never optional
 
     info = llama_cpp.llama_print_system_info()
     report = reported_features(info.decode() if isinstance(info, bytes) else str(info))
@@ -86,5 +86,5 @@ def test_this_environment_records_the_build_for_this_cpu() -> None:
     from pathlib import Path
 
     marker = Path(sys.prefix) / ".kgrag-llama-build.json"  # the venv, never the base Python
-    assert marker.is_file(), "run `make install` (python -m rag.llama_build install)"
+    assert marker.is_file(), "run `make install` (python -m rag.llm.build install)"
     assert json.loads(marker.read_text())["key"] == plan_build().key

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.llm import (
+from rag.llm.generator import (
     GgufError,
     LlamaCppGenerator,
     Message,

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from rag.llm import LlamaCppGenerator, Message
-from rag.llm_worker import LlmWorkerCrashedError, WorkerGenerator
-from rag.models import ModelMissingError
+from rag.llm.generator import LlamaCppGenerator, Message
+from rag.llm.worker import LlmWorkerCrashedError, WorkerGenerator
+from rag.models.catalogue import ModelMissingError
 
 pytestmark = pytest.mark.llm
 

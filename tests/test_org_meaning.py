@@ -8,7 +8,7 @@ import pytest
 
 from kg.corpus import SHIPPED_CORPUS
 from kg.graph import KnowledgeGraph
-from rag.answer import Engine, ask
+from rag.answering.pipeline import Engine, ask
 from ui.app_services import AppServices, ServeOptions
 
 

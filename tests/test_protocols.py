@@ -10,15 +10,15 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-import rag.embed
-import rag.llm
+import rag.embedding.embedders
+import rag.llm.generator
 from rag import protocols
 
 
 def test_each_seam_is_declared_once_and_re_exported() -> None:
-    assert rag.embed.Embedder is protocols.Embedder
-    assert rag.llm.Generator is protocols.Generator
-    assert rag.llm.Message is protocols.Message
+    assert rag.embedding.embedders.Embedder is protocols.Embedder
+    assert rag.llm.generator.Generator is protocols.Generator
+    assert rag.llm.generator.Message is protocols.Message
 
 
 class _ToyRetriever:

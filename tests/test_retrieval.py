@@ -5,7 +5,7 @@ results say why they were added."""
 from __future__ import annotations
 
 from kg.graph import KnowledgeGraph
-from rag.retrieve import Hit, RetrievalConfig, Retriever, rrf
+from rag.retrieval.retrieve import Hit, RetrievalConfig, Retriever, rrf
 
 LOOKAHEAD = "break-the-sequential-dependency-of-llm-inference-using"
 
@@ -95,7 +95,7 @@ def test_config_weights_change_the_fusion(retriever: Retriever) -> None:
 def test_expansion_labels_neighbours_and_ranks_new_ones_last(
     kg: KnowledgeGraph, hashing_embedder, tmp_path
 ) -> None:  # type: ignore[no-untyped-def]
-    from rag.index import open_index
+    from rag.indexing.index import open_index
 
     index = open_index(kg.corpus, hashing_embedder, tmp_path, progress=False)
     plain = Retriever(None, index, hashing_embedder).search("GPTQ quantization", k=3)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from kg.corpus import Corpus
-from rag.eval_retrieval import (
+from rag.evaluation.retrieval import (
     DEV_QUESTIONS,
     QuestionFileError,
     evaluate,
@@ -19,8 +19,8 @@ from rag.eval_retrieval import (
     report_json,
     resolve_gold,
 )
-from rag.index import open_index
-from rag.retrieve import Retriever
+from rag.indexing.index import open_index
+from rag.retrieval.retrieve import Retriever
 
 
 def write_questions(tmp_path: Path, *records: object) -> Path:

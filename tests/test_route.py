@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from kg.graph import KnowledgeGraph
-from rag.graph_answer import answer_from_graph
-from rag.route import detect_language, route
+from rag.answering.graph_answer import answer_from_graph
+from rag.answering.route import detect_language, route
 
 
 @pytest.mark.parametrize(

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from kg.corpus import SHIPPED_CORPUS, Corpus
-from rag.embed import DEFAULT_EMBEDDER
+from rag.embedding.embedders import DEFAULT_EMBEDDER
 from rag.engine import SharedParts, build_engine
 from rag.settings import Settings
-from rag.store import register_store
+from rag.stores.base import register_store
 from tests.fixtures.memory_store import SLOTS, MemoryStore
 from tests.test_stores import load_corpus_subset
 from ui.app_services import AppServices, ServeOptions

@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 
 from kg.corpus import SHIPPED_CORPUS, Corpus, load_corpus
-from rag.documents import Passage, passages
-from rag.index import open_index
-from rag.store import (
+from rag.indexing.index import open_index
+from rag.indexing.passages import Passage, passages
+from rag.stores.base import (
     FORMAT,
     Manifest,
     UnknownStoreError,
@@ -396,7 +396,7 @@ def local_ray() -> Iterator[None]:
 def test_ray_embeds_the_same_vectors_as_one_process(
     corpus: Corpus, use_embedder, tmp_path: Path, local_ray: None
 ) -> None:  # type: ignore[no-untyped-def]
-    from rag.ray_embed import RayEncoder
+    from rag.embedding.ray_encoder import RayEncoder
 
     small = load_corpus_subset(corpus, tmp_path, 6)
     plain = open_index(small, use_embedder, tmp_path / "a", progress=False)

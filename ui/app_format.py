@@ -16,8 +16,8 @@ from typing import Any
 from urllib.parse import quote
 
 from kg.corpus import Paper
-from rag.citations import SPACED_CITATION as _SPACED_CITATION
-from rag.citations import cited_numbers
+from rag.checking.citations import SPACED_CITATION as _SPACED_CITATION
+from rag.checking.citations import cited_numbers
 
 ROUTE_TEXT = {
     "graph": ("graph", "answered exactly from the knowledge graph"),

@@ -23,11 +23,11 @@ from kg.errors import KgragError
 
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
-    from rag.answer import Answer, Engine
-    from rag.index import VectorIndex
+    from rag.answering.pipeline import Answer, Engine
+    from rag.indexing.index import VectorIndex
     from rag.protocols import Generator
     from rag.settings import Settings
-    from rag.store import Manifest
+    from rag.stores.base import Manifest
 
 log = logging.getLogger("kgrag.app")
 
@@ -149,8 +149,8 @@ class AppServices:
     def _index_file(self) -> Path | None:
         """The file an index update rewrites: a FAISS folder's manifest, a Milvus Lite `.db`;
         None for a Milvus server (nothing local shows its changes)."""
-        from rag.index import MANIFEST
-        from rag.store import store_kind
+        from rag.indexing.index import MANIFEST
+        from rag.stores.base import store_kind
 
         uri, kind = self.settings.vector_uri, store_kind(self.settings.vector_uri)
         if kind == "faiss":
@@ -217,8 +217,8 @@ class AppServices:
         return int(ahead()) if ahead is not None else None
 
     def ask_stream(self, question: str, history: Sequence[str] = ()) -> Iterator[str | Answer]:
-        """Text chunks as generated, then the checked `Answer` (see `rag.answer.stream`)."""
-        from rag.answer import stream
+        """Text chunks as generated, then the checked `Answer` (see `rag.answering.pipeline.stream`)."""
+        from rag.answering.pipeline import stream
 
         return stream(question, engine=self.engine(), history=tuple(history))
 
@@ -231,7 +231,7 @@ class AppServices:
         return self._disk_manifest()
 
     def _disk_manifest(self) -> Manifest | None:
-        from rag.index import read_manifest
+        from rag.indexing.index import read_manifest
 
         s = self.settings
         return read_manifest(s.index_dir, s.vector_uri, s.vector_token)

@@ -1,7 +1,7 @@
 """The FAISS store: a folder holding `vectors.faiss`, `passages.json` and `manifest.json`.
 
 Rows live in memory between `load` and `commit`; `commit` writes a whole new folder and swaps it
-in atomically (the folder machinery — lock, checksums, swap, leftovers — is in `rag.index`, where
+in atomically (the folder machinery — lock, checksums, swap, leftovers — is in `rag.indexing.index`, where
 it has always been). Small stores get an exact inner-product index; past `hnsw_threshold` rows,
 HNSW.
 """
@@ -17,9 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from rag import index as folder_io
-from rag.documents import Passage
-from rag.store import Manifest, StoreTarget
+from rag.indexing import index as folder_io
+from rag.indexing.passages import Passage
+from rag.stores.base import Manifest, StoreTarget
 
 __all__ = ["FaissStore"]
 

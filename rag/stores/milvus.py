@@ -16,7 +16,7 @@ one Milvus Lite file take a lock file beside it; writers on one server collectio
 once (no lock spans machines).
 
 Vectors are L2-normalised, so the inner product (`IP`) is the cosine, as in FAISS. Milvus Lite
-searches exactly (FLAT). A server collection gets an HNSW index as deep as `rag.store.hnsw_params`
+searches exactly (FLAT). A server collection gets an HNSW index as deep as `rag.stores.base.hnsw_params`
 says for its row count (the rule FAISS follows): built at the first commit or read, rebuilt by a
 commit whose row count crosses into another step of the rule, and searched with that step's `ef`.
 Both collections are created with Strong consistency, so a read sees every write before it (a
@@ -49,8 +49,8 @@ import numpy as np
 
 from kg.errors import KgragError
 from kg.fsutil import check_writable
-from rag.documents import Passage
-from rag.store import (
+from rag.indexing.passages import Passage
+from rag.stores.base import (
     HnswParams,
     Manifest,
     StoreTarget,
@@ -97,7 +97,7 @@ class MilvusStore:
     def __init__(self, target: StoreTarget) -> None:
         try:
             from pymilvus import MilvusClient
-        except ImportError as exc:  # rag.store turns this into "install kgrag[milvus]"
+        except ImportError as exc:  # rag.stores.base turns this into "install kgrag[milvus]"
             raise exc
         self.uri, self.collection, self.lite = parse_uri(target.uri)
         self.kind = "milvus-lite" if self.lite else "milvus"

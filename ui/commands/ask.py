@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from ui.commands.common import add_engine_options, add_json_option, print_json, settings_from
 
 if TYPE_CHECKING:
-    from rag.answer import Answer, Engine
+    from rag.answering.pipeline import Answer, Engine
 
 
 def register(commands: argparse._SubParsersAction, evals: argparse._SubParsersAction) -> None:
@@ -60,7 +60,7 @@ def run_ask(args: argparse.Namespace) -> int:
     from kg.limits import check_question
 
     check_question(args.question)  # before anything heavy loads
-    from rag.answer import Answer, stream
+    from rag.answering.pipeline import Answer, stream
 
     engine = _engine(args)
     answer: Answer | None = None
@@ -107,11 +107,16 @@ def print_checked(answer: Answer, repeat: bool = True) -> None:
 
 
 def run_eval_answers(args: argparse.Namespace) -> int:
-    from rag.eval_answers import default_questions_path, evaluate, format_report, load_questions
+    from rag.evaluation.answers import (
+        default_questions_path,
+        evaluate,
+        format_report,
+        load_questions,
+    )
 
     questions = load_questions(args.questions or default_questions_path())
     if args.baseline:
-        from rag.eval_answers import compare, format_comparison
+        from rag.evaluation.answers import compare, format_comparison
 
         comparison = compare(questions, _engine(args), args.baseline, progress=not args.json)
         if args.json:

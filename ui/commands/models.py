@@ -32,7 +32,7 @@ def register(commands: argparse._SubParsersAction, evals: argparse._SubParsersAc
 
 
 def run_models(args: argparse.Namespace) -> int:
-    from rag import models
+    from rag.models import catalogue as models
 
     if args.install:
         models.install(tuple(args.only) if args.only else None, progress=True)
@@ -49,8 +49,8 @@ def run_models(args: argparse.Namespace) -> int:
 
 def _chosen_llm() -> Path | None:
     """The GGUF `KGRAG_MODEL` puts in place of the installed LLM (None: the installed one)."""
-    from rag.llm import default_model_path
-    from rag.models import QWEN_CODER, ModelMissingError, model_path
+    from rag.llm.generator import default_model_path
+    from rag.models.catalogue import QWEN_CODER, ModelMissingError, model_path
 
     try:
         chosen = default_model_path()

@@ -17,9 +17,9 @@ from ui.commands.common import (
 
 if TYPE_CHECKING:
     from kg.corpus import Corpus
-    from rag.embed import Embedder
-    from rag.index import VectorIndex
-    from rag.retrieve import Retriever
+    from rag.embedding.embedders import Embedder
+    from rag.indexing.index import VectorIndex
+    from rag.retrieval.retrieve import Retriever
 
 
 def register(commands: argparse._SubParsersAction, evals: argparse._SubParsersAction) -> None:
@@ -92,7 +92,7 @@ def _open(args: argparse.Namespace, corpus: Corpus) -> tuple[Embedder, VectorInd
     embedder = build_embedder(settings)
     ray_address = getattr(args, "ray", None)
     if ray_address is not None:
-        from rag.ray_embed import RayEncoder
+        from rag.embedding.ray_encoder import RayEncoder
 
         with RayEncoder(settings.embedder, embedder.dim,
                         address=None if ray_address == "local" else ray_address,
@@ -111,7 +111,7 @@ def _open(args: argparse.Namespace, corpus: Corpus) -> tuple[Embedder, VectorInd
 
 def _retriever(args: argparse.Namespace, corpus: Corpus, expand: bool = True) -> Retriever:
     from kg.graph import build_graph
-    from rag.retrieve import Retriever
+    from rag.retrieval.retrieve import Retriever
 
     embedder, index = _open(args, corpus)
     return Retriever(build_graph(corpus) if expand else None, index, embedder)
@@ -147,7 +147,7 @@ def _hit_json(hit: Any) -> dict[str, Any]:
 
 
 def run_index(args: argparse.Namespace) -> int:
-    from rag.index import read_manifest
+    from rag.indexing.index import read_manifest
 
     corpus = corpus_from(args)
     settings = settings_from(args)
@@ -181,8 +181,14 @@ def run_index(args: argparse.Namespace) -> int:
 
 
 def run_eval_retrieval(args: argparse.Namespace) -> int:
-    from rag.eval_retrieval import DEV_QUESTIONS, evaluate, format_table, load_questions, misses
-    from rag.eval_retrieval import report_json as to_json
+    from rag.evaluation.retrieval import (
+        DEV_QUESTIONS,
+        evaluate,
+        format_table,
+        load_questions,
+        misses,
+    )
+    from rag.evaluation.retrieval import report_json as to_json
 
     corpus = corpus_from(args)
     questions = load_questions(args.questions or DEV_QUESTIONS, corpus)

@@ -20,8 +20,23 @@ from kg.errors import LimitError
 from kg.lexicon import load_lexicon
 from kg.lineage import lineage_cue
 from kg.names import find_mentions
-from rag import prompts
-from rag.cite import (
+from rag.answering import prompts
+from rag.answering.evidence import (
+    EVIDENCE_TOKENS,
+    Evidence,
+    asks_for_figure,
+    paper_sentences,
+    select_evidence,
+)
+from rag.answering.graph_answer import GraphAnswer, answer_from_graph, candidate_papers
+from rag.answering.refusal import (
+    RefusalPolicy,
+    clearly_outside,
+    may_be_clearly_outside,
+    should_refuse,
+)
+from rag.answering.route import GRAPH, HYBRID, NONE, RAG, Route, route
+from rag.checking.cite import (
     CheckedText,
     NamedSpan,
     SourceText,
@@ -32,23 +47,8 @@ from rag.cite import (
     extractive_answer,
     split_sentences,
 )
-from rag.evidence import (
-    EVIDENCE_TOKENS,
-    Evidence,
-    asks_for_figure,
-    paper_sentences,
-    select_evidence,
-)
-from rag.graph_answer import GraphAnswer, answer_from_graph, candidate_papers
-from rag.llm import TokenCounter
+from rag.llm.generator import TokenCounter
 from rag.protocols import Embedder, Generator, Message, RetrievedHit, Retriever
-from rag.refusal import (
-    RefusalPolicy,
-    clearly_outside,
-    may_be_clearly_outside,
-    should_refuse,
-)
-from rag.route import GRAPH, HYBRID, NONE, RAG, Route, route
 
 if TYPE_CHECKING:
     from kg.corpus import Paper
@@ -56,7 +56,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Answer", "Citation", "Engine", "Source", "ask", "stream"]
 
-# Papers whose sentences compete for the evidence budget (rag.evidence decides how many are shown).
+# Papers whose sentences compete for the evidence budget (rag.answering.evidence decides how many are shown).
 SOURCES_SHOWN = 3
 SNIPPET_CHARS = 160
 # The model saying the sources lack the answer: replaced by kgrag's own wording and a quote.
@@ -246,7 +246,7 @@ class Engine:
 
     def terms(self, text: str) -> set[str]:
         """Content words of `text` (the BM25 tokenizer: jieba + lower-cased Latin words)."""
-        from rag.bm25 import tokenize
+        from rag.retrieval.bm25 import tokenize
 
         return set(tokenize(text))
 
@@ -595,7 +595,7 @@ def _candidates(engine: Engine, analysis: Route) -> _Candidates:
 def _with_evidence(
     engine: Engine, candidates: _Candidates, budget: int | None = None
 ) -> tuple[list[_Context], float, Evidence]:
-    """`rag.evidence` picks the candidates' answering sentences and which of them to show."""
+    """`rag.answering.evidence` picks the candidates' answering sentences and which of them to show."""
     chosen, query = candidates.chosen, candidates.query
     papers = [paper for paper, _, _ in chosen.values()]
     evidence = select_evidence(query, [(p.id, engine.sentences(p)) for p in papers],

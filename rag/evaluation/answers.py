@@ -7,7 +7,7 @@ asked fact in its written forms (one must appear); `forbid` the plausible invent
 not (unstated facts, false premises, injected claims); `kind` (fact | unstated | false_premise |
 injection | …) groups the report.
 
-`evaluate(..., baseline="naive")` also runs the naive pipeline (`rag.naive`) on every question
+`evaluate(..., baseline="naive")` also runs the naive pipeline (`rag.evaluation.naive`) on every question
 that is not out of corpus, in the same process, and reports both side by side.
 """
 
@@ -23,15 +23,15 @@ from typing import TYPE_CHECKING, Any
 from kg.errors import KgragError
 from kg.lang import han_count
 from kg.tables import DATA_DIR
-from rag.answer import Answer, stream
-from rag.citations import CITATION, cited_numbers
-from rag.eval_questions import QuestionFileError, read_question_lines
-from rag.eval_questions import resolve_gold as resolve_one
-from rag.route import detect_language
+from rag.answering.pipeline import Answer, stream
+from rag.answering.route import detect_language
+from rag.checking.citations import CITATION, cited_numbers
+from rag.evaluation.questions import QuestionFileError, read_question_lines
+from rag.evaluation.questions import resolve_gold as resolve_one
 
 if TYPE_CHECKING:
     from kg.corpus import Corpus
-    from rag.answer import Engine
+    from rag.answering.pipeline import Engine
 
 __all__ = [
     "states",
@@ -223,7 +223,7 @@ def states(text: str, phrase: str) -> bool:
 
 
 def load_questions(path: Path | str) -> list[Question]:
-    """Read a JSONL question file (`rag.eval_questions`); a malformed line is a
+    """Read a JSONL question file (`rag.evaluation.questions`); a malformed line is a
     `QuestionFileError` naming the file and line."""
     return [_question(where, record) for where, record in read_question_lines(path)]
 
@@ -248,7 +248,7 @@ def _question(where: str, raw: Any) -> Question:
 
 def resolve_gold(corpus: Corpus, gold: Sequence[str]) -> tuple[str, ...]:
     """Paper ids for gold entries given as ids or case-insensitive title substrings
-    (`rag.eval_questions.resolve_gold`, entry by entry)."""
+    (`rag.evaluation.questions.resolve_gold`, entry by entry)."""
     return tuple(resolve_one(entry, corpus) for entry in gold)
 
 
@@ -276,7 +276,7 @@ def compare(
 ) -> Comparison:
     """kgrag on every question, then the baseline on the same questions (out-of-corpus ones
     are left out of the baseline: it has no refusal), in one process."""
-    from rag.naive import naive_stream
+    from rag.evaluation.naive import naive_stream
 
     if baseline != "naive":
         raise KgragError(f"unknown baseline {baseline!r}: the only baseline is `naive`.")

@@ -2,7 +2,7 @@
 
 `LlamaCppGenerator` runs llama.cpp in this process; the model loads lazily, once per process (per
 path and settings), so graph answers and refusals never pay for it. `load_generator()` — what the
-CLI and the app use — returns `rag.llm_worker.WorkerGenerator`, which runs the same generator in a
+CLI and the app use — returns `rag.llm.worker.WorkerGenerator`, which runs the same generator in a
 kept-warm child process so that a native crash cannot take the app or the CLI down.
 """
 
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from rag.models import ModelMissingError
+from rag.models.catalogue import ModelMissingError
 from rag.protocols import Generator, Message  # the seam; re-exported here for its callers
 
 __all__ = [
@@ -121,7 +121,7 @@ def load_generator(
 ) -> Any:
     """The generator the CLI and the app use: llama.cpp in a crash-proof worker process
     (`model`: the GGUF file, or what locates it when the worker starts)."""
-    from rag.llm_worker import WorkerGenerator
+    from rag.llm.worker import WorkerGenerator
 
     return WorkerGenerator(model, max_tokens=max_tokens)
 

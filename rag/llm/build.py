@@ -12,8 +12,8 @@ elsewhere would silently come back. The wheel is therefore built once into a whe
 cache whose folder name carries a digest of the flags, the CPU features and the Python tag, and is
 installed from there.
 
-Run as `python -m rag.llama_build install` (the Makefile does, before installing kgrag) and
-`python -m rag.llama_build check` (after). This module imports only the standard library at import
+Run as `python -m rag.llm.build install` (the Makefile does, before installing kgrag) and
+`python -m rag.llm.build check` (after). This module imports only the standard library at import
 time: it runs before kgrag's dependencies are installed.
 """
 
@@ -262,12 +262,12 @@ def check() -> int:
     for problem in problems:
         print(f"kgrag: llama.cpp build problem: {problem}", file=sys.stderr)
     if problems:
-        print("kgrag: rebuild with `python -m rag.llama_build install --force`", file=sys.stderr)
+        print("kgrag: rebuild with `python -m rag.llm.build install --force`", file=sys.stderr)
     return 1 if problems else 0
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m rag.llama_build", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m rag.llm.build", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     install_cmd = sub.add_parser("install", help="build (once) and install the CPU-keyed wheel")
     install_cmd.add_argument("--force", action="store_true", help="reinstall even if up to date")

@@ -1,7 +1,7 @@
-"""Per-embedder calibration of the cosine thresholds: `python -m rag.calibrate [--embedder NAME]`.
+"""Per-embedder calibration of the cosine thresholds: `python -m rag.evaluation.calibrate [--embedder NAME]`.
 
 Each embedder spreads cosines its own way, so the refusal and support thresholds
-(`rag.models.Thresholds`, in the embedder's spec) hold for one embedder only. This scores the
+(`rag.models.catalogue.Thresholds`, in the embedder's spec) hold for one embedder only. This scores the
 shipped eval sets (`data/eval/*.jsonl`) over the shipped corpus with one embedder and writes the
 per-question scores, grouped, to `data/calibration/<embedder>.json`: the data its thresholds were
 chosen on, and the values a fixed rule suggests from them (for a new embedder, the values to put
@@ -76,9 +76,9 @@ def calibrate(embedder: Any) -> dict[str, Any]:
     """Score the shipped eval sets with `embedder` (an `Embedder`): the calibration file's JSON."""
     from kg.corpus import SHIPPED_CORPUS, load_corpus
     from kg.graph import build_graph
-    from rag.documents import passages
-    from rag.eval_answers import load_questions
-    from rag.eval_retrieval import load_questions as load_retrieval_questions
+    from rag.evaluation.answers import load_questions
+    from rag.evaluation.retrieval import load_questions as load_retrieval_questions
+    from rag.indexing.passages import passages
 
     corpus = load_corpus(SHIPPED_CORPUS)
     kg = build_graph(corpus)
@@ -131,7 +131,7 @@ def suggest(refusal: Sequence[Scored], support: Sequence[Scored]) -> dict[str, f
 
 def _refusal_group(kg: Any, question: str, expected_route: str) -> str:
     """Which refusal group a question of an answer set falls in ('' for graph and hybrid)."""
-    from rag.route import route
+    from rag.answering.route import route
 
     if expected_route == "none":
         return "near_miss" if route(kg, question).names_outside_corpus else "out_of_domain"
@@ -142,7 +142,7 @@ def _support(
     embedder: Any, corpus: Any, questions: Sequence[tuple[str, tuple[str, ...]]]
 ) -> list[Scored]:
     """Each single-paper question against its paper's source text and the closest other one."""
-    from rag.cite import SourceText, SupportChecker
+    from rag.checking.cite import SourceText, SupportChecker
 
     papers = corpus.papers
     sources = [SourceText.from_paper(i + 1, p) for i, p in enumerate(papers)]
@@ -196,10 +196,10 @@ def _round(value: Any) -> float:
 
 def main(argv: Sequence[str] | None = None) -> int:
     from kg.fsutil import atomic_write_text
-    from rag.embed import load_embedder
+    from rag.embedding.embedders import load_embedder
 
     parser = argparse.ArgumentParser(
-        prog="python -m rag.calibrate", description=__doc__.split("\n")[0]
+        prog="python -m rag.evaluation.calibrate", description=__doc__.split("\n")[0]
     )
     parser.add_argument(
         "--embedder", help="embedder spec (default: KGRAG_EMBEDDER or EmbeddingGemma)"

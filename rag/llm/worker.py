@@ -2,7 +2,7 @@
 
 llama.cpp is native code. A fault in it (a bad CPU kernel, a broken model file, the kernel's
 out-of-memory killer) takes the whole process with it; in-process that is the app or the CLI. So
-`WorkerGenerator` runs `LlamaCppGenerator` in a child (`python -m rag.llm_worker`), kept warm
+`WorkerGenerator` runs `LlamaCppGenerator` in a child (`python -m rag.llm.worker`), kept warm
 between questions, and speaks JSON lines with it over pipes:
 
     parent → child   {"op": "generate", "messages": [{"role", "content"}…], "max_tokens": N}
@@ -57,8 +57,8 @@ class WorkerGenerator:
     ) -> None:
         """`model_path`: the GGUF file, or what locates it when the worker first starts (so
         that building an engine, or measuring its context window, needs no installed model);
-        None: `rag.llm.default_model_path`."""
-        from rag.llm import DEFAULT_MAX_TOKENS, DEFAULT_N_CTX, default_model_path
+        None: `rag.llm.generator.default_model_path`."""
+        from rag.llm.generator import DEFAULT_MAX_TOKENS, DEFAULT_N_CTX, default_model_path
 
         if model_path is None:
             model_path = default_model_path
@@ -99,7 +99,7 @@ class WorkerGenerator:
         return self._proc.pid if self._proc and self._proc.poll() is None else None
 
     def count_tokens(self, text: str) -> int:
-        """How many tokens `text` is for the model (`rag.llm.TokenCounter`), counted by its
+        """How many tokens `text` is for the model (`rag.llm.generator.TokenCounter`), counted by its
         tokenizer in the worker: starts the worker if needed, never generates."""
         with self._run_lock:
             proc = self._ensure_started()
@@ -150,7 +150,7 @@ class WorkerGenerator:
         if self._proc is not None and self._proc.poll() is None:
             return self._proc
         self._proc = None
-        command = [sys.executable, "-m", "rag.llm_worker", "--model", str(self.model_path),
+        command = [sys.executable, "-m", "rag.llm.worker", "--model", str(self.model_path),
                    "--n-ctx", str(self.n_ctx), "--temperature", str(self.temperature)]  # fmt: skip
         if self.n_threads:
             command += ["--threads", str(self.n_threads)]
@@ -232,7 +232,7 @@ def _describe_exit(code: int) -> str:
 
 
 def _reported_error(reply: dict[str, Any]) -> KgragError:
-    from rag.models import ModelMissingError
+    from rag.models.catalogue import ModelMissingError
 
     if reply.get("kind") == "model":
         return ModelMissingError(str(reply["error"]))
@@ -240,7 +240,7 @@ def _reported_error(reply: dict[str, Any]) -> KgragError:
 
 
 def _log_path() -> Path:
-    from rag.models import kgrag_home
+    from rag.models.catalogue import kgrag_home
 
     folder = kgrag_home() / "logs"
     folder.mkdir(parents=True, exist_ok=True)
@@ -248,7 +248,7 @@ def _log_path() -> Path:
 
 
 def _package_root() -> str:
-    """The folder holding the `rag` package, so `-m rag.llm_worker` imports this same code."""
+    """The folder holding the `rag` package, so `-m rag.llm.worker` imports this same code."""
     return str(Path(__file__).resolve().parent.parent)
 
 
@@ -257,7 +257,7 @@ def _child_main(argv: Sequence[str]) -> int:
     import argparse
     import queue
 
-    parser = argparse.ArgumentParser(prog="python -m rag.llm_worker")
+    parser = argparse.ArgumentParser(prog="python -m rag.llm.worker")
     parser.add_argument("--model", required=True)
     parser.add_argument("--n-ctx", type=int, required=True)
     parser.add_argument("--temperature", type=float, default=0.0)
@@ -272,8 +272,8 @@ def _child_main(argv: Sequence[str]) -> int:
         out.write(json.dumps(message, ensure_ascii=False) + "\n")
         out.flush()
 
-    from rag.llm import LlamaCppGenerator, Message
-    from rag.models import ModelMissingError
+    from rag.llm.generator import LlamaCppGenerator, Message
+    from rag.models.catalogue import ModelMissingError
 
     generator = LlamaCppGenerator(args.model, n_threads=args.threads, n_ctx=args.n_ctx,
                                   temperature=args.temperature)  # fmt: skip

@@ -3,7 +3,7 @@
 A sentence survives only if it cites at least one source that was shown and the cited sources
 support it: the sentence is semantically close to one of them (embedding similarity), every
 number and name it states appears in them, and each figure is bound to what it measures there
-(`rag.figures`). The evidence is the cited source alone, never the question: a name typed into
+(`rag.checking.figures`). The evidence is the cited source alone, never the question: a name typed into
 the question is not thereby "supported". An organisation named in a sentence must be one of the
 cited paper's organisations (its structured field), unless the sentence only repeats a name its
 text mentions without saying who made the work. If nothing survives, the answer becomes
@@ -24,12 +24,12 @@ from kg.lang import han_count
 from kg.tables import fold
 from kg.text import ANSWER_SENTENCE_END
 from kg.text import split_sentences as kg_split_sentences
-from rag import prompts
-from rag.bm25 import tokenize
-from rag.citations import CITATION, citation_numbers, cited_numbers
-from rag.evidence import paper_sentences
-from rag.figures import figure_supported, figures, figures_together
-from rag.models import embedder_thresholds
+from rag.answering import prompts
+from rag.answering.evidence import paper_sentences
+from rag.checking.citations import CITATION, citation_numbers, cited_numbers
+from rag.checking.figures import figure_supported, figures, figures_together
+from rag.models.catalogue import embedder_thresholds
+from rag.retrieval.bm25 import tokenize
 
 if TYPE_CHECKING:
     from kg.corpus import Paper
@@ -201,7 +201,7 @@ class SupportChecker:
     `threshold`: how close (cosine) a sentence must be to a cited source; `extractive_margin`:
     the extractive fallback quotes a further source only if its best sentence is about as close
     to the question as the first one's. Both default to the embedder's calibrated thresholds
-    (`rag.models.Thresholds`: for EmbeddingGemma, paraphrases of one paper score 0.40-0.66 against
+    (`rag.models.catalogue.Thresholds`: for EmbeddingGemma, paraphrases of one paper score 0.40-0.66 against
     it and 0.25-0.59 against the closest other paper, by `closeness`)."""
 
     def __init__(
@@ -228,7 +228,7 @@ class SupportChecker:
         """How close each sentence (rows) is to each source (columns): its cosine to the source
         text, or to the closest sentence the source showed where that is higher. A claim restates
         one sentence, and an English claim's cosine to a whole Chinese passage runs low (0.32 for
-        a correct one); `threshold` is calibrated on this measure (`rag.calibrate`)."""
+        a correct one); `threshold` is calibrated on this measure (`rag.evaluation.calibrate`)."""
         if not sentences or not sources:
             return np.zeros((len(sentences), len(sources)), dtype=np.float32)
         parts = [paper_sentences("", s.passage) for s in sources]
@@ -429,7 +429,7 @@ def extractive_answer(
     """The sentence that best answers the question from each top source, quoted and cited.
 
     `quotes` (source number → sentence) are the answering sentences already chosen by the
-    evidence selection (`rag.evidence`); without them each source's sentences are ranked by
+    evidence selection (`rag.answering.evidence`); without them each source's sentences are ranked by
     similarity to the question here."""
     lines = [prompts.render("extractive", language)]
     used: list[int] = []

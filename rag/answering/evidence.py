@@ -18,9 +18,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.bm25 import tokenize
-from rag.documents import split_sentences
-from rag.figures import asked_measures, figures, measured
+from rag.checking.figures import asked_measures, figures, measured
+from rag.indexing.passages import split_sentences
+from rag.retrieval.bm25 import tokenize
 
 __all__ = [
     "EVIDENCE_TOKENS",

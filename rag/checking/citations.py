@@ -1,5 +1,5 @@
 """How a citation is written in an answer: `[P1]`, `[P1, P3]`, `[p 2；P4]`. The one pattern that
-parses them (the app's chips and highlights, `rag.cite` and `rag.eval_answers` use it).
+parses them (the app's chips and highlights, `rag.checking.cite` and `rag.evaluation.answers` use it).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Routing reads the graph's own vocabulary (`kg.names.find_mentions`: organisations, categories,
 works, papers, techniques, bilingual) plus a few bilingual cue words for the structural intent
 (list, count, earliest/latest, based on, descends from, path). Refusal ("none") needs retrieval
-evidence too, so `rag.answer` decides it after this analysis (see `rag.refusal`).
+evidence too, so `rag.answering.pipeline` decides it after this analysis (see `rag.answering.refusal`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from kg.lang import han_count, is_chinese
 from kg.names import Mention, find_mentions
 from kg.records import Node
-from rag.dates import DateRange, find_date_range
+from rag.answering.dates import DateRange, find_date_range
 
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from kg.errors import KgragError
-from rag.models import EMBEDDINGGEMMA, USE_MULTILINGUAL, embeddinggemma_path
+from rag.models.catalogue import EMBEDDINGGEMMA, USE_MULTILINGUAL, embeddinggemma_path
 from rag.protocols import Embedder  # the seam; re-exported here for its callers
 
 __all__ = [
@@ -70,8 +70,8 @@ def load_embedder(spec: str | None = None) -> Embedder:
 
 def _onnx_embedder(path: Path) -> Embedder | None:
     """EmbeddingGemma's checked ONNX export (same vectors, starts in a fraction of the time;
-    see `rag.embed_onnx`), or None: no current export, or `KGRAG_EMBEDDER_BACKEND=torch`."""
-    from rag.embed_onnx import OnnxEmbedder, export_dir, export_is_current
+    see `rag.embedding.onnx_embedder`), or None: no current export, or `KGRAG_EMBEDDER_BACKEND=torch`."""
+    from rag.embedding.onnx_embedder import OnnxEmbedder, export_dir, export_is_current
 
     if os.environ.get("KGRAG_EMBEDDER_BACKEND", "").casefold() == "torch":
         return None

@@ -3,7 +3,7 @@
 A store holds one row per passage, keyed by the passage id, with the passage's content hash and
 its vector, plus the index manifest (`Manifest`), which it commits *last*: a store whose manifest
 is missing or does not describe its rows is half-written and is rebuilt, never trusted.
-`rag.index.open_index` does the rest the same way for every store (reuse when fresh, embed only
+`rag.indexing.index.open_index` does the rest the same way for every store (reuse when fresh, embed only
 passages whose text is new, rebuild on another embedder), so a store only keeps rows.
 
 Stores, by `KGRAG_VECTOR_URI` / `--vector-uri` (FAISS in `--index-dir` when unset):
@@ -36,7 +36,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from kg.errors import KgragError
-from rag.documents import Passage
+from rag.indexing.passages import Passage
 
 __all__ = [
     "FORMAT",

@@ -15,8 +15,8 @@ from typing import Any
 
 from kg.corpus import Corpus
 from kg.tables import DATA_DIR
-from rag.eval_questions import QuestionFileError, read_question_lines, resolve_gold
-from rag.retrieve import SYSTEMS, Retriever, System
+from rag.evaluation.questions import QuestionFileError, read_question_lines, resolve_gold
+from rag.retrieval.retrieve import SYSTEMS, Retriever, System
 
 __all__ = [
     "DEV_QUESTIONS",

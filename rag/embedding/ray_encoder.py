@@ -1,7 +1,7 @@
 """Distributed embedding on Ray Data (`kgrag index --ray [ADDRESS]`, optional extra `kgrag[ray]`).
 
 Embedding is the cost that grows with the corpus (EmbeddingGemma embeds about 2 passages/s on 2
-cores). `RayEncoder` is a `rag.index.DocumentEncoder`: the texts of the passages to add become a
+cores). `RayEncoder` is a `rag.indexing.index.DocumentEncoder`: the texts of the passages to add become a
 Ray dataset, `map_batches` runs them through a pool of actors that each load the embedder once
 (`_EmbedWorker`), and the vectors come back in input order. Only embedding is spread: the store is
 written by the calling process, under the store's own rules (lock, manifest committed last).
@@ -37,7 +37,7 @@ class _EmbedWorker:
     """One Ray actor: loads the embedder once, then embeds batches of texts."""
 
     def __init__(self, spec: str) -> None:
-        from rag.embed import load_embedder
+        from rag.embedding.embedders import load_embedder
 
         self.embedder = load_embedder(spec)
 

@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from rag.bm25 import Bm25Index
-from rag.documents import Passage
-from rag.embed import Embedder
-from rag.index import VectorIndex
+from rag.embedding.embedders import Embedder
+from rag.indexing.index import VectorIndex
+from rag.indexing.passages import Passage
+from rag.retrieval.bm25 import Bm25Index
 
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph

@@ -1,6 +1,6 @@
 """The sentences graph answers are written in, English and Chinese (no LLM sees these).
 
-Kept apart from `rag.prompts` (the LLM's templates): these state facts read from the graph,
+Kept apart from `rag.answering.prompts` (the LLM's templates): these state facts read from the graph,
 answer first ("Medusa was published by Princeton University (2024-01) [P1].").
 """
 

@@ -10,15 +10,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from rag import prompts
-from rag.answer import Answer, Citation, Source
-from rag.cite import cited_numbers
-from rag.llm import Message
-from rag.route import detect_language
+from rag.answering import prompts
+from rag.answering.pipeline import Answer, Citation, Source
+from rag.answering.route import detect_language
+from rag.checking.cite import cited_numbers
+from rag.llm.generator import Message
 
 if TYPE_CHECKING:
     from kg.corpus import Paper
-    from rag.answer import Engine
+    from rag.answering.pipeline import Engine
 
 __all__ = ["NAIVE_CHARS", "NAIVE_PAPERS", "naive_messages", "naive_papers", "naive_stream"]
 

@@ -1,6 +1,6 @@
 """Question files of the evaluation harnesses: JSONL, one object a line, gold papers given as
-paper ids or title substrings. Read and resolved here for every harness (`rag.eval_retrieval`,
-`rag.eval_answers`)."""
+paper ids or title substrings. Read and resolved here for every harness (`rag.evaluation.retrieval`,
+`rag.evaluation.answers`)."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 `open_index` reuses a fresh index, refreshes a stale one (re-embedding only passages whose text
 changed, keyed by content hash), rebuilds one made by another embedder, and rejects a corrupt or
 half-written one with a clear reason before rebuilding it. The same rules hold for every store
-(`rag.store`: FAISS by default, Milvus Lite or a Milvus server by `KGRAG_VECTOR_URI` /
+(`rag.stores.base`: FAISS by default, Milvus Lite or a Milvus server by `KGRAG_VECTOR_URI` /
 `--vector-uri`); each store proves itself with the manifest it commits last.
 
 The FAISS folder (`rag.stores.faiss`): the manifest records the sha256 and size of every file
@@ -22,7 +22,7 @@ file where the build will write, and the folder's mount not read-only), so a fol
 cannot be written is an `IndexWriteError` that says where to build instead, before any
 embedding.
 Small corpora get an exact inner-product index; past `hnsw_threshold` vectors, HNSW, built and
-searched as deep as `rag.store.hnsw_params` says for the number of vectors.
+searched as deep as `rag.stores.base.hnsw_params` says for the number of vectors.
 """
 
 from __future__ import annotations
@@ -52,9 +52,9 @@ from kg.fsutil import (
     staging_dir,
     swap_in_folder,
 )
-from rag.documents import Passage, passages
-from rag.embed import Embedder
-from rag.store import (
+from rag.embedding.embedders import Embedder
+from rag.indexing.passages import Passage, passages
+from rag.stores.base import (
     FORMAT,
     Manifest,
     VectorStore,
@@ -64,7 +64,7 @@ from rag.store import (
     hnsw_params,
     open_store,
 )
-from rag.store import manifest_checksum as _manifest_checksum
+from rag.stores.base import manifest_checksum as _manifest_checksum
 
 __all__ = [
     "FORMAT",
@@ -89,7 +89,7 @@ _EMBED_BATCH = 32
 IndexType = Literal["flat-ip", "hnsw"]
 Action = Literal["reused", "built", "updated", "rebuilt"]
 DocumentEncoder = Callable[[Sequence[str]], np.ndarray]
-"""Embeds document texts (one row each): the embedder itself, or Ray workers (`rag.ray_embed`)."""
+"""Embeds document texts (one row each): the embedder itself, or Ray workers (`rag.embedding.ray_encoder`)."""
 log = logging.getLogger("kgrag.index")
 
 _ = _manifest_checksum  # re-exported: tests recompute a manifest's checksum with it
@@ -173,10 +173,10 @@ def open_index(
 ) -> VectorIndex:
     """The index of `corpus` under `embedder`: reused if fresh, else refreshed or rebuilt.
 
-    `vector_uri` picks the store (`rag.store`; default `KGRAG_VECTOR_URI`, else FAISS in
+    `vector_uri` picks the store (`rag.stores.base`; default `KGRAG_VECTOR_URI`, else FAISS in
     `index_dir`; '' is FAISS in `index_dir`), `vector_token` is a Milvus server's token (default
     `KGRAG_VECTOR_TOKEN`). `encode` embeds the passages to add (default `embedder.encode_documents`;
-    `rag.ray_embed` spreads it over Ray workers); writes follow the store's own rules."""
+    `rag.embedding.ray_encoder` spreads it over Ray workers); writes follow the store's own rules."""
     shown = Path(index_dir) if index_dir is not None else default_index_dir()
     uri = vector_uri if vector_uri is not None else default_vector_uri()
     store = open_store(uri, shown, hnsw_threshold, vector_token)
@@ -302,7 +302,7 @@ def _embed(
 
 def build_faiss(vectors: np.ndarray, hnsw_threshold: int = HNSW_THRESHOLD) -> tuple[Any, IndexType]:
     """An exact inner-product index, or HNSW once there are more than `hnsw_threshold` vectors,
-    built and searched as deep as `rag.store.hnsw_params` says for their number."""
+    built and searched as deep as `rag.stores.base.hnsw_params` says for their number."""
     import faiss
 
     faiss.omp_set_num_threads(os.cpu_count() or 1)
@@ -453,7 +453,7 @@ def read_manifest(
     uri = vector_uri if vector_uri is not None else default_vector_uri()
     folder = index_dir if index_dir is not None else default_index_dir()
     if uri:
-        from rag.store import store_kind
+        from rag.stores.base import store_kind
 
         if store_kind(uri) != "faiss":
             store = open_store(uri, Path(folder), HNSW_THRESHOLD, vector_token)

@@ -87,12 +87,12 @@ class ChunkSource:
 class Thresholds:
     """Cosine thresholds that hold for one embedder only (each embedder spreads cosines its own
     way), with the data they were calibrated on: `calibrated_on` names the file under `data/`
-    that `python -m rag.calibrate` writes (per-question scores from the shipped eval sets), or is
+    that `python -m rag.evaluation.calibrate` writes (per-question scores from the shipped eval sets), or is
     None where the values are borrowed from another embedder.
 
-    Refusal (`rag.refusal`): below `min_similarity` nothing retrieved is about the question; a
+    Refusal (`rag.answering.refusal`): below `min_similarity` nothing retrieved is about the question; a
     question naming only things outside the corpus needs `named_outside_similarity`. Citation
-    checking (`rag.cite`): a sentence is close enough to a cited source at `support`; the
+    checking (`rag.checking.cite`): a sentence is close enough to a cited source at `support`; the
     extractive fallback quotes a further source only within `extractive_margin` of the best."""
 
     min_similarity: float
@@ -207,7 +207,7 @@ MODELS: tuple[ModelSpec, ...] = (EMBEDDINGGEMMA, USE_MULTILINGUAL, QWEN_CODER)
 def embedder_thresholds(name: str) -> Thresholds:
     """The thresholds of the embedder called `name` (an `Embedder.name`): its spec's, else
     EmbeddingGemma's (a sentence-transformers folder has no spec; calibrate it with
-    `python -m rag.calibrate --embedder PATH` and compare)."""
+    `python -m rag.evaluation.calibrate --embedder PATH` and compare)."""
     for spec in MODELS:
         if spec.role == "embedder" and spec.key == name and spec.thresholds is not None:
             return spec.thresholds
@@ -398,9 +398,9 @@ def install(
 
 
 def _export_embedder(progress: bool) -> None:
-    """The ONNX export that lets EmbeddingGemma start fast (`rag.embed_onnx`); a failed export
+    """The ONNX export that lets EmbeddingGemma start fast (`rag.embedding.onnx_embedder`); a failed export
     is a warning, not a failed install: sentence-transformers serves the same vectors."""
-    from rag.embed_onnx import OnnxExportError, ensure_export
+    from rag.embedding.onnx_embedder import OnnxExportError, ensure_export
 
     def say(message: str) -> None:
         if progress:

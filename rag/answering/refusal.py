@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rag.models import embedder_thresholds
-from rag.route import HYBRID, RAG, Route
+from rag.answering.route import HYBRID, RAG, Route
+from rag.models.catalogue import embedder_thresholds
 
 __all__ = ["RefusalPolicy", "clearly_outside", "may_be_clearly_outside", "should_refuse"]
 
@@ -18,8 +18,8 @@ __all__ = ["RefusalPolicy", "clearly_outside", "may_be_clearly_outside", "should
 @dataclass(frozen=True)
 class RefusalPolicy:
     """Thresholds on the question-to-best-passage cosine. Each left None is the active
-    embedder's (`rag.models.Thresholds`, calibrated per embedder on the dev sets by
-    `python -m rag.calibrate`; for EmbeddingGemma out-of-domain questions score 0.03-0.13, near
+    embedder's (`rag.models.catalogue.Thresholds`, calibrated per embedder on the dev sets by
+    `python -m rag.evaluation.calibrate`; for EmbeddingGemma out-of-domain questions score 0.03-0.13, near
     misses naming something outside the corpus 0.28-0.46, in-corpus questions 0.48-0.71); one set
     here overrides it. `kgrag eval answers` prints each question's similarity too."""
 

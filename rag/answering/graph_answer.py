@@ -13,9 +13,9 @@ from kg.errors import KgragError
 from kg.lang import has_han
 from kg.records import LineageEdge, Node
 from kg.tables import load_category_table
-from rag import prompts
-from rag.graph_phrases import GROUP_WORDS, phrase
-from rag.route import Route
+from rag.answering import prompts
+from rag.answering.graph_phrases import GROUP_WORDS, phrase
+from rag.answering.route import Route
 
 if TYPE_CHECKING:
     from kg.corpus import Paper
