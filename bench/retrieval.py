@@ -78,7 +78,7 @@ def bench_index_build(tmp: Path) -> dict:  # type: ignore[type-arg]
 
 def bench_encode_throughput(embedder) -> None:  # type: ignore[no-untyped-def]
     from kg.corpus import SHIPPED_CORPUS, load_corpus
-    from rag.indexing.passages import passages
+    from rag.passages import passages
 
     texts = [p.text for p in passages(load_corpus(SHIPPED_CORPUS))][:THROUGHPUT_TEXTS]
     model = embedder.model
@@ -184,7 +184,7 @@ def _synthetic_metadata(n: int, tmp: Path) -> float:
 def _scale_worker(kind: str, passages: int, tmp: Path) -> None:
     import faiss
 
-    from rag.indexing.index import build_faiss
+    from rag.stores.faiss import build_faiss
 
     vectors = synthetic_vectors(passages, SCALE_DIM)
     rng = np.random.default_rng(2)

@@ -213,7 +213,7 @@ def synthetic_passages(size: int) -> list:  # type: ignore[type-arg]
     """`size` passages of synthetic papers (see the module docstring)."""
     from bench.graph_scale import synthetic_corpus
     from kg.corpus import parse_corpus
-    from rag.indexing.passages import Passage, paper_header
+    from rag.passages import Passage, paper_header
 
     # Parsing 10⁶ papers costs minutes and gigabytes (bench/graph_scale.py); the store only needs
     # rows of realistic text, so the 1,000 parsed papers are reused under new ids.

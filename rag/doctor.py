@@ -221,9 +221,10 @@ def embedder_check() -> Check:
 def index_check() -> Check:
     from kg.corpus import load_corpus
     from kg.errors import KgragError
-    from rag.indexing.index import check_index_writable, read_manifest
+    from rag.indexing.index import read_manifest
     from rag.settings import Settings
     from rag.stores.base import store_kind
+    from rag.stores.faiss import check_index_writable
 
     settings = Settings.from_env()
     folder, uri = settings.index_dir, settings.vector_uri

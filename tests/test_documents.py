@@ -5,9 +5,9 @@ from __future__ import annotations
 import hashlib
 
 from kg.corpus import Corpus
-from rag.indexing.index import _passage_from_json, _passage_json
-from rag.indexing.passages import Passage, PassageHeader, passages, render_passage
+from rag.passages import Passage, PassageHeader, passages, render_passage
 from rag.retrieval.retrieve import snippet
+from rag.stores.faiss import _passage_from_json, _passage_json
 
 # sha256 of every passage text of the shipped list, joined by NUL: the embedded layout is what
 # existing indexes hashed; a change to it must be deliberate (every index then re-embeds).

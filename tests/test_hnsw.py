@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.indexing.passages import Passage
+from rag.passages import Passage
 from rag.stores.base import FORMAT, Manifest, hashes_digest, hnsw_params, open_store
 
 SIZES = [1, 10, 9_999, 10_000, 10_001, 50_000, 100_000, 100_001, 10**6, 10**6 + 1, 10**7, 10**9]

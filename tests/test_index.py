@@ -21,20 +21,12 @@ from kg import fsutil
 from kg.corpus import SHIPPED_CORPUS, Corpus, load_corpus
 from kg.fsutil import staging_dir
 from rag.embedding.embedders import Embedder
-from rag.indexing import index as index_module
-from rag.indexing.index import (
-    FORMAT,
-    MANIFEST,
-    PASSAGES,
-    VECTORS,
-    IndexWriteError,
-    build_faiss,
-    default_index_dir,
-    open_index,
-    read_manifest,
-    rows_digest,
-)
-from rag.indexing.passages import passages
+from rag.indexing.index import open_index, read_manifest
+from rag.passages import passages
+from rag.settings import Settings
+from rag.stores import faiss as faiss_folder
+from rag.stores.base import FORMAT, IndexWriteError, manifest_checksum, rows_digest
+from rag.stores.faiss import MANIFEST, PASSAGES, VECTORS, build_faiss
 from tests.fixtures.kg import paper_entry
 
 
@@ -208,10 +200,10 @@ def test_default_index_dir_follows_the_environment(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("KGRAG_INDEX_DIR", str(tmp_path / "x"))
-    assert default_index_dir() == tmp_path / "x"
+    assert Settings.from_env().index_dir == tmp_path / "x"
     monkeypatch.delenv("KGRAG_INDEX_DIR")
     monkeypatch.setenv("KGRAG_DATA_DIR", str(tmp_path / "data"))
-    assert default_index_dir() == tmp_path / "data" / "index"
+    assert Settings.from_env().index_dir == tmp_path / "data" / "index"
 
 
 # ---------------------------------------------------------------- integrity and safe swaps
@@ -249,7 +241,7 @@ def test_a_consistent_looking_edit_is_caught_by_the_row_mapping(
     manifest = json.loads((tmp_path / MANIFEST).read_text("utf-8"))
     data = (tmp_path / PASSAGES).read_bytes()
     manifest["passages_file"].update(sha256=hashlib.sha256(data).hexdigest(), bytes=len(data))
-    manifest["checksum"] = index_module._manifest_checksum(manifest)
+    manifest["checksum"] = manifest_checksum(manifest)
     (tmp_path / MANIFEST).write_text(json.dumps(manifest), "utf-8")
     index = open_index(corpus, hashing_embedder, tmp_path, progress=False)
     assert index.state.action == "rebuilt" and "row" in index.state.reason
@@ -276,7 +268,7 @@ def test_the_manifest_records_every_file_and_the_row_mapping(
             "file": name, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)
         }  # fmt: skip
     assert manifest["rows_sha256"] == rows_digest(index.passages)
-    assert manifest["checksum"] == index_module._manifest_checksum(manifest)
+    assert manifest["checksum"] == manifest_checksum(manifest)
 
 
 @pytest.fixture
@@ -311,7 +303,7 @@ def test_leftovers_of_failed_swaps_and_killed_builds_are_cleaned_and_never_block
 def test_a_leftover_that_cannot_be_removed_does_not_block_later_builds(
     corpus: Corpus, hashing_embedder, index_parent: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(index_module, "remove_tree", lambda path: False)
+    monkeypatch.setattr(faiss_folder, "remove_tree", lambda path: False)
     folder = index_parent / "ix"
     for _ in range(3):
         _swap_two_records(folder) if (folder / PASSAGES).exists() else None

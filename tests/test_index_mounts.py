@@ -23,14 +23,9 @@ import pytest
 
 from kg import fsutil
 from kg.corpus import Corpus, load_corpus
-from rag.indexing.index import (
-    MANIFEST,
-    PASSAGES,
-    VECTORS,
-    IndexWriteError,
-    open_index,
-    read_manifest,
-)
+from rag.indexing.index import open_index, read_manifest
+from rag.stores.base import IndexWriteError
+from rag.stores.faiss import MANIFEST, PASSAGES, VECTORS
 from tests.fixtures.kg import REPO, paper_entry
 
 INDEX_FILES = [MANIFEST, PASSAGES, VECTORS]
@@ -174,7 +169,8 @@ MOUNT_SCRIPT = """
 import json, subprocess, sys
 from pathlib import Path
 
-from rag.indexing.index import IndexWriteError, open_index
+from rag.indexing.index import open_index
+from rag.stores.base import IndexWriteError
 from tests.fixtures.retrieval import HashingEmbedder
 from tests.test_index_mounts import small_corpus
 

@@ -312,7 +312,7 @@ def test_documented_add_and_authors_shapes_match(
 def test_the_index_embeds_only_the_added_papers_passages(data_dir: Path, tmp_path: Path) -> None:
     from bench.library import HashEmbedder
     from rag.indexing.index import open_index
-    from rag.indexing.passages import paper_passages
+    from rag.passages import paper_passages
 
     embedder, index_dir = HashEmbedder(), tmp_path / "index"
     seed = open_index(load_corpus(), embedder, index_dir, progress=False)

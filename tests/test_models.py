@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from rag.models.catalogue import ChunkSource, ModelInstallError, ModelMissingError, ModelSpec
 from rag.models import catalogue as models
+from rag.models.catalogue import ChunkSource, ModelInstallError, ModelMissingError, ModelSpec
 
 
 def test_kgrag_home_follows_the_environment(

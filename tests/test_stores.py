@@ -17,7 +17,7 @@ import pytest
 
 from kg.corpus import SHIPPED_CORPUS, Corpus, load_corpus
 from rag.indexing.index import open_index
-from rag.indexing.passages import Passage, passages
+from rag.passages import Passage, passages
 from rag.stores.base import (
     FORMAT,
     Manifest,
@@ -295,9 +295,14 @@ def test_the_uri_names_the_store() -> None:
 def test_the_environment_picks_the_store(
     corpus: Corpus, hashing_embedder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[no-untyped-def]
+    """Only `Settings` reads the environment; the composition root opens the store it names."""
+    from rag.engine import build_index
+    from rag.settings import Settings
+
     monkeypatch.setenv("KGRAG_VECTOR_URI", "memory://from-env")
     try:
-        index = open_index(corpus, hashing_embedder, tmp_path / "ix", progress=False)
+        settings = Settings.from_env(index_dir=tmp_path / "ix")
+        index = build_index(settings, corpus, hashing_embedder, progress=False)
         assert index.manifest.store == "memory" and not (tmp_path / "ix").exists()
     finally:
         SLOTS.pop("memory://from-env", None)

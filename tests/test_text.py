@@ -6,7 +6,7 @@ import doctest
 
 import kg.text
 from kg.text import ANSWER_SENTENCE_END, sentence_spans, split_sentences
-from rag.indexing.passages import split_sentences as passage_sentences
+from rag.passages import split_sentences as passage_sentences
 
 
 def test_docstring_examples_run() -> None:

@@ -149,8 +149,8 @@ class AppServices:
     def _index_file(self) -> Path | None:
         """The file an index update rewrites: a FAISS folder's manifest, a Milvus Lite `.db`;
         None for a Milvus server (nothing local shows its changes)."""
-        from rag.indexing.index import MANIFEST
         from rag.stores.base import store_kind
+        from rag.stores.faiss import MANIFEST
 
         uri, kind = self.settings.vector_uri, store_kind(self.settings.vector_uri)
         if kind == "faiss":

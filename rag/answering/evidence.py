@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rag.checking.figures import asked_measures, figures, measured
-from rag.indexing.passages import split_sentences
+from rag.passages import split_sentences
 from rag.retrieval.bm25 import tokenize
 
 __all__ = [

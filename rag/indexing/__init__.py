@@ -1,6 +1,6 @@
-"""The persisted dense index: which passages a corpus becomes and how their vectors are kept fresh.
+"""The persisted dense index: a corpus's passages kept embedded in a store, fresh and checked.
 
-Owns the passages of each paper (`passages`: header + abstract pieces with their paper id) and the
-index lifecycle over a `rag.stores` store (`index`: reuse, refresh only changed passages, rebuild
-for another embedder, reject a corrupt one with a clear error).
+Owns the index lifecycle over a `rag.stores` store (`index`: reuse a fresh index, refresh only the
+passages whose text changed, rebuild for another embedder, reject a corrupt one with a clear
+reason). Which passages a paper becomes is `rag.passages`; where the vectors live is `rag.stores`.
 """

@@ -1,107 +1,47 @@
-"""The persisted dense index over a `VectorStore`, and the FAISS index folder.
+"""The persisted dense index over a `VectorStore`: reused, refreshed or rebuilt, never trusted blindly.
 
 `open_index` reuses a fresh index, refreshes a stale one (re-embedding only passages whose text
 changed, keyed by content hash), rebuilds one made by another embedder, and rejects a corrupt or
 half-written one with a clear reason before rebuilding it. The same rules hold for every store
-(`rag.stores.base`: FAISS by default, Milvus Lite or a Milvus server by `KGRAG_VECTOR_URI` /
-`--vector-uri`); each store proves itself with the manifest it commits last.
-
-The FAISS folder (`rag.stores.faiss`): the manifest records the sha256 and size of every file
-(vectors, passages), the digest of the row → passage-hash mapping and a checksum of its own
-fields, so any edit (even two passages swapped in valid JSON) reads as corrupt, never as an index
-to update. Writes: a new folder (`.<name>-new-*`) is filled, then exchanged with the old one in
-one atomic step (renameat2 RENAME_EXCHANGE; two renames where the filesystem lacks it). Leftovers
-of an interrupted or failed swap (`.<name>-old-*`, orphan `.<name>-new-*`) carry unique names, so
-they never block a later build, and are removed on the next build. A symlinked index folder is
-followed (the folder it points to is replaced, the link stays). An index folder that is a mount
-point cannot be renamed, so there the new files are staged inside it and renamed into place one
-by one, the manifest removed first and written last (`kg.fsutil.replace_contents`); the build lock
-lives inside it too. A fresh index is reused without taking the lock or writing anything, so a
-read-only index works; one that must be (re)built is first checked for writability (a probe
-file where the build will write, and the folder's mount not read-only), so a folder that
-cannot be written is an `IndexWriteError` that says where to build instead, before any
-embedding.
-Small corpora get an exact inner-product index; past `hnsw_threshold` vectors, HNSW, built and
-searched as deep as `rag.stores.base.hnsw_params` says for the number of vectors.
+(`rag.stores`: FAISS by default, Milvus Lite or a Milvus server by `--vector-uri`); each store
+proves itself with the manifest it commits last, and keeps its own files (`rag.stores.faiss` for
+the FAISS folder). A fresh index is reused without taking the lock or writing anything, so a
+read-only index works.
 """
 
 from __future__ import annotations
 
-import errno
-import json
 import logging
-import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 
 from kg.corpus import Corpus
-from kg.errors import WriteError
-from kg.fsutil import (
-    check_writable,
-    file_sha256,
-    is_mount_point,
-    is_read_only,
-    output_folder,
-    remove_tree,
-    staging_dir,
-    swap_in_folder,
-)
+from kg.version import kgrag_version
 from rag.embedding.embedders import Embedder
-from rag.indexing.passages import Passage, passages
+from rag.passages import Passage, passages
 from rag.stores.base import (
     FORMAT,
+    HNSW_THRESHOLD,
     Manifest,
     VectorStore,
-    check_manifest,
-    default_vector_uri,
     hashes_digest,
-    hnsw_params,
     open_store,
+    store_kind,
 )
-from rag.stores.base import manifest_checksum as _manifest_checksum
 
-__all__ = [
-    "FORMAT",
-    "HNSW_THRESHOLD",
-    "DocumentEncoder",
-    "IndexWriteError",
-    "IndexState",
-    "Manifest",
-    "VectorIndex",
-    "build_faiss",
-    "check_index_writable",
-    "default_index_dir",
-    "open_index",
-    "read_manifest",
-    "rows_digest",
-]
+__all__ = ["DocumentEncoder", "IndexState", "VectorIndex", "open_index", "read_manifest"]
 
-HNSW_THRESHOLD = 50_000
-MANIFEST, PASSAGES, VECTORS = "manifest.json", "passages.json", "vectors.faiss"
 _EMBED_BATCH = 32
 
-IndexType = Literal["flat-ip", "hnsw"]
 Action = Literal["reused", "built", "updated", "rebuilt"]
 DocumentEncoder = Callable[[Sequence[str]], np.ndarray]
 """Embeds document texts (one row each): the embedder itself, or Ray workers (`rag.embedding.ray_encoder`)."""
 log = logging.getLogger("kgrag.index")
-
-_ = _manifest_checksum  # re-exported: tests recompute a manifest's checksum with it
-
-
-class IndexWriteError(WriteError):
-    """The index folder cannot be written or read."""
-
-
-def rows_digest(rows: Sequence[Passage]) -> str:
-    """The digest of the row → passage mapping: each row's passage content hash, in order."""
-    return hashes_digest([p.content_hash for p in rows])
 
 
 @dataclass(frozen=True)
@@ -153,17 +93,10 @@ class VectorIndex:
         return cached
 
 
-def default_index_dir() -> Path:
-    """`KGRAG_INDEX_DIR`, else `index/` in the user's data folder (`rag.settings.Settings`)."""
-    from rag.settings import Settings
-
-    return Settings.from_env().index_dir
-
-
 def open_index(
     corpus: Corpus,
     embedder: Embedder,
-    index_dir: Path | None = None,
+    index_dir: Path,
     progress: bool = True,
     hnsw_threshold: int = HNSW_THRESHOLD,
     vector_uri: str | None = None,
@@ -173,13 +106,10 @@ def open_index(
 ) -> VectorIndex:
     """The index of `corpus` under `embedder`: reused if fresh, else refreshed or rebuilt.
 
-    `vector_uri` picks the store (`rag.stores.base`; default `KGRAG_VECTOR_URI`, else FAISS in
-    `index_dir`; '' is FAISS in `index_dir`), `vector_token` is a Milvus server's token (default
-    `KGRAG_VECTOR_TOKEN`). `encode` embeds the passages to add (default `embedder.encode_documents`;
+    `vector_uri` picks the store (`rag.stores.base`; None or '' is FAISS in `index_dir`),
+    `vector_token` is a Milvus server's token (`rag.settings.Settings` reads both). `encode` embeds the passages to add (default `embedder.encode_documents`;
     `rag.embedding.ray_encoder` spreads it over Ray workers); writes follow the store's own rules."""
-    shown = Path(index_dir) if index_dir is not None else default_index_dir()
-    uri = vector_uri if vector_uri is not None else default_vector_uri()
-    store = open_store(uri, shown, hnsw_threshold, vector_token)
+    store = open_store(vector_uri, Path(index_dir), hnsw_threshold, vector_token)
     wanted = passages(corpus)
     # Reuse needs no lock and writes nothing (a read-only index works). A write racing this read
     # makes the checksums disagree; the locked pass below then settles it.
@@ -297,267 +227,20 @@ def _embed(
     return vectors, len(missing)
 
 
-# ---------------------------------------------------------------------- the FAISS index folder
-
-
-def build_faiss(vectors: np.ndarray, hnsw_threshold: int = HNSW_THRESHOLD) -> tuple[Any, IndexType]:
-    """An exact inner-product index, or HNSW once there are more than `hnsw_threshold` vectors,
-    built and searched as deep as `rag.stores.base.hnsw_params` says for their number."""
-    import faiss
-
-    faiss.omp_set_num_threads(os.cpu_count() or 1)
-    dim = vectors.shape[1]
-    index: Any
-    if len(vectors) > hnsw_threshold:
-        params = hnsw_params(len(vectors))
-        index = faiss.IndexHNSWFlat(dim, params.m, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = params.ef_construction
-        kind: IndexType = "hnsw"
-    else:
-        index = faiss.IndexFlatIP(dim)
-        kind = "flat-ip"
-    index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    return _tuned(index), kind
-
-
-def _tuned(index: Any) -> Any:
-    """An HNSW index searches as deep as its row count calls for, whatever efSearch its file was
-    written with (an index built by an older kgrag kept a fixed 128)."""
-    if hasattr(index, "hnsw"):
-        index.hnsw.efSearch = hnsw_params(index.ntotal).ef_search
-    return index
-
-
-def _index_folder(index_dir: Path) -> Path:
-    """The real folder to read and replace: a symlinked index folder is followed, not replaced."""
-    return output_folder(
-        index_dir, IndexWriteError, "choose a folder with --index-dir or KGRAG_INDEX_DIR"
-    )
-
-
-@contextmanager
-def _build_lock(folder: Path, shown: Path) -> Iterator[None]:
-    """One builder per index folder (the app and a CLI command may start together)."""
-    import fcntl
-
-    try:
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        handle = (_work_dir(folder) / f".{folder.name}.lock").open("w")
-    except OSError as exc:
-        raise IndexWriteError(
-            f"the index in {shown} is missing or out of date and cannot be written there "
-            f"({exc.strerror or exc}); choose a folder you can write to with --index-dir or "
-            "KGRAG_INDEX_DIR.", shown
-        ) from exc  # fmt: skip
-    with handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        yield
-
-
-def _work_dir(folder: Path) -> Path:
-    """Where a build stages its files and keeps its lock: beside the index folder, or inside it
-    when it is a mount point (it stays put, and the folder above may be on another device or
-    read-only)."""
-    return folder if is_mount_point(folder) else folder.parent
-
-
-def _remove_leftovers(folder: Path) -> None:
-    """Old folders of earlier swaps and staging folders of killed builds (we hold the lock)."""
-    patterns = (f".{folder.name}-old", f".{folder.name}-old-*", f".{folder.name}-new-*")
-    places = [folder.parent, folder] if folder.is_dir() else [folder.parent]
-    for place in places:
-        for pattern in patterns:
-            for leftover in place.glob(pattern):
-                if not remove_tree(leftover):
-                    log.warning("cannot remove %s left by an earlier build; delete it", leftover)
-
-
-def check_index_writable(folder: Path, shown: Path | None = None) -> None:
-    """Fail now, not after the embedding, when the build could not write its result: the staging
-    place must take a file, and the folder must not be on a read-only mount (a read-only bind
-    mount on the same filesystem is no mount point to `os.path.ismount`, yet refuses writes)."""
-    shown = shown or folder
-    place = _work_dir(folder)
-    try:
-        check_writable(place)
-        if folder.exists() and is_read_only(folder):
-            raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(folder))
-    except OSError as exc:
-        raise IndexWriteError(
-            f"the index in {shown} is missing or out of date and cannot be written: "
-            f"{exc.strerror or exc} ({exc.filename or place}). Make it writable (remount it "
-            "read-write) or choose a folder you can write to with --index-dir or "
-            "KGRAG_INDEX_DIR.", shown
-        ) from exc  # fmt: skip
-
-
-@contextmanager
-def _locked_for_build(folder: Path, shown: Path) -> Iterator[None]:
-    """The build lock, then the leftovers of earlier builds removed (we hold the lock)."""
-    with _build_lock(folder, shown):
-        _remove_leftovers(folder)
-        check_index_writable(folder, shown)
-        yield
-
-
-def _write_folder(
-    folder: Path, shown: Path, manifest: Manifest, rows: Sequence[Passage], index: Any
-) -> Manifest:
-    """Write `index`, `rows` and `manifest` (completed with the files' checksums) into a new
-    folder and swap it in; returns the manifest written."""
-    import faiss
-
-    staging: Path | None = None
-    try:
-        # The files go into a fresh folder of our own, which is then swapped in whole: that is
-        # what makes the index atomic (`kg.fsutil.atomic_write` is the one-file equivalent).
-        staging = staging_dir(_work_dir(folder), f".{folder.name}-new-")
-        faiss.write_index(index, str(staging / VECTORS))
-        _write_json(
-            staging / PASSAGES, {"format": FORMAT, "passages": [_passage_json(p) for p in rows]}
-        )
-        manifest = replace(
-            manifest,
-            faiss_sha256=file_sha256(staging / VECTORS),
-            faiss_bytes=(staging / VECTORS).stat().st_size,
-            passages_sha256=file_sha256(staging / PASSAGES),
-            passages_bytes=(staging / PASSAGES).stat().st_size,
-            rows_sha256=rows_digest(rows),
-        )
-        # The manifest is written last: a folder without one is never taken for an index.
-        _write_json(staging / MANIFEST, manifest.to_json())
-        _swap_in(staging, folder)
-    except OSError as exc:
-        if staging is not None:
-            remove_tree(staging)
-        raise IndexWriteError(
-            f"cannot write the index to {shown} ({exc.strerror or exc}); choose a folder you can "
-            "write to with --index-dir or KGRAG_INDEX_DIR.", shown
-        ) from exc  # fmt: skip
-    _tuned(index)
-    return manifest
-
-
-def _swap_in(staging: Path, folder: Path) -> None:
-    """Put `staging` in place of `folder` atomically (file by file, manifest last, where the
-    folder cannot be renamed), then remove the old contents."""
-    if not swap_in_folder(staging, folder, last=MANIFEST):
-        log.warning("cannot remove the previous index beside %s; the next build retries", folder)
-
-
 def read_manifest(
-    index_dir: Path | None = None, vector_uri: str | None = None, vector_token: str | None = None
+    index_dir: Path, vector_uri: str | None = None, vector_token: str | None = None
 ) -> Manifest | None:
-    """The manifest of the index in `index_dir` (or the store `vector_uri` / `KGRAG_VECTOR_URI`
-    names); None when there is none or it is unreadable. Writes nothing."""
-    uri = vector_uri if vector_uri is not None else default_vector_uri()
-    folder = index_dir if index_dir is not None else default_index_dir()
-    if uri:
-        from rag.stores.base import store_kind
+    """The manifest of the index in `index_dir` (or in the store `vector_uri` names); None when
+    there is none or it is unreadable. Writes nothing."""
+    from rag.stores.faiss import read_folder_manifest
 
-        if store_kind(uri) != "faiss":
-            store = open_store(uri, Path(folder), HNSW_THRESHOLD, vector_token)
-            try:
-                return store.load()[0]
-            finally:
-                store.close()
-        folder = Path(uri.removeprefix("faiss://").removeprefix("faiss:"))
-    path = Path(os.path.realpath(folder)) / MANIFEST
-    try:
-        return Manifest.from_json(json.loads(path.read_text("utf-8")))
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-
-
-def _load_folder(
-    folder: Path,
-) -> tuple[Manifest | None, tuple[Passage, ...], Any, str]:
-    """The index in `folder` (manifest, row passages, FAISS index), or None and why it cannot be
-    used ('' when there is none)."""
-    if not (folder / MANIFEST).exists():
-        return None, (), None, ""
-    try:
-        data = json.loads((folder / MANIFEST).read_text("utf-8"))
-    except (OSError, ValueError) as exc:
-        return None, (), None, f"its manifest is unreadable ({exc})"
-    manifest, problem = check_manifest(data)
-    if manifest is None:
-        return None, (), None, problem
-    for name, size, digest in (
-        (VECTORS, manifest.faiss_bytes, manifest.faiss_sha256),
-        (PASSAGES, manifest.passages_bytes, manifest.passages_sha256),
-    ):
-        problem = _file_problem(folder / name, size, digest)
-        if problem:
-            return None, (), None, problem
-    try:
-        records = json.loads((folder / PASSAGES).read_text("utf-8"))["passages"]
-        loaded = tuple(_passage_from_json(r) for r in records)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        return None, (), None, f"{PASSAGES} is unreadable ({exc})"
-    if rows_digest(loaded) != manifest.rows_sha256:
-        return (
-            None,
-            (),
-            None,
-            ("its rows no longer match their passages (the row → passage hashes differ)"),
-        )
-    try:
-        index = _read_faiss(folder / VECTORS)
-    except RuntimeError as exc:
-        return None, (), None, f"FAISS cannot read {VECTORS} ({str(exc).splitlines()[0]})"
-    if index.ntotal != len(loaded) or index.d != manifest.dim or len(loaded) != manifest.passages:
-        return None, (), None, "the FAISS file, passages and manifest disagree"
-    return manifest, loaded, index, ""
-
-
-def _file_problem(path: Path, size: int, digest: str) -> str:
-    """'' when `path` has the recorded size and sha256, else what is wrong with it."""
-    try:
-        actual = path.stat().st_size
-    except OSError:
-        return f"{path.name} is missing"
-    if actual != size or file_sha256(path) != digest:
-        return f"{path.name} is corrupt ({actual} bytes, checksum differs from the manifest)"
-    return ""
-
-
-def _read_faiss(path: Path) -> Any:
-    import faiss
-
-    faiss.omp_set_num_threads(os.cpu_count() or 1)
-    return _tuned(faiss.read_index(str(path)))
-
-
-def _passage_json(p: Passage) -> dict[str, Any]:
-    return {
-        "id": p.id,
-        "paper_id": p.paper_id,
-        "title": p.title,
-        "ordinal": p.ordinal,
-        "text": p.text,
-    }
-
-
-def _passage_from_json(r: dict[str, Any]) -> Passage:
-    """A stored row: its embedded text as written (what its content hash identifies). The index
-    maps rows back to the corpus's passages, which carry the header fields."""
-    return Passage(
-        str(r["id"]), str(r["paper_id"]), str(r["title"]), str(r["text"]), int(r["ordinal"])
-    )
-
-
-def _write_json(path: Path, value: Any) -> None:
-    with path.open("w", encoding="utf-8") as handle:
-        json.dump(value, handle, ensure_ascii=False, indent=1)
-        handle.flush()
-        os.fsync(handle.fileno())
-
-
-def kgrag_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("kgrag")
-    except PackageNotFoundError:
-        return "0+unknown"
+    folder = Path(index_dir)
+    if vector_uri and store_kind(vector_uri) != "faiss":
+        store = open_store(vector_uri, folder, HNSW_THRESHOLD, vector_token)
+        try:
+            return store.load()[0]
+        finally:
+            store.close()
+    if vector_uri:
+        folder = Path(vector_uri.removeprefix("faiss://").removeprefix("faiss:"))
+    return read_folder_manifest(folder)

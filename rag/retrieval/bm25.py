@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from kg.lang import HAN_CLASS
-from rag.indexing.passages import Passage
+from rag.passages import Passage
 
 __all__ = ["Bm25Index", "tokenize"]
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from rag.embedding.embedders import Embedder
 from rag.indexing.index import VectorIndex
-from rag.indexing.passages import Passage
+from rag.passages import Passage
 from rag.retrieval.bm25 import Bm25Index
 
 if TYPE_CHECKING:

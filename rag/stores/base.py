@@ -35,8 +35,8 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from kg.errors import KgragError
-from rag.indexing.passages import Passage
+from kg.errors import KgragError, WriteError
+from rag.passages import Passage
 
 __all__ = [
     "FORMAT",
@@ -46,7 +46,6 @@ __all__ = [
     "StoreTarget",
     "UnknownStoreError",
     "VectorStore",
-    "default_vector_uri",
     "hashes_digest",
     "hnsw_params",
     "open_store",
@@ -55,6 +54,12 @@ __all__ = [
 ]
 
 FORMAT = "kgrag-index v2"
+HNSW_THRESHOLD = 50_000
+"""Past this many rows a store searches an HNSW graph instead of every vector."""
+
+
+class IndexWriteError(WriteError):
+    """The index folder cannot be written or read."""
 
 
 class UnknownStoreError(KgragError):
@@ -181,6 +186,11 @@ def hnsw_params(rows: int) -> HnswParams:
     return HnswParams(m=16 + 16 * d, ef_construction=64 << d, ef_search=64 << d)
 
 
+def rows_digest(rows: Sequence[Passage]) -> str:
+    """The digest of the row → passage mapping: each row's passage content hash, in order."""
+    return hashes_digest([p.content_hash for p in rows])
+
+
 def hashes_digest(hashes: Sequence[str]) -> str:
     """The digest of a row → passage mapping: each row's passage content hash, in order."""
     return hashlib.sha256("\n".join(hashes).encode("ascii")).hexdigest()
@@ -267,20 +277,6 @@ def register_store(kind: str, factory: StoreFactory) -> None:
     _REGISTERED[kind] = factory
 
 
-def default_vector_uri() -> str | None:
-    """`KGRAG_VECTOR_URI`, else None (the FAISS folder of `--index-dir`): `rag.settings`."""
-    from rag.settings import Settings
-
-    return Settings.from_env().vector_uri or None
-
-
-def default_vector_token() -> str:
-    """`KGRAG_VECTOR_TOKEN`: the token of a Milvus server that needs one ('' when unset)."""
-    from rag.settings import Settings
-
-    return Settings.from_env().vector_token
-
-
 def store_kind(uri: str | None) -> str:
     """Which store a URI names: `scheme://…` by its scheme, a `*.db` path Milvus Lite, any other
     path (or nothing) a FAISS folder."""
@@ -301,7 +297,7 @@ def open_store(
     kind = store_kind(uri)
     target = StoreTarget(
         uri or "", Path(index_dir), hnsw_threshold,
-        default_vector_token() if token is None else token,
+        token or "",
     )  # fmt: skip
     if kind in _REGISTERED:
         return _REGISTERED[kind](target)

@@ -49,7 +49,7 @@ import numpy as np
 
 from kg.errors import KgragError
 from kg.fsutil import check_writable
-from rag.indexing.passages import Passage
+from rag.passages import Passage
 from rag.stores.base import (
     HnswParams,
     Manifest,
