@@ -9,18 +9,13 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 from typing import Any
 
 from ui.app_services import AppServices
+from ui.app_static import static_text
 
-STATIC = Path(__file__).resolve().parent / "static"
 TITLE = "kgrag — AI papers 2023"
 APP_CONCURRENCY = 16  # questions and clicks served at once (the LLM still answers one at a time)
-
-
-def static_text(name: str) -> str:
-    return (STATIC / name).read_text(encoding="utf-8")
 
 
 def build_app(services: AppServices) -> Any:

@@ -21,6 +21,7 @@ from ui.app_format import empty_card, error_box, escape
 from ui.app_graph import LINEAGE, RELATION_LABEL, GraphView, layout, render_svg
 from ui.app_redraw import Redraw
 from ui.app_services import AppServices
+from ui.app_static import static_text
 
 CARD_HINT = "Click a node to see its card; click an edge to read its evidence."
 WORK_KINDS = ("paper", "work")
@@ -28,7 +29,6 @@ FOLD = "fold:"  # the prefix of a fold toggle's select value (node ids never sta
 
 
 def build_lineage_tab(services: AppServices, interact_js: str) -> Redraw:
-    from ui.app import static_text
 
     chart_js = interact_js + "\n" + static_text("lineage.js")
     names = work_choices(services)
