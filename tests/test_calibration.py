@@ -1,5 +1,6 @@
 """Per-embedder thresholds: each embedder's spec holds its own, with the data they came from,
-and the refusal and support checks read the active embedder's."""
+and the refusal and support checks read the active embedder's. Calibration reads the tune part of
+the dev sets only."""
 
 from __future__ import annotations
 
@@ -10,12 +11,22 @@ from dataclasses import dataclass
 import pytest
 
 import rag.evaluation.calibrate
+from kg.corpus import Corpus
 from kg.graph import KnowledgeGraph
 from kg.tables import DATA_DIR
 from rag.answering.refusal import RefusalPolicy, should_refuse
 from rag.answering.route import route
 from rag.checking.cite import SupportChecker
-from rag.evaluation.calibrate import FORMAT, RULE
+from rag.evaluation.calibrate import (
+    FORMAT,
+    RETRIEVAL_SET,
+    RULE,
+    Scored,
+    calibrate,
+    suggest,
+)
+from rag.evaluation.questions import QuestionFileError
+from rag.evaluation.split import dev_lines
 from rag.models.catalogue import (
     EMBEDDINGGEMMA,
     MODELS,
@@ -108,3 +119,35 @@ def test_refusal_reads_the_thresholds_of_the_embedder_that_measured(kg: Knowledg
     # a threshold set on the policy overrides the embedder's
     assert not should_refuse(analysis, between, RefusalPolicy(min_similarity=0.0))
     assert should_refuse(analysis, 0.99, RefusalPolicy(min_similarity=1.0))
+
+
+def _rows(scores: dict) -> list[dict]:
+    rows = [row for group in scores["refusal"].values() for row in group["questions"]]
+    return rows + scores["support"]["own"]["questions"]
+
+
+def test_calibration_fits_on_the_tune_part_and_scores_the_report_part_apart(
+    corpus: Corpus,
+    hashing_embedder,  # type: ignore[no-untyped-def]
+) -> None:
+    data = calibrate(hashing_embedder)
+    parts = {(line.file, line.question): line.part for line in dev_lines(corpus)}
+    assert data["part"] == "tune"
+    assert {parts[(r["set"], r["question"])] for r in _rows(data)} == {"tune"}
+    assert {parts[(r["set"], r["question"])] for r in _rows(data["report"])} == {"report"}
+    tuned = [q for (name, q), part in parts.items() if name == RETRIEVAL_SET and part == "tune"]
+    assert len(data["support"]["own"]["questions"]) == len(tuned)
+    assert data["suggested"] == suggest(
+        [Scored(r["question"], r["set"], r["score"], group)
+         for group, entry in data["refusal"].items() for r in entry["questions"]],
+        [Scored(r["question"], r["set"], r["score"], "own", r["closest_other"])
+         for r in data["support"]["own"]["questions"]],
+    )  # fmt: skip
+    assert set(data["report"]["misjudged"]) == {"in_corpus_refused", "out_of_domain_answered",
+                                                "near_miss_answered", "own_unsupported"}  # fmt: skip
+
+
+def test_a_group_without_tune_questions_is_an_error_that_says_what_to_add() -> None:
+    refusal = [Scored("a", "", 0.4, "near_miss"), Scored("b", "", 0.5, "in_corpus")]
+    with pytest.raises(QuestionFileError, match="out_of_domain: add one to the tune part"):
+        suggest(refusal, [Scored("c", "", 0.6, "own", other=0.3)])

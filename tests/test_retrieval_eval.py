@@ -1,5 +1,6 @@
 """The retrieval evaluation: question files are validated line by line, gold strings resolve to
-exactly one paper, and the metrics follow their definitions; the shipped dev set is bilingual."""
+exactly one paper, and the metrics follow their definitions, for the whole file and each of its
+parts; the shipped dev set is bilingual."""
 
 from __future__ import annotations
 
@@ -82,3 +83,43 @@ def test_the_dev_set_is_bilingual_and_large_enough(corpus: Corpus) -> None:
     assert len(questions) >= 40
     assert abs(len(chinese) - len(questions) / 2) <= 2
     assert {p.id for p in corpus.papers} <= {g for q in questions for g in q.gold_ids}
+
+
+def test_the_report_shows_each_part_and_the_whole(
+    corpus: Corpus,
+    hashing_embedder,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
+) -> None:
+    index = open_index(corpus, hashing_embedder, tmp_path / "ix", progress=False)
+    retriever = Retriever(None, index, hashing_embedder)
+    records = [
+        {"question": "GPTQ quantization GPT", "gold": ["gptq"], "part": "tune"},
+        {"question": "zzzz qqqq", "gold": ["gemini"], "part": "report"},
+    ]
+    whole = evaluate(retriever, load_questions(write_questions(tmp_path, *records), corpus))
+    out = report_json(whole)
+    assert list(out) == ["n", "systems", "per_question", "parts"], "new keys come last"
+    assert list(out["parts"]) == ["tune", "report"]
+    assert [row["part"] for row in out["per_question"]] == ["tune", "report"]
+    tune, report = out["parts"]["tune"], out["parts"]["report"]
+    assert (tune["n"], report["n"]) == (1, 1)
+    assert tune["systems"]["hybrid"]["mrr"] == 1.0 and report["systems"]["bm25"]["mrr"] == 0.0
+    for system, scores in out["systems"].items():  # the whole file's scores, as before
+        assert scores["mrr"] == pytest.approx(
+            (tune["systems"][system]["mrr"] + report["systems"][system]["mrr"]) / 2, abs=1e-4
+        )
+    table = format_table(whole)
+    assert table.splitlines()[0].startswith("retrieval on 2 questions, tune 1, report 1")
+    assert [line.split()[:2] for line in table.splitlines()[2:5]] == [
+        ["dense", "tune"],
+        ["dense", "report"],
+        ["dense", "all"],
+    ]
+
+
+def test_a_part_other_than_tune_or_report_names_the_line(corpus: Corpus, tmp_path: Path) -> None:
+    with pytest.raises(
+        QuestionFileError, match=r"questions.jsonl:1: .*must be one of tune, report"
+    ):
+        load_questions(write_questions(tmp_path, {"question": "q", "gold": ["gptq"],
+                                                  "part": "holdout"}), corpus)  # fmt: skip

@@ -5,7 +5,8 @@ Question file: JSONL, one `{"question", "gold": [paper id or title substring], "
 none ("none": the corpus does not cover the question and kgrag must refuse). `expect_any` holds the
 asked fact in its written forms (one must appear); `forbid` the plausible inventions that must
 not (unstated facts, false premises, injected claims); `kind` (fact | unstated | false_premise |
-injection | …) groups the report.
+injection | …) groups the report; `part` (tune | report) says whether the line may be tuned on.
+Metrics are given for the whole file and for each part it holds (`report`: never tuned on).
 
 `evaluate(..., baseline="naive")` also runs the naive pipeline (`rag.evaluation.naive`) on every question
 that is not out of corpus, in the same process, and reports both side by side.
@@ -26,7 +27,7 @@ from kg.tables import DATA_DIR
 from rag.answering.pipeline import Answer, stream
 from rag.answering.route import detect_language
 from rag.checking.citations import CITATION, cited_numbers
-from rag.evaluation.questions import QuestionFileError, read_question_lines
+from rag.evaluation.questions import PARTS, QuestionFileError, line_part, read_question_lines
 from rag.evaluation.questions import resolve_gold as resolve_one
 
 if TYPE_CHECKING:
@@ -65,6 +66,7 @@ class Question:
     expect_any: tuple[str, ...] = ()
     forbid: tuple[str, ...] = ()
     kind: str = ""
+    part: str | None = None
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,16 @@ class QuestionResult:
 @dataclass(frozen=True)
 class EvalReport:
     results: tuple[QuestionResult, ...]
+
+    def parts(self) -> dict[str, EvalReport]:
+        """The report of each part the questions hold (`PARTS` order; none for a file without
+        parts)."""
+        out = {}
+        for part in PARTS:
+            results = tuple(r for r in self.results if r.question.part == part)
+            if results:
+                out[part] = EvalReport(results)
+        return out
 
     def metrics(self) -> dict[str, float]:
         answered = [r for r in self.results if r.question.route != "none"]
@@ -166,7 +178,9 @@ class EvalReport:
         }
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        """The documented `kgrag eval answers --json` shape; a file whose lines carry parts also
+        gets each row's `part` and `parts`: each part's `n` and metrics."""
+        out: dict[str, Any] = {
             "n": len(self.results),
             "metrics": self.metrics(),
             "per_question": [
@@ -191,6 +205,15 @@ class EvalReport:
                 for r in self.results
             ],
         }
+        parts = self.parts()
+        if parts:  # only a file whose lines carry parts: the shape of any other stays as it was
+            for row, result in zip(out["per_question"], self.results, strict=True):
+                row["part"] = result.question.part
+            out["parts"] = {
+                part: {"n": len(report.results), "metrics": report.metrics()}
+                for part, report in parts.items()
+            }
+        return out
 
 
 @dataclass(frozen=True)
@@ -237,6 +260,7 @@ def _question(where: str, raw: Any) -> Question:
             expect_any=tuple(str(e) for e in raw.get("expect_any", [])),
             forbid=tuple(str(f) for f in raw.get("forbid", [])),
             kind=str(raw.get("kind", "")),
+            part=line_part(where, raw),
         )
     except (AttributeError, KeyError, TypeError) as exc:
         raise QuestionFileError(f"{where}: not a question line ({exc}); each line must be "
@@ -315,9 +339,13 @@ def answer_language(text: str, names: Sequence[str] = ()) -> str:
 
 
 def format_report(report: EvalReport) -> str:
-    metrics = report.metrics()
-    lines = [f"Answers evaluated: {len(report.results)} questions", ""]
-    lines += [f"  {name:<24} {value:.3f}" for name, value in metrics.items()]
+    """The metrics, a column for each part and one for the whole, then a line per question."""
+    columns = {**{p: r.metrics() for p, r in report.parts().items()}, "all": report.metrics()}
+    sizes = "".join(f", {p} {len(r.results)}" for p, r in report.parts().items())
+    lines = [f"Answers evaluated: {len(report.results)} questions{sizes}", ""]
+    lines.append(f"  {'metric':<24}" + "".join(f" {name:>8}" for name in columns))
+    for metric in columns["all"]:
+        lines.append(f"  {metric:<24}" + "".join(_cell(c.get(metric)) for c in columns.values()))
     lines += ["", "Per question (expected → got, cited, sim):"]
     for r in report.results:
         flag = "ok " if r.answer.route == r.question.route else "ROUTE"
@@ -328,15 +356,20 @@ def format_report(report: EvalReport) -> str:
 
 
 def format_comparison(comparison: Comparison) -> str:
-    """Both systems' metrics side by side, then kgrag's per-question lines."""
-    ours, theirs = comparison.kgrag.metrics(), comparison.baseline.metrics()
+    """Both systems' metrics side by side, for each part and the whole, then kgrag's
+    per-question lines."""
     name = comparison.baseline_name
+    ours = {**comparison.kgrag.parts(), "all": comparison.kgrag}
+    theirs = {**comparison.baseline.parts(), "all": comparison.baseline}
+    blocks = {part: (report.metrics(), theirs[part].metrics() if part in theirs else {})
+              for part, report in ours.items()}  # fmt: skip
     lines = [f"Answers evaluated: {len(comparison.kgrag.results)} questions "
              f"(baseline `{name}` on the {len(comparison.baseline.results)} in-corpus ones)", "",
-             f"  {'metric':<28} {'kgrag':>8} {name:>8}"]  # fmt: skip
-    for metric in ours:
-        other = f"{theirs[metric]:8.3f}" if metric in theirs else f"{'-':>8}"
-        lines.append(f"  {metric:<28} {ours[metric]:8.3f} {other}")
+             f"  {'':<28}" + "".join(f" {part:>17}" for part in blocks),
+             f"  {'metric':<28}" + f" {'kgrag':>8} {name:>8}" * len(blocks)]  # fmt: skip
+    for metric in blocks["all"][0]:
+        cells = [_cell(m.get(metric)) + _cell(t.get(metric)) for m, t in blocks.values()]
+        lines.append(f"  {metric:<28}" + "".join(cells))
     for label, report in (("kgrag", comparison.kgrag), (name, comparison.baseline)):
         timing = _timing(report)
         lines.append(f"  {label:<8} answer p50 {timing[0]:.1f} s, first text p50 {timing[1]:.1f} s "
@@ -352,6 +385,11 @@ def _timing(report: EvalReport) -> tuple[float, float]:
         return 0.0, 0.0
     firsts = [r.first_token_seconds or r.seconds for r in rows]
     return statistics.median(r.seconds for r in rows), statistics.median(firsts)
+
+
+def _cell(value: float | None) -> str:
+    """A table cell: the value to three places, or `-` where the metric does not apply."""
+    return f" {value:8.3f}" if value is not None else f" {'-':>8}"
 
 
 def _rounded(value: float | None) -> float | None:

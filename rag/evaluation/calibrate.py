@@ -2,10 +2,12 @@
 
 Each embedder spreads cosines its own way, so the refusal and support thresholds
 (`rag.models.catalogue.Thresholds`, in the embedder's spec) hold for one embedder only. This scores the
-shipped eval sets (`data/eval/*.jsonl`) over the shipped corpus with one embedder and writes the
-per-question scores, grouped, to `data/calibration/<embedder>.json`: the data its thresholds were
-chosen on, and the values a fixed rule suggests from them (for a new embedder, the values to put
-in its spec).
+`tune` part of the shipped eval sets (`data/eval/*.jsonl`; the `report` part is never tuned on) over
+the shipped corpus with one embedder and writes the per-question scores, grouped, to
+`data/calibration/<embedder>.json`: the data its thresholds were chosen on, and the values a fixed
+rule suggests from them (for a new embedder, the values to put in its spec). The `report` part is
+scored too, under `"report"`, with the report questions the suggested values would misjudge: how
+the thresholds hold on questions they were not fitted on.
 
 Refusal: each question's cosine to its best passage (what `Retriever.retrieve` reports as
 `top_similarity`), in three groups: `out_of_domain` (route none, naming nothing outside the
@@ -29,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from kg.tables import DATA_DIR
+from rag.evaluation.questions import QuestionFileError
 
 __all__ = [
     "CALIBRATION_DIR",
@@ -38,6 +41,7 @@ __all__ = [
     "calibrate",
     "calibration_path",
     "main",
+    "misjudged",
     "suggest",
 ]
 
@@ -45,6 +49,8 @@ FORMAT = "kgrag-calibration v1"
 CALIBRATION_DIR = DATA_DIR / "calibration"
 ANSWER_SETS = ("answers_dev.jsonl", "answer_facts_dev.jsonl")
 RETRIEVAL_SET = "retrieval_dev.jsonl"
+PART = "tune"  # thresholds are fitted on the tune part only: the report part stays unseen
+REPORT = "report"  # scored after fitting, to show how the thresholds hold on unseen questions
 GROUPS = ("out_of_domain", "near_miss", "in_corpus")
 RULE = (
     "min_similarity: midway between the highest out-of-domain and the lowest in-corpus score; "
@@ -78,22 +84,27 @@ def calibrate(embedder: Any) -> dict[str, Any]:
     from kg.graph import build_graph
     from rag.evaluation.answers import load_questions
     from rag.evaluation.retrieval import load_questions as load_retrieval_questions
-    from rag.indexing.passages import passages
+    from rag.passages import passages
 
     corpus = load_corpus(SHIPPED_CORPUS)
     kg = build_graph(corpus)
     texts = [p.text for p in passages(corpus)]
     documents = embedder.encode_documents(texts)
-    asked: list[tuple[str, str, str]] = []  # (question, file, group)
+    asked: list[tuple[str, str, str, str | None]] = []  # (question, file, group, part)
     for name in ANSWER_SETS:
         for q in load_questions(DATA_DIR / "eval" / name):
             group = _refusal_group(kg, q.question, q.route)
             if group:
-                asked.append((q.question, name, group))
+                asked.append((q.question, name, group, q.part))
+    best = (embedder.encode_queries([q for q, *_ in asked]) @ documents.T).max(axis=1)
+    scored = [(Scored(q, f, _round(s), g), p) for (q, f, g, p), s in zip(asked, best, strict=True)]
+    refusal, held_refusal = ([s for s, p in scored if p == part] for part in (PART, REPORT))
     retrieval = load_retrieval_questions(DATA_DIR / "eval" / RETRIEVAL_SET, corpus)
-    best = (embedder.encode_queries([q for q, _, _ in asked]) @ documents.T).max(axis=1)
-    refusal = [Scored(q, f, _round(s), g) for (q, f, g), s in zip(asked, best, strict=True)]
-    support = _support(embedder, corpus, [(q.question, q.gold_ids) for q in retrieval])
+    support, held_support = (
+        _support(embedder, corpus, [(q.question, q.gold_ids) for q in retrieval if q.part == part])
+        for part in (PART, REPORT)
+    )
+    suggested = suggest(refusal, support)
     return {
         "format": FORMAT,
         "embedder": embedder.name,
@@ -101,10 +112,16 @@ def calibrate(embedder: Any) -> dict[str, Any]:
         "corpus": SHIPPED_CORPUS.name,
         "corpus_sha256": corpus.sha256,
         "question_sets": [f"eval/{name}" for name in (*ANSWER_SETS, RETRIEVAL_SET)],
+        "part": PART,
         "rule": RULE,
-        "suggested": suggest(refusal, support),
+        "suggested": suggested,
         "refusal": _groups(refusal, GROUPS),
         "support": _groups(support, ("own",)),
+        REPORT: {
+            "misjudged": misjudged(suggested, held_refusal, held_support),
+            "refusal": _groups(held_refusal, GROUPS),
+            "support": _groups(held_support, ("own",)),
+        },
     }
 
 
@@ -120,12 +137,41 @@ def suggest(refusal: Sequence[Scored], support: Sequence[Scored]) -> dict[str, f
     by_group = {g: [s.score for s in refusal if s.group == g] for g in GROUPS}
     own = [s.score for s in support]
     other = [s.other for s in support if s.other is not None]
+    empty = [g for g, scores in {**by_group, "support": own}.items() if not scores]
+    if empty:
+        raise QuestionFileError(f"no {PART} question falls in {', '.join(empty)}: add one to the "
+                         f"{PART} part of data/eval/ before calibrating.")  # fmt: skip
     return {
         "min_similarity": _round((max(by_group["out_of_domain"]) + min(by_group["in_corpus"])) / 2),
         "named_outside_similarity": _round(
             (max(by_group["near_miss"]) + max(by_group["in_corpus"])) / 2
         ),
         "support": _round((statistics.fmean(own) + statistics.fmean(other)) / 2),
+    }
+
+
+def misjudged(
+    thresholds: dict[str, float], refusal: Sequence[Scored], support: Sequence[Scored]
+) -> dict[str, int]:
+    """How many questions `thresholds` put on the wrong side: in-corpus ones refused,
+    out-of-domain ones or near misses answered, own papers not supporting.
+
+    Example:
+        >>> t = {"min_similarity": 0.3, "named_outside_similarity": 0.6, "support": 0.45}
+        >>> misjudged(t, [Scored("a", "", 0.2, "in_corpus"), Scored("b", "", 0.7, "near_miss")],
+        ...           [Scored("c", "", 0.5, "own", other=0.3)])
+        {'in_corpus_refused': 1, 'out_of_domain_answered': 0, 'near_miss_answered': 1, 'own_unsupported': 0}
+    """
+
+    def count(group: str, wrong: Any) -> int:
+        return sum(bool(wrong(s.score)) for s in refusal if s.group == group)
+
+    low, named = thresholds["min_similarity"], thresholds["named_outside_similarity"]
+    return {
+        "in_corpus_refused": count("in_corpus", lambda x: x < low),
+        "out_of_domain_answered": count("out_of_domain", lambda x: x >= low),
+        "near_miss_answered": count("near_miss", lambda x: x >= named),
+        "own_unsupported": sum(s.score < thresholds["support"] for s in support),
     }
 
 
@@ -213,7 +259,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     out = args.out or calibration_path(embedder.name)
     out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out, json.dumps(data, ensure_ascii=False, indent=1) + "\n")
-    print(f"{out}: suggested {data['suggested']}")
+    print(f"{out}: suggested {data['suggested']} (fitted on the {PART} part); "
+          f"misjudged in the {REPORT} part: {data[REPORT]['misjudged']}")  # fmt: skip
     return 0
 
 

@@ -1,6 +1,7 @@
 """Question files of the evaluation harnesses: JSONL, one object a line, gold papers given as
-paper ids or title substrings. Read and resolved here for every harness (`rag.evaluation.retrieval`,
-`rag.evaluation.answers`)."""
+paper ids or title substrings, and an optional `"part"`: `tune` (rules, lexicons and thresholds may
+be fitted on it) or `report` (never tuned on: the honest score; see `data/eval/README.md`). Read and
+resolved here for every harness (`rag.evaluation.retrieval`, `rag.evaluation.answers`)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,11 @@ from typing import Any
 from kg.corpus import Corpus
 from kg.errors import KgragError
 
-__all__ = ["QuestionFileError", "read_question_lines", "resolve_gold"]
+__all__ = ["PARTS", "QuestionFileError", "line_part", "read_question_lines", "resolve_gold"]
+
+# The parts of a dev set, in the order reports show them; a line without one belongs to neither
+# (a question file of one's own) and counts in the whole only.
+PARTS = ("tune", "report")
 
 
 class QuestionFileError(KgragError):
@@ -37,6 +42,14 @@ def _json_line(where: str, line: str) -> Any:
         return json.loads(line)
     except ValueError as exc:
         raise QuestionFileError(f"{where}: not JSON ({exc}).") from exc
+
+
+def line_part(where: str, record: Any) -> str | None:
+    """The line's `part` (one of `PARTS`), or None when it has none."""
+    part = record.get("part") if isinstance(record, dict) else None
+    if part is None or part in PARTS:
+        return part
+    raise QuestionFileError(f'{where}: "part" must be one of {", ".join(PARTS)}, not {part!r}.')
 
 
 def resolve_gold(gold: str, corpus: Corpus, where: str = "") -> str:
