@@ -1,9 +1,10 @@
 """Author names: one canonical spelling per person, like the organisations' alias table.
 
-A name's key ignores case, accents, punctuation and `Last, First` order (`Ré, Christopher`
-= `Christopher Re`). `data/authors.json` lists spellings that belong together; beyond it an
-initialled name (`T. Dao`) joins the one author with the same surname and first initial,
-and stays apart when that is ambiguous (`J. Smith` with both John and Jane Smith).
+A name's key (`kg.keys.name_key`, re-exported here) ignores case, accents, punctuation and
+`Last, First` order (`Ré, Christopher` = `Christopher Re`). `data/authors.json` lists
+spellings that belong together; beyond it an initialled name (`T. Dao`) joins the one author
+with the same surname and first initial, and stays apart when that is ambiguous (`J. Smith`
+with both John and Jane Smith).
 
     >>> table = AuthorTable.build(["Tri Dao", "T. Dao", "Dao, Tri", "Christopher Re"])
     >>> table.canonical("T. Dao"), table.canonical("Christopher Re")
@@ -12,17 +13,17 @@ and stays apart when that is ambiguous (`J. Smith` with both John and Jane Smith
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from kg.corpus import slugify
 from kg.errors import KgragError
-from kg.readers.common import first_last, normalize_arxiv_id, title_key
-from kg.tables import fold, load_json
+from kg.keys import first_last, name_key, title_key
+from kg.paper import slugify
+from kg.readers.common import normalize_arxiv_id
+from kg.tables import load_json
 
 __all__ = [
     "AuthorTable",
@@ -33,12 +34,6 @@ __all__ = [
     "name_forms",
     "name_key",
 ]
-
-
-def name_key(name: str) -> str:
-    """`Ré, Christopher` → `christopher re`, `Łukasz Kaiser` → `lukasz kaiser`: the identity
-    of a spelling (`kg.tables.fold`, punctuation as spaces)."""
-    return " ".join(re.sub(r"[^\w\s]", " ", fold(first_last(name))).split())
 
 
 def author_node_id(name: str) -> str:

@@ -11,15 +11,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from kg.errors import KgragError
 from kg.names import resolve
 from kg.queries import lineage_edges
-
-if TYPE_CHECKING:
-    from kg.graph import KnowledgeGraph
-    from kg.records import LineageEdge
+from kg.records import LineageEdge
+from kg.schema import KnowledgeGraph
 
 __all__ = ["GoldEdge", "LineageReport", "evaluate_lineage", "format_lineage_report", "load_gold"]
 

@@ -1,10 +1,10 @@
 """Export the knowledge graph (or one work's lineage) as GraphML, GEXF or node-link JSON, or
-as Neo4j bulk-import CSVs (`neo4j`, a folder: `kg.neo4j`).
+as Neo4j bulk-import CSVs (`neo4j`, a folder: `kg.neo4j`), and the papers as BibTeX.
 
-Exports hold scalar typed attributes only (lists joined, no missing values): every node and
-edge has `label` and `kind`; lineage edges have `relation`, `evidence` and `method`. Files
-are written atomically (`kg.fsutil`): a failed export leaves any earlier file at the path intact,
-and a device, FIFO or socket at the path is refused, never replaced.
+What is exported, and as which scalars, is `kg.subgraph`'s (`export_graph`, `scalar` and
+`selection`, re-exported here). Files are written atomically (`kg.fsutil`): a failed export
+leaves any earlier file at the path intact, and a device, FIFO or socket at the path is
+refused, never replaced.
 
 XML 1.0 cannot hold most control characters, not even as `&#0;`-style references, so in GraphML
 and GEXF each one (a NUL or an escape character in a title) becomes U+FFFD, in ids and values
@@ -20,12 +20,15 @@ from dataclasses import replace
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from kg.corpus import Paper
 from kg.errors import ExportError
 from kg.fsutil import atomic_write
-from kg.graph import KnowledgeGraph, node_id_for_paper
-from kg.queries import lineage, paper_authors
+from kg.neo4j import export_neo4j
+from kg.paper import Paper
+from kg.queries import paper_authors
+from kg.readers.bibtex import write_bibtex
 from kg.readers.common import normalize_arxiv_id
+from kg.schema import KnowledgeGraph, node_id_for_paper
+from kg.subgraph import export_graph, scalar, selection
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -54,8 +57,6 @@ def export(kg: KnowledgeGraph, fmt: str, path: Path | str, root: str | None = No
     if fmt not in FORMATS:
         raise ExportError(f"unknown export format {fmt!r}: choose one of {', '.join(FORMATS)}.")
     if fmt == "neo4j":
-        from kg.neo4j import export_neo4j
-
         return export_neo4j(kg, path, root)
     graph = export_graph(kg, root)
     writers: dict[str, Callable[[nx.MultiDiGraph, IO[bytes]], None]] = {
@@ -66,61 +67,6 @@ def export(kg: KnowledgeGraph, fmt: str, path: Path | str, root: str | None = No
     target = Path(path)
     atomic_write(target, lambda handle: writers[fmt](graph, handle), ExportError)
     return target
-
-
-def export_graph(kg: KnowledgeGraph, root: str | None = None) -> nx.MultiDiGraph:
-    """A copy of the graph ready for export: unique edge ids, every attribute a filled scalar."""
-    import networkx as nx
-
-    source = kg.graph
-    keep, edges = selection(kg, root)
-    out = nx.MultiDiGraph()
-    out.graph.update({k: scalar(v) for k, v in source.graph.items()})
-    if root is not None:
-        out.graph["root"] = root
-    node_keys = _attribute_defaults(source.nodes[n] for n in keep)
-    for node in sorted(keep):
-        out.add_node(node, **_filled(source.nodes[node], node_keys))
-    edge_keys = _attribute_defaults(source.edges[u, v, k] for u, v, k in edges)
-    for index, (u, v, k) in enumerate(sorted(edges)):
-        out.add_edge(u, v, key=f"e{index}", **_filled(source.edges[u, v, k], edge_keys))
-    return out
-
-
-def selection(kg: KnowledgeGraph, root: str | None) -> tuple[set[str], list[tuple[str, str, str]]]:
-    """The node ids and (source, target, key) edges to export: all, or `root`'s lineage family."""
-    if root is None:
-        return set(kg.graph.nodes), list(kg.graph.edges(keys=True))
-    family = lineage(kg, root)
-    keep = {family.root.id, *(n.id for n in family.ancestors), *(n.id for n in family.descendants)}
-    return keep, [(e.source.id, e.target.id, "builds_on") for e in family.edges]
-
-
-def _attribute_defaults(items: Any) -> dict[str, Any]:
-    """The union of attribute names with a typed empty default for each."""
-    defaults: dict[str, Any] = {}
-    for data in items:
-        for key, value in data.items():
-            value = scalar(value)
-            defaults.setdefault(key, type(value)())
-    return defaults
-
-
-def _filled(data: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
-    filled = dict(defaults)
-    filled.update({k: scalar(v) for k, v in data.items()})
-    return filled
-
-
-def scalar(value: Any) -> str | int | float | bool:
-    """An attribute value as exports hold it: scalars kept, lists joined with "; ", None as ""."""
-    if isinstance(value, bool | int | float | str):
-        return value
-    if value is None:
-        return ""
-    if isinstance(value, list | tuple | set | frozenset):
-        return "; ".join(str(v) for v in value)
-    return str(value)
 
 
 def xml_safe(value: Any) -> Any:
@@ -185,8 +131,6 @@ def credited_papers(kg: KnowledgeGraph) -> list[Paper]:
 
 def export_bibtex(papers: Iterable[Paper], path: Path | str) -> Path:
     """Write the papers as BibTeX (every field a reader read, kg.readers.bibtex), atomically."""
-    from kg.readers.bibtex import write_bibtex
-
     target = Path(path)
     data = write_bibtex(papers).encode("utf-8")
 

@@ -1,11 +1,8 @@
-"""Build the knowledge graph (a `networkx.MultiDiGraph`) from a corpus, deterministically.
+"""Build the knowledge graph (a `networkx.MultiDiGraph`) from a corpus, deterministically:
+`build_graph`, and `load_graph` (the graph of a list file, shared while it is unchanged).
 
-Node ids: `paper:<paper id>`, `org:<canonical name>`, `category:<key>`, `technique:<id>`,
-`work:<slug>`, `author:<slug>`. Every node has `kind` and `label` (and `date` where known).
-Edge keys are their kinds: `published_by`, `in_category`, `uses_technique`, `builds_on`
-(lineage, with a `relation`), `compared_against` (not lineage), `part_of` and `authored`
-(author → paper, with the author's `position` on the paper). Every edge a paper gives rise to
-carries `evidence`, `paper`, `line` and `method`.
+The graph's shape (node ids, edge kinds, `KnowledgeGraph`) is `kg.schema`'s, re-exported here.
+The lineage edges come from `kg.lineage`, the author nodes from `kg.authors`.
 
 A paper's authors are its own (a library file's), else those `data/seed_authors.json` lists
 for its title: the shipped list names none (their `authored` edges have method `curated` and
@@ -16,51 +13,26 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kg.authors import AuthorTable, SeedIndex, author_node_id, load_seed_authors, name_forms
-from kg.corpus import Corpus, Paper, load_corpus, slugify
+from kg.corpus import load_corpus
+from kg.keys import compact
 from kg.lexicon import Lexicon, Work, load_lexicon
-from kg.names import NameIndex, compact, find_mentions
+from kg.lineage import derive_edges, paper_sentences
+from kg.names import NameIndex, find_mentions
+from kg.paper import Corpus, Paper, slugify
+from kg.paths import SHIPPED_CORPUS
 from kg.records import Node
+from kg.schema import EDGE_LABELS, KnowledgeGraph, node_id_for_paper
 from kg.tables import CategoryTable, OrgTable, load_category_table, load_org_table
 
 if TYPE_CHECKING:
     import networkx as nx
 
-__all__ = ["KnowledgeGraph", "build_graph", "load_graph", "node_id_for_paper"]
-
-EDGE_LABELS = {
-    "published_by": "published by",
-    "in_category": "in category",
-    "uses_technique": "uses technique",
-    "builds_on": "builds on",
-    "compared_against": "compared against",
-    "part_of": "part of",
-    "authored": "authored",
-}
-
-
-@dataclass(frozen=True, eq=False)
-class KnowledgeGraph:
-    """The graph, the corpus it was built from, and the name index over its nodes."""
-
-    graph: nx.MultiDiGraph
-    corpus: Corpus
-    names: NameIndex
-
-    def node(self, node_id: str) -> Node:
-        return self.names.nodes[node_id]
-
-    def paper(self, paper_id: str) -> Paper:
-        return self.corpus.by_id()[paper_id]
-
-
-def node_id_for_paper(paper_id: str) -> str:
-    return f"paper:{paper_id}"
+__all__ = ["EDGE_LABELS", "KnowledgeGraph", "build_graph", "load_graph", "node_id_for_paper"]
 
 
 # The versioned model a title opens with: "The Llama 3 Herd of Models" → "Llama 3",
@@ -81,8 +53,6 @@ def lead_names(title: str) -> tuple[str, ...]:
 def load_graph(path: Path | str | None = None) -> KnowledgeGraph:
     """The graph of the list at `path` (default: the shipped list), shared while the file is
     unchanged: treat it as read-only."""
-    from kg.corpus import SHIPPED_CORPUS
-
     target = Path(path if path is not None else SHIPPED_CORPUS).resolve()
     try:
         stat = target.stat()
@@ -120,8 +90,6 @@ def build_graph(
 
 
 def _add_lineage(kg: KnowledgeGraph, lexicon: Lexicon) -> None:
-    from kg.lineage import derive_edges
-
     for edge in derive_edges(kg, lexicon):
         attrs: dict[str, Any] = {
             "kind": edge.kind,
@@ -208,8 +176,6 @@ class _Builder:
                                     line=line, method=method, position=position)  # fmt: skip
 
     def add_technique_edges(self, kg: KnowledgeGraph) -> None:
-        from kg.lineage import paper_sentences
-
         for paper in self.corpus.papers:
             pid = node_id_for_paper(paper.id)
             for sentence in paper_sentences(paper):

@@ -21,15 +21,13 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING
 
-from kg.corpus import Paper
+from kg.keys import compact
 from kg.lexicon import Lexicon
-from kg.names import compact, find_mentions
+from kg.names import find_mentions
+from kg.paper import Paper
+from kg.schema import KnowledgeGraph
 from kg.text import sentence_spans
-
-if TYPE_CHECKING:
-    from kg.graph import KnowledgeGraph
 
 __all__ = [
     "DerivedEdge",

@@ -11,6 +11,8 @@ folded as every name key is (`kg.tables.fold_letters`: case, width, accents, ł 
 before the scan, and each hit is then checked against the rules a name obeys: separators only
 where the alias allows them ("Llama 2" for "Llama2", "code-llama" for "code llama") and word
 boundaries around Latin names ("ToolLLaMA" does not name LLaMA; "LLaMA-13B" does).
+
+The key names are resolved by, `compact`, is `kg.keys`'s (re-exported here).
 """
 
 from __future__ import annotations
@@ -20,16 +22,14 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from kg.errors import AmbiguousNameError, UnknownNameError
+from kg.keys import compact
 from kg.records import Node
 from kg.tables import fold_letters
 
-if TYPE_CHECKING:
-    from kg.graph import KnowledgeGraph
-
-__all__ = ["Mention", "NameIndex", "compact", "find_mentions", "resolve"]
+__all__ = ["Mention", "NameIndex", "Named", "compact", "find_mentions", "resolve"]
 
 _MIN_PREFIX = 3
 # What may stand between the parts of a name in text ("Llama 2", "code-llama", "GPT-3.5").
@@ -38,12 +38,6 @@ _LATIN = re.compile(r"[a-z0-9]")
 # A Latin name ends at a non-alphanumeric, but "LLaMA-13B" / "Flamingo80B" still name the model.
 _TRAILING = re.compile(r"(?:(?![a-z0-9])(?![.\-_]\d)|(?=[\-_]?\d+(?:\.\d+)?[bmk](?![a-z0-9])))")
 _VERSION_WORD = re.compile(r"(?:v|version|ver)(?=\d+(?:\.\d+)?$)")
-
-
-def compact(name: str) -> str:
-    """The resolution key: folded (`kg.tables.fold_letters`: case, width, accents, ł → l …),
-    with spaces, hyphens and punctuation removed ("Llama-2" → "llama2", "Łukasz" → "lukasz")."""
-    return "".join(ch for ch in fold_letters(name) if ch.isalnum())
 
 
 @dataclass(frozen=True)
@@ -146,7 +140,15 @@ class NameIndex:
         return tuple(n for n in nodes if wanted is None or n.kind in wanted)
 
 
-def resolve(kg: KnowledgeGraph, name: str, kinds: Iterable[str] | None = None) -> Node:
+class Named(Protocol):
+    """What resolving and finding names needs: a name index. A `kg.graph.KnowledgeGraph` is one
+    (this module sits below the graph, which is built with it)."""
+
+    @property
+    def names(self) -> NameIndex: ...
+
+
+def resolve(kg: Named, name: str, kinds: Iterable[str] | None = None) -> Node:
     """The one node `name` stands for; raise `UnknownNameError` or `AmbiguousNameError`.
 
     Example:
@@ -168,9 +170,7 @@ def resolve(kg: KnowledgeGraph, name: str, kinds: Iterable[str] | None = None) -
     raise UnknownNameError(name, kg.names.suggestions(name, kinds))
 
 
-def find_mentions(
-    kg: KnowledgeGraph, text: str, kinds: Iterable[str] | None = None
-) -> list[Mention]:
+def find_mentions(kg: Named, text: str, kinds: Iterable[str] | None = None) -> list[Mention]:
     """Every known name in `text`, longest match first where names overlap, in text order.
 
     A name shared by several nodes gives one mention per node (same span).

@@ -41,7 +41,8 @@ from typing import Any
 
 from kg.errors import ExportError
 from kg.fsutil import output_folder, remove_tree, staging_dir, swap_in_folder
-from kg.graph import EDGE_LABELS, KnowledgeGraph
+from kg.schema import EDGE_LABELS, KnowledgeGraph
+from kg.subgraph import scalar, selection
 
 __all__ = [
     "FORMAT",
@@ -91,8 +92,6 @@ def export_neo4j(kg: KnowledgeGraph, folder: Path | str, root: str | None = None
     """Write the graph (or the lineage subgraph of `root`) as Neo4j bulk-import CSVs into
     `folder`; return the folder. `folder` must be new, empty, or an earlier export of this kind.
     Raises `ExportError` (nothing written, any earlier export unchanged) when it cannot."""
-    from kg.export import selection
-
     target = _check_folder(Path(folder))
     nodes, edges = selection(kg, root)
     graph = kg.graph
@@ -179,8 +178,6 @@ def _label(kind: str) -> str:
 
 def _props(data: dict[str, Any]) -> dict[str, Any]:
     """Attributes as Neo4j properties: `kind` is the label or type already; scalars only."""
-    from kg.export import scalar
-
     return {k: scalar(v) for k, v in data.items() if k != "kind"}
 
 

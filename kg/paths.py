@@ -1,10 +1,15 @@
-"""Where kgrag keeps the user's own files (read when a command runs, never at import)."""
+"""Where kgrag's paper lists are: the shipped list (`SHIPPED_CORPUS`, never modified) and the
+user's own files (read when a command runs, never at import)."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 from typing import Literal
+
+from kg.tables import DATA_DIR
+
+SHIPPED_CORPUS = DATA_DIR / "ai_papers_2023.txt"
 
 
 def user_data_dir() -> Path:
@@ -33,3 +38,11 @@ def user_corpus_path(data_dir: Path | None = None) -> Path:
 def user_library_path(data_dir: Path | None = None) -> Path:
     """The user's library (`kgrag add` / `kgrag remove`): versioned JSON Lines, see kg.library."""
     return (data_dir or user_data_dir()) / "library.jsonl"
+
+
+def base_list_path() -> Path:
+    """The paper list under the user's papers: the app's `corpus.txt` copy once it made one,
+    else the shipped list. The library is layered over it (`kg.library`) and uploaded lists are
+    merged into it (`kg.usercorpus`)."""
+    user_copy = user_corpus_path()
+    return user_copy if user_copy.is_file() else SHIPPED_CORPUS

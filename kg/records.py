@@ -7,10 +7,9 @@ call it, so the two shapes cannot drift apart (the README documents them).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from kg.corpus import Paper
+from kg.paper import Paper
 
 __all__ = [
     "KINDS",

@@ -1,4 +1,5 @@
-"""The alias tables kgrag reads from `data/`: organisations and categories.
+"""The alias tables kgrag reads from `data/`: organisations and categories, and the letter
+folding every name key is built on (`fold_letters`, `data/letter_folds.json`).
 
 They are data, not code: users extend them by editing the JSON files.
 """
@@ -22,7 +23,8 @@ _ORG_NOISE = re.compile(r"(的)?(研究人员|研究者|团队|等人|等|et al\
 
 
 def fold(text: str) -> str:
-    """The key names are compared by (`fold_letters`), without surrounding whitespace.
+    """`fold_letters` without surrounding whitespace: the key the alias tables (organisations,
+    categories) compare names by; spaces and punctuation inside are kept (see `kg.keys`).
 
     >>> fold(" Łukasz Kaiser "), fold("Christopher Ré"), fold("Søren"), fold("ＧＰＴ")
     ('lukasz kaiser', 'christopher re', 'soren', 'gpt')
@@ -34,8 +36,8 @@ def fold_letters(text: str) -> str:
     """Case, width and accents folded, and the letters decomposition keeps whole spelled out
     (`data/letter_folds.json`: ł → l, ø → o, ß → ss, …), so that a name typed in ASCII is the
     name (`Lukasz` = `Łukasz`, `Re` = `Ré`). The one folding every name key is built on
-    (`kg.names.compact`, `kg.authors.name_key`, `kg.readers.common.title_key`, the alias
-    tables); whitespace is kept, so text can be folded character by character."""
+    (`fold` and the keys of `kg.keys`); whitespace is kept, so text can be folded character by
+    character."""
     text = unicodedata.normalize("NFKD", text.casefold())
     text = "".join(c for c in text if not unicodedata.combining(c))
     # NFKC after dropping the accents: Hangul syllables decomposed by NFKD are whole again

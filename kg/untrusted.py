@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
-from kg.corpus import Corpus, Paper
+from kg.paper import Corpus, Paper
 from kg.tables import load_json
 
 __all__ = ["UntrustedSpan", "UntrustedText", "flagged_lines", "is_untrusted", "untrusted_spans"]

@@ -11,14 +11,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from kg.corpus import SHIPPED_CORPUS, Corpus, Paper, load_corpus, parse_corpus
+from kg.corpus import load_corpus
 from kg.errors import WriteError
 from kg.fsutil import atomic_write_text
 from kg.limits import check_corpus_size, max_corpus_bytes, read_bounded
-from kg.paths import user_corpus_path
+from kg.paper import Corpus, Paper
+from kg.paths import base_list_path, user_corpus_path
+from kg.readers.seed import parse_corpus
 from kg.tables import fold, load_category_table
 
-__all__ = ["MergeResult", "add_papers", "base_corpus_for_merge"]
+__all__ = ["MergeResult", "add_papers"]
 
 
 @dataclass(frozen=True)
@@ -32,12 +34,6 @@ class MergeResult:
     unknown_organizations: tuple[tuple[int, str], ...] = ()
 
 
-def base_corpus_for_merge() -> Path:
-    """The file new papers are merged into: the user's copy if it exists, else the shipped list."""
-    user_copy = user_corpus_path()
-    return user_copy if user_copy.is_file() else SHIPPED_CORPUS
-
-
 def add_papers(text: str, source: str = "<upload>", base: Path | None = None) -> MergeResult:
     """Validate `text` and merge its new papers into the user's corpus copy, atomically.
 
@@ -45,7 +41,7 @@ def add_papers(text: str, source: str = "<upload>", base: Path | None = None) ->
     malformed. With no new paper (all duplicates) the user's copy is left as it was.
     """
     upload = parse_corpus(text, source)
-    base_path = base if base is not None else base_corpus_for_merge()
+    base_path = base if base is not None else base_list_path()
     existing = load_corpus(base_path)
     new, duplicates = _split_duplicates(existing.papers, upload.papers)
     target = user_corpus_path()

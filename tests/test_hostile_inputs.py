@@ -262,7 +262,7 @@ def test_two_library_lines_with_one_id_are_an_error(library: Path) -> None:
 
 def test_every_paper_field_has_a_library_shape() -> None:
     """A new `Paper` field needs its JSON shape, or every library line holding it fails."""
-    from kg.library import _PAPER_FIELDS, _SHAPES
+    from kg.library.store import _PAPER_FIELDS, _SHAPES
 
     assert {f.name for f in dataclasses.fields(Paper)} == set(_PAPER_FIELDS)
     assert set(_PAPER_FIELDS.values()) <= set(_SHAPES)
@@ -489,10 +489,10 @@ def test_an_older_library_holding_control_characters_loads_clean(library: Path) 
 
 
 def test_strip_controls_keeps_text_and_its_layout() -> None:
-    import kg.readers.common
-    from kg.readers.common import strip_controls
+    import kg.controls
+    from kg.controls import strip_controls
 
-    assert doctest.testmod(kg.readers.common).failed == 0
+    assert doctest.testmod(kg.controls).failed == 0
     text = "Ré\tsumé\r\n中文 — 👩‍💻 ‏עברית‎"  # tab, CR LF, accents, a ZWJ emoji, RLM / LRM
     assert strip_controls(text) == (text, 0)
 

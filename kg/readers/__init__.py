@@ -8,9 +8,14 @@ regular file within the size limit, `kg.limits.read_bounded`) or bytes; every re
 is cleaned of control characters (`kg.readers.common.clean_paper`), with a note saying what was
 removed. Readers never write anything: `kg.library` decides what is added or merged.
 
+`READERS` is the one list of input formats: `reader_formats()` (what `--format` takes) and
+`reader_extensions()` (the file types an upload accepts) are read from it.
+
     >>> from kg.readers import FORMATS
     >>> FORMATS
     ('seed', 'bibtex', 'arxiv', 'csv', 'jsonl')
+    >>> reader_extensions()[:3]
+    ('.txt', '.bib', '.bibtex')
 """
 
 from __future__ import annotations
@@ -19,13 +24,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from kg.corpus import Paper
+from kg.controls import clean_paper
 from kg.errors import ReaderError
 from kg.limits import check_source_size, max_source_bytes, read_bounded
-from kg.readers.common import ReadOptions, clean_paper
+from kg.paper import Paper
+from kg.readers.arxiv import ArxivReader
+from kg.readers.bibtex import BibtexReader
+from kg.readers.common import ReadOptions
+from kg.readers.seed import SeedReader
+from kg.readers.tabular import FIELDS, CsvReader, JsonlReader
 
-__all__ = ["FORMATS", "ReadOptions", "ReadResult", "Reader", "detect_format", "get_reader",
-           "parse_mapping", "read_source"]  # fmt: skip
+__all__ = ["FORMATS", "READERS", "ReadOptions", "ReadResult", "Reader", "detect_format",
+           "get_reader", "parse_mapping", "read_source", "reader_extensions",
+           "reader_formats"]  # fmt: skip
 
 
 class Reader(Protocol):
@@ -52,36 +63,40 @@ class ReadResult:
     """(paper id, what reading changed: `removed 3 control characters (title 2, authors 1)`)."""
 
 
-def _registry() -> dict[str, Reader]:
-    from kg.readers.arxiv import ArxivReader
-    from kg.readers.bibtex import BibtexReader
-    from kg.readers.seed import SeedReader
-    from kg.readers.tabular import CsvReader, JsonlReader
-
-    readers: list[Reader] = [SeedReader(), BibtexReader(), ArxivReader(), CsvReader(),
-                             JsonlReader()]  # fmt: skip
-    return {r.name: r for r in readers}
+READERS: tuple[Reader, ...] = (SeedReader(), BibtexReader(), ArxivReader(), CsvReader(),
+                               JsonlReader())  # fmt: skip
+"""Every reader, in the order the formats are listed (`--format`, the app's choices)."""
+_BY_NAME = {r.name: r for r in READERS}
 
 
-FORMATS = ("seed", "bibtex", "arxiv", "csv", "jsonl")
+def reader_formats() -> tuple[str, ...]:
+    """The format names `kgrag add --format` takes (with `auto`), in `READERS` order."""
+    return tuple(r.name for r in READERS)
+
+
+def reader_extensions() -> tuple[str, ...]:
+    """Every file extension a reader usually has (`.txt`, `.bib`, …), in `READERS` order."""
+    return tuple(e for r in READERS for e in r.extensions)
+
+
+FORMATS = reader_formats()
 # Content sniffing order: the most distinctive formats first (a CSV sniff accepts a lot).
 _SNIFF_ORDER = ("arxiv", "bibtex", "jsonl", "seed", "csv")
 _SNIFF_CHARS = 20000
 
 
 def get_reader(name: str) -> Reader:
-    readers = _registry()
-    if name not in readers:
+    if name not in _BY_NAME:
         raise ReaderError("<format>", None, f"unknown format {name!r}: choose auto or one of "
                           f"{', '.join(FORMATS)}.")  # fmt: skip
-    return readers[name]
+    return _BY_NAME[name]
 
 
 def detect_format(path: Path, text: str, mapped: bool = False) -> str:
     """The format of `text` judged by its content; the extension only breaks a tie. With a
     column map (`mapped`), a table whose header names no `title` column is still read as the
     CSV or JSONL its extension says (the map names the columns)."""
-    readers = _registry()
+    readers = _BY_NAME
     sample = _head(text)
     matches = [name for name in _SNIFF_ORDER if readers[name].sniff(sample)]
     by_extension = [m for m in matches if path.suffix.casefold() in readers[m].extensions]
@@ -155,8 +170,6 @@ def _cleaned(
 
 def parse_mapping(spec: str | None) -> ReadOptions:
     """`title=Title,date=Year` → `ReadOptions` (kgrag field = column of the CSV / JSONL)."""
-    from kg.readers.tabular import FIELDS
-
     pairs: list[tuple[str, str]] = []
     for item in (spec or "").split(","):
         if not item.strip():

@@ -12,8 +12,8 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kg.corpus import Paper
 from kg.errors import ReaderError
+from kg.paper import Paper
 from kg.readers.common import (
     Draft,
     ReadOptions,

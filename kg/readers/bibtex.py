@@ -18,14 +18,14 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TypeVar
 
-from kg.corpus import Paper
 from kg.errors import ReaderError
+from kg.keys import first_last
+from kg.paper import Paper
 from kg.readers.common import (
     Draft,
     ReadOptions,
     build_papers,
     clean,
-    first_last,
     normalize_arxiv_id,
     normalize_doi,
     parse_date,

@@ -2,13 +2,12 @@
 
 Readers turn one entry into a `Draft` (field → value, field → where it came from) and
 `build_papers` makes the `Paper` records, with ids unique within the file (the library makes
-them unique across the whole corpus when it stores them). `clean_paper` removes the characters
-that are never text (`strip_controls`) from every field of a record, whatever read it.
+them unique across the whole corpus when it stores them). `first_last` and `title_key` (in
+`kg.keys`) and `strip_controls` (in `kg.controls`) are re-exported for callers.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 import unicodedata
@@ -16,15 +15,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kg.corpus import Paper, PaperIds
+from kg.controls import strip_controls
 from kg.errors import ReaderError
-from kg.tables import fold, load_category_table, load_org_table
+from kg.keys import first_last, title_key
+from kg.paper import Paper, PaperIds
+from kg.tables import load_category_table, load_org_table
 
 __all__ = [
     "Draft",
     "ReadOptions",
     "build_papers",
-    "clean_paper",
     "normalize_arxiv_id",
     "normalize_doi",
     "parse_date",
@@ -52,18 +52,6 @@ _ARXIV_OLD = re.compile(r"([a-z\-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?", re.IGNORECA
 _DOI = re.compile(r"10\.\d{4,9}/\S+")
 _ISO_DATE = re.compile(r"^(\d{4})(?:\s*[-./年]\s*(\d{1,2})\s*月?(?:\s*[-./]\s*\d{1,2}\s*日?)?)?")
 _SPACES = re.compile(r"\s+")
-# Never text, and they make exports invalid XML or fool a terminal or an editor: the C0 controls
-# but tab, newline and carriage return; DEL and the C1 controls; the bidi embeddings, overrides
-# and isolates (text shown in another order than it is read); lone surrogates (not encodable)
-# and U+FFFE / U+FFFF. A terminal escape sequence goes whole, leaving no "[31m" behind.
-_ESCAPE = re.compile(
-    r"\x1b\[[0-?]*[ -/]*[@-~]|\x9b[0-?]*[ -/]*[@-~]"  # CSI: colours, cursor moves
-    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)"  # OSC: window titles, links
-    r"|\x1b[ -/]*[0-~]"  # the other escapes
-)
-_CONTROL = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]"
-)
 
 
 @dataclass(frozen=True)
@@ -91,44 +79,6 @@ class Draft:
 def clean(text: str) -> str:
     """Whitespace collapsed (titles and names broken over lines in BibTeX and Atom)."""
     return _SPACES.sub(" ", text).strip()
-
-
-def strip_controls(text: str) -> tuple[str, int]:
-    """`text` without control characters and escape sequences; how many were removed.
-
-    >>> strip_controls("Mam\\x00ba \\x1b[31mred\\x1b[0m\\tok")
-    ('Mamba red\\tok', 3)
-    """
-    text, escapes = _ESCAPE.subn("", text)
-    text, controls = _CONTROL.subn("", text)
-    return text, escapes + controls
-
-
-def clean_paper(paper: Paper) -> tuple[Paper, dict[str, int]]:
-    """`paper` with `strip_controls` applied to every text of every field (offsets into the
-    abstract moved with it), and how many were removed from each field that had any."""
-    changes: dict[str, object] = {}
-    removed: dict[str, int] = {}
-    for name in (f.name for f in dataclasses.fields(paper)):
-        value, count = _strip_all(getattr(paper, name))
-        if count:
-            changes[name], removed[name] = value, count
-    if "abstract" in changes:
-        changes["abstract_spans"] = tuple(
-            (len(strip_controls(paper.abstract[:offset])[0]), line)
-            for offset, line in paper.abstract_spans
-        )
-    return dataclasses.replace(paper, **changes), removed  # type: ignore[arg-type]
-
-
-def _strip_all(value: object) -> tuple[object, int]:
-    """`strip_controls` over a string, or the strings in a tuple (of tuples); the count."""
-    if isinstance(value, str):
-        return strip_controls(value)
-    if isinstance(value, tuple):
-        parts = [_strip_all(v) for v in value]
-        return tuple(v for v, _ in parts), sum(n for _, n in parts)
-    return value, 0
 
 
 def parse_json(text: str) -> object:
@@ -203,25 +153,9 @@ def split_authors(value: str | Iterable[str]) -> tuple[str, ...]:
     return tuple(n for n in (first_last(p) for p in parts) if n)
 
 
-def first_last(name: str) -> str:
-    """`Dao, Tri` → `Tri Dao`; `Steele, Jr., Guy L.` → `Guy L. Steele Jr.`; spaces cleaned."""
-    text = clean(name).strip(",")
-    parts = [p.strip() for p in text.split(",")]
-    if len(parts) == 2 and parts[1]:
-        text = f"{parts[1]} {parts[0]}"
-    elif len(parts) == 3:
-        text = f"{parts[2]} {parts[0]} {parts[1]}"
-    return re.sub(r"\.(?=[A-Za-z])", ". ", text).strip()  # "T.Dao" → "T. Dao"
-
-
 def split_keywords(value: str | Iterable[str]) -> tuple[str, ...]:
     parts = re.split(r"[;,]", value) if isinstance(value, str) else list(value)
     return tuple(dict.fromkeys(clean(p) for p in parts if clean(p)))
-
-
-def title_key(title: str) -> str:
-    """A title's identity: case, accents (`kg.tables.fold`), punctuation and spacing ignored."""
-    return re.sub(r"[^0-9a-z\u4e00-\u9fff]+", "", fold(title))
 
 
 def build_papers(drafts: Iterable[Draft], source: Path) -> tuple[Paper, ...]:

@@ -15,8 +15,8 @@ import io
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from kg.corpus import Paper
 from kg.errors import ReaderError
+from kg.paper import Paper
 from kg.readers.common import (
     Draft,
     ReadOptions,

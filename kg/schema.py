@@ -1,0 +1,57 @@
+"""The knowledge graph's shape: `KnowledgeGraph` (the `networkx.MultiDiGraph`, the corpus it
+was built from and the name index over its nodes), the paper node id (`node_id_for_paper`)
+and the edge kinds (`EDGE_LABELS`).
+
+Node ids: `paper:<paper id>`, `org:<canonical name>`, `category:<key>`, `technique:<id>`,
+`work:<slug>`, `author:<slug>`. Every node has `kind` and `label` (and `date` where known).
+Edge keys are their kinds: `published_by`, `in_category`, `uses_technique`, `builds_on`
+(lineage, with a `relation`), `compared_against` (not lineage), `part_of` and `authored`
+(author → paper, with the author's `position` on the paper). Every edge a paper gives rise to
+carries `evidence`, `paper`, `line` and `method`.
+
+`kg.graph` builds it; the lineage rules, the queries, the checks and the exports read it. It
+is re-exported by `kg.graph`, where callers import it from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from kg.names import NameIndex
+from kg.paper import Corpus, Paper
+from kg.records import Node
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+__all__ = ["EDGE_LABELS", "KnowledgeGraph", "node_id_for_paper"]
+
+EDGE_LABELS = {
+    "published_by": "published by",
+    "in_category": "in category",
+    "uses_technique": "uses technique",
+    "builds_on": "builds on",
+    "compared_against": "compared against",
+    "part_of": "part of",
+    "authored": "authored",
+}
+
+
+@dataclass(frozen=True, eq=False)
+class KnowledgeGraph:
+    """The graph, the corpus it was built from, and the name index over its nodes."""
+
+    graph: nx.MultiDiGraph
+    corpus: Corpus
+    names: NameIndex
+
+    def node(self, node_id: str) -> Node:
+        return self.names.nodes[node_id]
+
+    def paper(self, paper_id: str) -> Paper:
+        return self.corpus.by_id()[paper_id]
+
+
+def node_id_for_paper(paper_id: str) -> str:
+    return f"paper:{paper_id}"
