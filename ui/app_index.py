@@ -17,13 +17,14 @@ import gradio as gr
 
 from kg.errors import CorpusError, KgragError
 from kg.limits import check_upload_size
+from kg.readers import reader_extensions, reader_formats
 from ui.app_errors import message_for
 from ui.app_format import error_box, escape
 from ui.app_redraw import Redraw
 from ui.app_services import AppServices
 
-FORMAT_CHOICES = ("auto", "seed", "bibtex", "arxiv", "csv", "jsonl")  # as `kgrag add --format`
-FILE_TYPES = [".txt", ".bib", ".bibtex", ".xml", ".atom", ".csv", ".tsv", ".jsonl", ".ndjson"]
+FORMAT_CHOICES = ("auto", *reader_formats())  # as `kgrag add --format`
+FILE_TYPES = list(reader_extensions())
 
 
 def build_index_tab(services: AppServices) -> tuple[Any, Redraw]:
@@ -43,7 +44,7 @@ def build_index_tab(services: AppServices) -> tuple[Any, Redraw]:
         "overwritten. The index then embeds only the new text."
     )
     with gr.Row(equal_height=False):
-        upload = gr.File(label="Library file (.bib, .xml, .csv, .jsonl, .txt)",
+        upload = gr.File(label=f"Library file ({', '.join(FILE_TYPES)})",
                          file_types=FILE_TYPES, type="filepath", elem_id="kg-upload")  # fmt: skip
         with gr.Column():
             fmt = gr.Dropdown(list(FORMAT_CHOICES), value="auto", label="Format",
