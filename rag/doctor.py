@@ -1,10 +1,12 @@
 """`kgrag doctor`: every check a user needs when something is wrong, each with its fix.
 
 Each check returns a `Check` (`ok` / `warn` / `fail`, what was seen, what to do). A check never
-raises: a failure to look is itself a `fail` with the reason. The LLM is tried in a worker process
-(one generated token), so a crashing llama.cpp build is reported here instead of killing `doctor`.
-The GGUF file in use (`KGRAG_MODEL`, else the installed one) is checked without loading it, so a
-truncated file is named even with `--no-generate`.
+raises: a failure to look is itself a `fail` with the reason. The checks of what the settings
+name (the model, the embedder, the index, the data folder) are given the command's `Settings`.
+The LLM is tried in a worker process (one generated token), so a crashing llama.cpp build is
+reported here instead of killing `doctor`. The GGUF file in use (`KGRAG_MODEL`, else the
+installed one) is checked without loading it, so a truncated file is named even with
+`--no-generate`.
 """
 
 from __future__ import annotations
@@ -18,10 +20,14 @@ import time
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from kg.errors import KgragError
+
+if TYPE_CHECKING:
+    from rag.settings import Settings
 
 __all__ = ["Check", "run_checks"]
 
@@ -40,17 +46,18 @@ class Check:
         return {"name": self.name, "status": self.status, "detail": self.detail, "fix": self.fix}
 
 
-def run_checks(generate: bool = True) -> list[Check]:
-    """All checks, in the order a user should read them."""
+def run_checks(settings: Settings, generate: bool = True) -> list[Check]:
+    """All checks of the installation and of what `settings` name, in the order a user should
+    read them."""
     checks: list[Callable[[], Check]] = [
         python_check,
         llama_build_check,
-        llm_file_check,
-        *([llm_generation_check] if generate else []),
+        partial(llm_file_check, settings),
+        *([partial(llm_generation_check, settings)] if generate else []),
         models_check,
-        embedder_check,
-        index_check,
-        folders_check,
+        partial(embedder_check, settings),
+        partial(index_check, settings),
+        partial(folders_check, settings),
         disk_check,
         graphviz_check,
         chromium_check,
@@ -62,7 +69,8 @@ def _guarded(check: Callable[[], Check]) -> Check:
     try:
         return check()
     except Exception as exc:  # a check that cannot look is a failed check, not a traceback
-        name = check.__name__.removesuffix("_check").replace("_", " ")
+        function = check.func if isinstance(check, partial) else check
+        name = function.__name__.removesuffix("_check").replace("_", " ")
         return Check(name, "fail", f"{type(exc).__name__}: {exc}", "run `make install`")
 
 
@@ -98,15 +106,16 @@ def llama_build_check() -> Check:
     return Check("llama.cpp build", "ok", detail)
 
 
-def llm_generation_check() -> Check:
-    from rag.llm.generator import Message, default_model_path
+def llm_generation_check(settings: Settings) -> Check:
+    """One token from the settings' GGUF (with their chat format) in a worker process."""
     from rag.llm.worker import WorkerGenerator
+    from rag.protocols import Message
 
-    path = default_model_path()
+    path = settings.model_path()
     if not path.is_file():
         return Check("LLM generation", "fail", f"no model file at {path}",
                      "run `kgrag models --install`")  # fmt: skip
-    worker = WorkerGenerator(path, max_tokens=1, n_ctx=512)
+    worker = WorkerGenerator(path, max_tokens=1, n_ctx=512, chat_format=settings.chat_format)
     started = time.perf_counter()
     try:
         text = "".join(worker.stream([Message("user", "Say OK.")]))
@@ -121,15 +130,13 @@ def llm_generation_check() -> Check:
                  f"worker process, {seconds:.1f} s including the model load")  # fmt: skip
 
 
-def llm_file_check() -> Check:
+def llm_file_check(settings: Settings) -> Check:
     """The GGUF file answers would load (`KGRAG_MODEL`, else the installed one), not only the
     store's: a regular file whose header parses and whose size holds every tensor it lists; a
     copy of the shipped model (its file name or its size) must also match its size and sha256."""
-    from rag.llm.generator import GgufError, read_gguf_header
+    from rag.llm.gguf import GgufError, read_gguf_header
     from rag.models.catalogue import ModelMissingError
-    from rag.settings import Settings
 
-    settings = Settings.from_env()
     fix = ("point KGRAG_MODEL at a whole GGUF file (or unset it to use the installed model)"
            if settings.model else "run `kgrag models --install`")  # fmt: skip
     try:
@@ -205,11 +212,11 @@ def models_check() -> Check:
     return Check("models", "ok", f"sha256 rehashed: {names}")
 
 
-def embedder_check() -> Check:
-    from rag.embedding.embedders import default_embedder_spec, load_embedder
+def embedder_check(settings: Settings) -> Check:
+    """The settings' embedder loads and encodes."""
+    from rag.engine import build_embedder
 
-    spec = default_embedder_spec()
-    embedder = load_embedder(spec)
+    embedder = build_embedder(settings)
     vector = embedder.encode_queries(["kgrag doctor"])
     backend = (
         "ONNX Runtime" if type(embedder).__name__ == "OnnxEmbedder" else "sentence-transformers"
@@ -218,15 +225,13 @@ def embedder_check() -> Check:
                  f"on {backend})")  # fmt: skip
 
 
-def index_check() -> Check:
+def index_check(settings: Settings) -> Check:
+    """The settings' index is there, readable, fresh for their corpus, and writable if not."""
     from kg.corpus import load_corpus
-    from kg.errors import KgragError
     from rag.indexing.index import read_manifest
-    from rag.settings import Settings
     from rag.stores.base import store_kind
     from rag.stores.faiss import check_index_writable
 
-    settings = Settings.from_env()
     folder, uri = settings.index_dir, settings.vector_uri
     kind = store_kind(uri)
     where = f"{kind} store {uri}" if uri else str(folder)
@@ -254,12 +259,12 @@ def index_check() -> Check:
                  f"matches {corpus.path.name}")  # fmt: skip
 
 
-def folders_check() -> Check:
-    from kg.paths import user_data_dir
+def folders_check(settings: Settings) -> Check:
+    """The settings' data folder and the model store can be written."""
     from rag.models.catalogue import kgrag_home
 
     problems = []
-    for folder in (user_data_dir(), kgrag_home()):
+    for folder in (settings.data_dir, kgrag_home()):
         try:
             folder.mkdir(parents=True, exist_ok=True)
             with tempfile.NamedTemporaryFile(dir=folder, prefix=".doctor-"):
@@ -269,7 +274,7 @@ def folders_check() -> Check:
     if problems:
         return Check("folders", "fail", "; ".join(problems),
                      "make them writable, or point KGRAG_DATA_DIR / KGRAG_HOME elsewhere")  # fmt: skip
-    return Check("folders", "ok", f"writable: {user_data_dir()}, {kgrag_home()}")
+    return Check("folders", "ok", f"writable: {settings.data_dir}, {kgrag_home()}")
 
 
 def disk_check() -> Check:

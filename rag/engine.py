@@ -1,11 +1,12 @@
 """The composition root: `build_engine(settings)` assembles the answer engine.
 
-This module is the one place that chooses the parts: the embedder (`build_embedder`, from
-`settings.embedder`), the vector store (`build_index`, from `settings.vector_uri`) and the
-generator (`build_generator`, the LLM in a worker process). The CLI, the app and the benches call
-it; nothing else picks a store, an embedder or a generator. A new store is one module plus one
-line in `rag.stores.base.STORES` (or `register_store`), a new embedder a branch in
-`rag.embedding.embedders.load_embedder`: both are then chosen here from the settings.
+This module is the one place that chooses the parts, each from its registry by the settings: the
+embedder (`build_embedder`: `settings.embedder` in `rag.embedding.embedders.EMBEDDERS`), the
+vector store (`build_index`: `settings.vector_uri` in `rag.stores.base.STORES`), the retriever
+over them (`build_retriever`) and the generator (`build_generator`: `settings.generator` in
+`rag.llm.generators.GENERATORS`, the LLM in a worker process by default). The CLI, the app and
+the benches call it; nothing else picks a store, an embedder or a generator. A new backend is
+one module plus one line in its registry; it is then chosen here from the settings.
 
 Heavy parts load on first use (a graph answer loads neither the embedder nor the LLM).
 """
@@ -17,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from rag.answering.pipeline import Engine
+from rag.answering.engine import Engine
 from rag.settings import Settings
 
 if TYPE_CHECKING:
@@ -25,8 +26,16 @@ if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
     from rag.indexing.index import DocumentEncoder, VectorIndex
     from rag.protocols import Embedder, Generator, Retriever
+    from rag.retrieval.retrieve import Retriever as HybridRetriever
 
-__all__ = ["SharedParts", "build_embedder", "build_engine", "build_generator", "build_index"]
+__all__ = [
+    "SharedParts",
+    "build_embedder",
+    "build_engine",
+    "build_generator",
+    "build_index",
+    "build_retriever",
+]
 
 
 @dataclass
@@ -41,20 +50,21 @@ class SharedParts:
 
 
 def build_embedder(settings: Settings) -> Embedder:
-    """The embedder `settings.embedder` names."""
+    """The embedder `settings.embedder` names, on the backend `settings.embedder_backend` asks."""
     from rag.embedding.embedders import load_embedder
 
-    return load_embedder(settings.embedder)
+    return load_embedder(settings.embedder, settings.embedder_backend)
 
 
 def build_generator(settings: Settings) -> Generator:
-    """The LLM: llama.cpp with `settings.model_path()` in a crash-proof worker process. The
-    file is located when the worker first starts: a question refused before it needs the LLM
-    needs no installed model, even where its length was measured against the LLM's context."""
-    from rag.llm.generator import load_generator
+    """The LLM `settings.generator` names (llama.cpp in a crash-proof worker process by default)
+    with `settings.model_path()` and `settings.chat_format`. The file is located when the model
+    first loads: a question refused before it needs the LLM needs no installed model, even
+    where its length was measured against the LLM's context."""
+    from rag.llm.generators import GeneratorRequest, load_generator
 
-    generator: Generator = load_generator(settings.model_path, settings.max_tokens)
-    return generator
+    request = GeneratorRequest(settings.model_path, settings.max_tokens, settings.chat_format)
+    return load_generator(settings.generator, request)
 
 
 def build_index(
@@ -72,6 +82,24 @@ def build_index(
     return open_index(corpus, embedder, settings.index_dir, progress=progress,
                       vector_uri=settings.vector_uri, vector_token=settings.vector_token,
                       encode=encode)  # fmt: skip
+
+
+def build_retriever(
+    settings: Settings,
+    corpus: Corpus,
+    *,
+    graph: KnowledgeGraph | None = None,
+    embedder: Embedder | None = None,
+    progress: bool = True,
+) -> HybridRetriever:
+    """Hybrid retrieval (dense + BM25, fused) over the index of `corpus` (`build_index`); hits
+    are expanded along `graph` (None: no expansion). `embedder`: one already loaded (else the
+    settings' is loaded)."""
+    from rag.retrieval.retrieve import Retriever as HybridRetriever
+
+    embedder = embedder if embedder is not None else build_embedder(settings)
+    index = build_index(settings, corpus, embedder, progress=progress)
+    return HybridRetriever(graph, index, embedder)
 
 
 def build_engine(
@@ -104,14 +132,12 @@ def build_engine(
     opening = threading.Lock()
 
     def make_retriever() -> Retriever:
-        from rag.retrieval.retrieve import Retriever as HybridRetriever
-
         with opening:  # open (and maybe build) the index once per engine
             if not opened:
-                embedder = make_embedder()
-                index = build_index(settings, graph.corpus, embedder, progress=progress)
-                parts.index = index
-                opened.append(HybridRetriever(graph, index, embedder))
+                retriever = build_retriever(settings, graph.corpus, graph=graph,
+                                            embedder=make_embedder(), progress=progress)  # fmt: skip
+                parts.index = retriever.index
+                opened.append(retriever)
             return opened[0]
 
     def make_generator() -> Generator:

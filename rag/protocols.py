@@ -1,10 +1,14 @@
 """The seams of kgrag's answer pipeline, each a small Protocol: what the code actually calls.
 
-- `Embedder` — text → float32, L2-normalised rows (`rag.embedding.embedders` has the backends).
-- `Generator` — chat `Message`s → a stream of text pieces (`rag.llm.generator`, `rag.llm.worker`).
+- `Embedder` — text → float32, L2-normalised rows (backends registered in
+  `rag.embedding.embedders.EMBEDDERS`).
+- `Generator` — chat `Message`s → a stream of text pieces (backends registered in
+  `rag.llm.generators.GENERATORS`); `TokenCounter` — a generator with a context window.
 - `Retriever` — a question → hits with their passages and the top dense cosine that the refusal
   threshold reads (`rag.retrieval.retrieve.Retriever` is the one implementation).
 
+Interfaces only: implementations import this module, never the reverse, and each backend's
+factory is typed to return its seam, so mypy checks the fit where the backend is registered.
 The vector store's contract lives with the store (`rag.stores.base`). This module imports nothing
 heavy; a new backend implements one of these and is chosen where the engine is assembled.
 """
@@ -26,6 +30,7 @@ __all__ = [
     "RetrievedPassage",
     "Retrieval",
     "Retriever",
+    "TokenCounter",
 ]
 
 
@@ -56,6 +61,17 @@ class Generator(Protocol):
     """Anything that turns chat messages into a stream of text pieces."""
 
     def stream(self, messages: Sequence[Message]) -> Iterator[str]: ...
+
+
+@runtime_checkable
+class TokenCounter(Protocol):
+    """A generator with a context window: a question can be measured in its tokens before any
+    retrieval, so one that cannot fit is refused at once instead of after the work."""
+
+    n_ctx: int
+    max_tokens: int
+
+    def count_tokens(self, text: str) -> int: ...
 
 
 class RetrievedPassage(Protocol):
@@ -96,23 +112,6 @@ class Retrieval(Protocol):
 
 @runtime_checkable
 class Retriever(Protocol):
-    """What the answer engine asks of retrieval (`rag.answering.pipeline._search`)."""
+    """What the answer engine asks of retrieval (`rag.answering.sources`)."""
 
     def retrieve(self, query: str, k: int = 5) -> Retrieval: ...
-
-
-if TYPE_CHECKING:  # mypy proves that today's implementations fit the seams
-
-    def _implementations_fit(
-        retriever: rag.retrieval.retrieve.Retriever,
-        embedder: rag.embedding.embedders.SentenceTransformerEmbedder,
-        use: rag.embedding.embedders.UseEmbedder,
-        llama: rag.llm.generator.LlamaCppGenerator,
-        worker: rag.llm.worker.WorkerGenerator,
-    ) -> tuple[Retriever, Embedder, Embedder, Generator, Generator]:
-        return retriever, embedder, use, llama, worker
-
-    import rag.embedding.embedders
-    import rag.llm.generator
-    import rag.llm.worker
-    import rag.retrieval.retrieve

@@ -14,8 +14,9 @@ import pytest
 from kg.corpus import Corpus
 from kg.tables import DATA_DIR
 from rag.answering.evidence import estimate_tokens, paper_sentences, select_evidence
-from rag.answering.pipeline import Answer, Engine, _contexts, ask
+from rag.answering.pipeline import Answer, Engine, ask
 from rag.answering.route import route
+from rag.answering.sources import contexts_for
 from rag.checking.cite import NamedSpan, SourceText, SupportChecker, check_answer
 
 INJECTIONS = [
@@ -64,7 +65,7 @@ def test_a_figure_in_the_second_half_of_a_long_abstract_reaches_the_prompt(
     scripted_engine: Callable[[str], Engine],
 ) -> None:
     engine = scripted_engine("")
-    contexts, _, _ = _contexts(engine, route(engine.kg, "Medusa-2 把加速提高到了多少?"))
+    contexts, _, _ = contexts_for(engine, route(engine.kg, "Medusa-2 把加速提高到了多少?"))
     assert contexts[0].paper.id == "medusa"
     assert "2.3-3.6" in contexts[0].passage
 

@@ -11,7 +11,8 @@ import pytest
 from kg.errors import LimitError
 from kg.graph import KnowledgeGraph
 from kg.limits import MAX_QUESTION_CHARS
-from rag.answering.pipeline import Engine, ask, check_question_tokens, question_token_budget
+from rag.answering.limits import check_question_tokens, question_token_budget
+from rag.answering.pipeline import Engine, ask
 from rag.llm.generator import LlamaCppGenerator
 
 # 2,000 characters of CJK Extension B: within the character limit, but several tokens each.

@@ -11,6 +11,7 @@ from subprocess import CompletedProcess
 import pytest
 
 from rag.doctor import llm_file_check
+from rag.settings import Settings
 
 Run = Callable[..., CompletedProcess[str]]
 CHECKS = {"python", "llama.cpp build", "LLM file", "LLM generation", "models", "embedder",
@@ -57,7 +58,7 @@ def test_a_cut_copy_of_the_real_model_fails_the_llm_file_check(
     with model_path.open("rb") as source:
         copy.write_bytes(source.read(cut or 64 * 1024**2))  # None: past the header, not the end
     monkeypatch.setenv("KGRAG_MODEL", str(copy))
-    check = llm_file_check()
+    check = llm_file_check(Settings.from_env())
     assert check.status == "fail" and str(copy) in check.detail and says in check.detail
 
 
@@ -69,13 +70,13 @@ def test_a_whole_gguf_passes_and_a_shipped_name_with_another_size_fails(
     whole = tmp_path / "tiny.gguf"
     whole.write_bytes(b"".join(tiny_gguf()))
     monkeypatch.setenv("KGRAG_MODEL", str(whole))
-    check = llm_file_check()
+    check = llm_file_check(Settings.from_env())
     assert check.status == "ok", check
     assert "GGUF v3, tiny, 1 tensors" in check.detail
     named = tmp_path / QWEN_CODER.target  # whole as a GGUF, but not the shipped file
     named.write_bytes(whole.read_bytes())
     monkeypatch.setenv("KGRAG_MODEL", str(named))
-    check = llm_file_check()
+    check = llm_file_check(Settings.from_env())
     assert check.status == "fail" and "truncated or damaged" in check.detail
 
 
@@ -84,7 +85,7 @@ def test_a_folder_or_a_missing_file_is_not_a_model(
 ) -> None:
     for path, says in ((tmp_path, "not a regular file"), (tmp_path / "absent.gguf", "not exist")):
         monkeypatch.setenv("KGRAG_MODEL", str(path))
-        check = llm_file_check()
+        check = llm_file_check(Settings.from_env())
         assert check.status == "fail" and says in check.detail
 
 

@@ -10,8 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.embedding.embedders import Embedder, EmbedderError, default_embedder_spec, load_embedder
+from rag.embedding.embedders import Embedder, EmbedderError, load_embedder
 from rag.models.catalogue import embeddinggemma_path, kgrag_home
+from rag.settings import Settings
 
 
 def _check_vectors(vectors: np.ndarray, rows: int, dim: int) -> None:
@@ -47,9 +48,9 @@ def test_an_empty_batch_gives_an_empty_matrix(use_embedder: Embedder) -> None:
 
 def test_embedder_spec_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("KGRAG_EMBEDDER", raising=False)
-    assert default_embedder_spec() == "embeddinggemma-300m"
+    assert Settings.from_env().embedder == "embeddinggemma-300m"
     monkeypatch.setenv("KGRAG_EMBEDDER", "use-multilingual")
-    assert default_embedder_spec() == "use-multilingual"
+    assert Settings.from_env().embedder == "use-multilingual"
 
 
 def test_a_folder_that_is_no_model_is_a_clear_error(tmp_path: Path) -> None:

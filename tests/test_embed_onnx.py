@@ -10,9 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.embedding.embedders import Embedder, SentenceTransformerEmbedder, load_embedder
+from rag.embedding.embedders import Embedder
 from rag.embedding.onnx_embedder import EXPORT_FORMAT, OnnxEmbedder, export_dir, export_is_current
+from rag.embedding.sentence_transformer import SentenceTransformerEmbedder
+from rag.engine import build_embedder
 from rag.models.catalogue import EMBEDDINGGEMMA, embeddinggemma_path
+from rag.settings import Settings
 
 TEXTS = [
     "How many GPU hours did Llama 2 pretraining take?",
@@ -26,10 +29,11 @@ TEXTS = [
 
 @pytest.fixture(scope="module")
 def torch_embedder() -> Embedder:
-    """The same model on sentence-transformers (the backend the export must reproduce)."""
+    """The same model on sentence-transformers (the backend the export must reproduce), asked
+    for as a user asks: `KGRAG_EMBEDDER_BACKEND=torch`, read into the settings."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("KGRAG_EMBEDDER_BACKEND", "torch")
-        return load_embedder("embeddinggemma-300m")
+        return build_embedder(Settings.from_env(embedder="embeddinggemma-300m"))
 
 
 def test_the_default_embedder_is_the_checked_onnx_export(embedder: Embedder) -> None:

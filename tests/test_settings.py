@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from kg.corpus import SHIPPED_CORPUS, Corpus
-from rag.embedding.embedders import DEFAULT_EMBEDDER
 from rag.engine import SharedParts, build_engine
+from rag.models.catalogue import DEFAULT_EMBEDDER
 from rag.settings import Settings
 from rag.stores.base import register_store
 from tests.fixtures.memory_store import SLOTS, MemoryStore
@@ -134,3 +134,66 @@ def test_build_engine_picks_faiss_for_a_folder_and_milvus_lite_for_a_db_file(
     manifest = app.manifest()
     assert manifest is not None and manifest.store == "milvus-lite"
     assert manifest.corpus_sha256 == small.sha256
+
+
+def test_the_other_settings_are_read_and_options_win(
+    clean_env: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    for name in ("KGRAG_EMBEDDER_BACKEND", "KGRAG_CHAT_FORMAT", "KGRAG_GENERATOR"):
+        clean_env.delenv(name, raising=False)
+    default = Settings.from_env()
+    assert (default.embedder_backend, default.chat_format, default.generator) == ("", None, "")
+    assert not default.corpus_pinned  # found (the shipped list), not named
+    env = {"KGRAG_EMBEDDER_BACKEND": "Torch", "KGRAG_CHAT_FORMAT": "llama-2",
+           "KGRAG_GENERATOR": "llama-cpp", "KGRAG_CORPUS": str(tmp_path / "env.txt")}  # fmt: skip
+    for name, value in env.items():
+        clean_env.setenv(name, value)
+    read = Settings.from_env()
+    assert (read.embedder_backend, read.chat_format, read.generator) == ("torch", "llama-2",
+                                                                          "llama-cpp")  # fmt: skip
+    assert read.corpus_pinned and read.corpus == tmp_path / "env.txt"
+    given = Settings.from_env(embedder_backend="", chat_format="gemma", generator="x")
+    assert (given.embedder_backend, given.chat_format, given.generator) == ("", "gemma", "x")
+    clean_env.delenv("KGRAG_CORPUS")
+    assert Settings.from_env(corpus=tmp_path / "mine.txt").corpus_pinned  # --corpus names it too
+
+
+def test_kgrag_debug_lets_an_error_raise_with_its_traceback(
+    clean_env: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from kg.errors import KgragError
+    from ui.cli import main
+
+    missing = ["papers", "--corpus", str(tmp_path / "absent.txt")]
+    clean_env.delenv("KGRAG_DEBUG", raising=False)
+    assert main(missing) == 2  # one line on stderr
+    clean_env.setenv("KGRAG_DEBUG", "1")
+    with pytest.raises(KgragError):
+        main(missing)
+
+
+# Where rag/ and ui/ may read the process environment: the settings module, and the llama.cpp
+# build script, which runs before kgrag's dependencies are installed. Ray's start-up wait is a
+# write (`ray_encoder` sets it for Ray and checks an operator's own value is kept).
+_MAY_READ_THE_ENVIRONMENT = {"rag/settings.py", "rag/llm/build.py", "rag/embedding/ray_encoder.py"}
+
+
+def test_only_the_settings_module_reads_the_environment() -> None:
+    import ast
+
+    root = Path(__file__).resolve().parents[1]
+    readers = set()
+    for path in sorted([*root.glob("rag/**/*.py"), *root.glob("ui/**/*.py")]):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            looked_up = isinstance(node, ast.Call | ast.Subscript | ast.Compare)
+            text = ast.unparse(node) if looked_up else ""
+            writes = ("os.environ.setdefault", "os.environ.pop", "os.environ.update")
+            if ("os.environ" in text or "os.getenv" in text) and not text.startswith(writes):
+                readers.add(str(path.relative_to(root)))
+    assert readers <= _MAY_READ_THE_ENVIRONMENT, sorted(readers - _MAY_READ_THE_ENVIRONMENT)
+    assert "rag/settings.py" in readers
+    # nor does any part of rag/ read the settings again behind its caller's back: the entry
+    # points (the CLI's commands, the app) read them once and pass them in
+    fallbacks = [str(p.relative_to(root)) for p in root.glob("rag/**/*.py")
+                 if "from_env(" in p.read_text("utf-8") and p.name != "settings.py"]  # fmt: skip
+    assert fallbacks == []

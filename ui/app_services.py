@@ -11,7 +11,6 @@ so a page load or an answer never serves a library that is no longer there.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -23,7 +22,8 @@ from kg.errors import KgragError
 
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
-    from rag.answering.pipeline import Answer, Engine
+    from rag.answering.engine import Engine
+    from rag.answering.records import Answer
     from rag.indexing.index import VectorIndex
     from rag.protocols import Generator
     from rag.settings import Settings
@@ -55,14 +55,16 @@ class ServeOptions:
     embedder: str | None = None
     model: str | None = None
     vector_uri: str | None = None
+    chat_format: str | None = None
 
     def settings(self) -> Settings:
-        """The app's engine settings: these options over the environment, read now."""
+        """The app's settings: these options over the environment, read now (once, when the
+        app starts: `AppServices` keeps them)."""
         from rag.settings import Settings
 
         return Settings.from_env(corpus=self.corpus, index_dir=self.index_dir,
                                  vector_uri=self.vector_uri, embedder=self.embedder,
-                                 model=self.model)  # fmt: skip
+                                 model=self.model, chat_format=self.chat_format)  # fmt: skip
 
 
 class AppServices:
@@ -87,7 +89,7 @@ class AppServices:
     # ---- corpus and graph -----------------------------------------------------------------
     def pinned(self) -> bool:
         """Whether `--corpus` / `KGRAG_CORPUS` names the paper list (no library behind it)."""
-        return self.options.corpus is not None or bool(os.environ.get("KGRAG_CORPUS"))
+        return self.settings.corpus_pinned
 
     def corpus_path(self) -> Path:
         """The list served now: decided again each time, since `kgrag add` in another process

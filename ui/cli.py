@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import sys
 from collections.abc import Callable, Sequence
 
@@ -51,7 +50,9 @@ def _run(argv: Sequence[str] | None) -> int:
     try:
         return handler(args)
     except KgragError as exc:
-        if os.environ.get("KGRAG_DEBUG"):
+        from rag.settings import debug_enabled
+
+        if debug_enabled():
             raise
         # one line: a line break or carriage return from a title must not forge a second one
         message = terminal_safe(str(exc)).replace("\n", "\\n")

@@ -7,9 +7,10 @@ to ONNX — the whole sentence-transformers pipeline: transformer, mean pooling,
 layers, L2 normalisation — and checks the export against sentence-transformers on texts in both
 languages, short and past the 512-token sliding window, batched with padding. Only an export
 that passed that check and was made from the installed weights is used; otherwise
-`rag.embedding.embedders.load_embedder` falls back to sentence-transformers. The vectors agree to a cosine of
+`rag.embedding.gemma` falls back to sentence-transformers. The vectors agree to a cosine of
 1 − 1e-6, so an index built with either backend serves the other (the manifest names the model,
-not the backend). `KGRAG_EMBEDDER_BACKEND=torch` forces sentence-transformers.
+not the backend). `KGRAG_EMBEDDER_BACKEND=torch` (`rag.settings.Settings.embedder_backend`)
+forces sentence-transformers.
 """
 
 from __future__ import annotations
@@ -108,7 +109,7 @@ def _read_stamp(folder: Path) -> dict[str, Any] | None:
 
 
 def _sentence_transformer(model_dir: Path) -> Any:
-    from rag.embedding.embedders import load_sentence_transformer
+    from rag.embedding.sentence_transformer import load_sentence_transformer
 
     # eager attention: the exporter traces plain tensor operations
     return load_sentence_transformer(model_dir, attn_implementation="eager")

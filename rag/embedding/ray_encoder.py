@@ -36,10 +36,10 @@ class RayUnavailableError(KgragError):
 class _EmbedWorker:
     """One Ray actor: loads the embedder once, then embeds batches of texts."""
 
-    def __init__(self, spec: str) -> None:
+    def __init__(self, spec: str, backend: str = "") -> None:
         from rag.embedding.embedders import load_embedder
 
-        self.embedder = load_embedder(spec)
+        self.embedder = load_embedder(spec, backend)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         texts = [str(t) for t in batch["text"]]
@@ -48,7 +48,8 @@ class _EmbedWorker:
 
 
 class RayEncoder:
-    """Embeds document texts over Ray workers (a context manager: Ray is started on enter)."""
+    """Embeds document texts over Ray workers (a context manager: Ray is started on enter).
+    `spec` and `backend` name the embedder each worker loads (`rag.embedding.embedders`)."""
 
     def __init__(
         self,
@@ -58,8 +59,9 @@ class RayEncoder:
         workers: int | None = None,
         num_cpus: int | None = None,
         start_timeout_s: float = _START_TIMEOUT_S,
+        backend: str = "",
     ) -> None:
-        self.spec, self.dim, self.address = spec, dim, address
+        self.spec, self.backend, self.dim, self.address = spec, backend, dim, address
         self.workers, self.num_cpus = workers, num_cpus
         self.start_timeout_s = start_timeout_s
         self._started = False
@@ -142,7 +144,7 @@ class RayEncoder:
         started = time.perf_counter()
         dataset = ray.data.from_items([{"row": i, "text": t} for i, t in enumerate(texts)])
         embedded = dataset.map_batches(
-            _EmbedWorker, fn_constructor_args=(self.spec,), batch_size=_BATCH,
+            _EmbedWorker, fn_constructor_args=(self.spec, self.backend), batch_size=_BATCH,
             batch_format="numpy", concurrency=workers, num_cpus=max(1, cpus // workers),
         )  # fmt: skip
         vectors = np.zeros((len(texts), self.dim), np.float32)

@@ -17,8 +17,9 @@ If the child dies, the parent raises `LlmWorkerCrashedError` (which says what to
 fresh child for the next question. One generation runs at a time; callers queue on a lock and
 `ahead()` says how many generations a new question would wait for.
 
-`KGRAG_WORKER_FAULT=abort|segv|exit` makes the child fail at its next generation, so crash
-handling can be tested end to end with a real dying process.
+`KGRAG_WORKER_FAULT=abort|segv|exit` (`rag.settings.worker_fault`, read when the child starts)
+makes the child fail at its next generation, so crash handling can be tested end to end with a
+real dying process.
 """
 
 from __future__ import annotations
@@ -29,19 +30,27 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from kg.errors import KgragError
+from rag.llm.generator import DEFAULT_MAX_TOKENS, DEFAULT_N_CTX, LlamaCppGenerator, ModelLocation
+from rag.llm.generators import GeneratorRequest
+from rag.models.catalogue import ModelMissingError, kgrag_home
+from rag.protocols import Generator, Message
 
-__all__ = ["LlmWorkerCrashedError", "WorkerGenerator"]
-
-_FAULT_ENV = "KGRAG_WORKER_FAULT"
+__all__ = ["LlmWorkerCrashedError", "WorkerGenerator", "from_request"]
 
 
 class LlmWorkerCrashedError(KgragError):
     """The LLM's worker process died while loading or answering."""
+
+
+def from_request(request: GeneratorRequest) -> Generator:
+    """llama.cpp in a worker process, as the settings ask (`rag.llm.generators`' default)."""
+    return WorkerGenerator(request.model, max_tokens=request.max_tokens,
+                           chat_format=request.chat_format)  # fmt: skip
 
 
 class WorkerGenerator:
@@ -49,25 +58,23 @@ class WorkerGenerator:
 
     def __init__(
         self,
-        model_path: Path | str | Callable[[], Path] | None = None,
+        model_path: ModelLocation,
         n_ctx: int | None = None,
         max_tokens: int | None = None,
         temperature: float = 0.0,
         n_threads: int | None = None,
+        chat_format: str | None = None,
     ) -> None:
         """`model_path`: the GGUF file, or what locates it when the worker first starts (so
-        that building an engine, or measuring its context window, needs no installed model);
-        None: `rag.llm.generator.default_model_path`."""
-        from rag.llm.generator import DEFAULT_MAX_TOKENS, DEFAULT_N_CTX, default_model_path
-
-        if model_path is None:
-            model_path = default_model_path
+        that building an engine, or measuring its context window, needs no installed model).
+        `chat_format`: llama-cpp-python's chat format (None: the GGUF file's own template)."""
         self._locate = model_path if callable(model_path) else (lambda: Path(model_path))
         self._model_path: Path | None = None
         self.n_ctx = n_ctx or DEFAULT_N_CTX
         self.max_tokens = max_tokens or DEFAULT_MAX_TOKENS
         self.temperature = temperature
         self.n_threads = n_threads
+        self.chat_format = chat_format
         self._proc: subprocess.Popen[str] | None = None
         self._run_lock = threading.Lock()  # one generation at a time
         self._count_lock = threading.Lock()
@@ -99,7 +106,7 @@ class WorkerGenerator:
         return self._proc.pid if self._proc and self._proc.poll() is None else None
 
     def count_tokens(self, text: str) -> int:
-        """How many tokens `text` is for the model (`rag.llm.generator.TokenCounter`), counted by its
+        """How many tokens `text` is for the model (`rag.protocols.TokenCounter`), counted by its
         tokenizer in the worker: starts the worker if needed, never generates."""
         with self._run_lock:
             proc = self._ensure_started()
@@ -110,7 +117,7 @@ class WorkerGenerator:
         return int(reply["tokens"])
 
     # ---- the Generator protocol ----------------------------------------------------------
-    def stream(self, messages: Sequence[Any], max_tokens: int | None = None) -> Iterator[str]:
+    def stream(self, messages: Sequence[Message], max_tokens: int | None = None) -> Iterator[str]:
         with self._count_lock:
             self._active += 1
         try:
@@ -120,7 +127,7 @@ class WorkerGenerator:
             with self._count_lock:
                 self._active -= 1
 
-    def _generate(self, messages: Sequence[Any], max_tokens: int) -> Iterator[str]:
+    def _generate(self, messages: Sequence[Message], max_tokens: int) -> Iterator[str]:
         proc = self._ensure_started()
         request = {
             "op": "generate",
@@ -150,10 +157,7 @@ class WorkerGenerator:
         if self._proc is not None and self._proc.poll() is None:
             return self._proc
         self._proc = None
-        command = [sys.executable, "-m", "rag.llm.worker", "--model", str(self.model_path),
-                   "--n-ctx", str(self.n_ctx), "--temperature", str(self.temperature)]  # fmt: skip
-        if self.n_threads:
-            command += ["--threads", str(self.n_threads)]
+        command = self.command()
         log = _log_path()
         with log.open("a", encoding="utf-8") as log_file:
             proc = subprocess.Popen(
@@ -166,6 +170,16 @@ class WorkerGenerator:
             raise _reported_error(reply)
         self._proc = proc
         return proc
+
+    def command(self) -> list[str]:
+        """The child's command line (`python -m rag.llm.worker …`): locates the model."""
+        command = [sys.executable, "-m", "rag.llm.worker", "--model", str(self.model_path),
+                   "--n-ctx", str(self.n_ctx), "--temperature", str(self.temperature)]  # fmt: skip
+        if self.n_threads:
+            command += ["--threads", str(self.n_threads)]
+        if self.chat_format is not None:
+            command += ["--chat-format", self.chat_format]
+        return command
 
     def _stop(self) -> None:
         proc, self._proc = self._proc, None
@@ -232,16 +246,12 @@ def _describe_exit(code: int) -> str:
 
 
 def _reported_error(reply: dict[str, Any]) -> KgragError:
-    from rag.models.catalogue import ModelMissingError
-
     if reply.get("kind") == "model":
         return ModelMissingError(str(reply["error"]))
     return KgragError(str(reply["error"]))
 
 
 def _log_path() -> Path:
-    from rag.models.catalogue import kgrag_home
-
     folder = kgrag_home() / "logs"
     folder.mkdir(parents=True, exist_ok=True)
     return folder / "llm-worker.log"
@@ -253,16 +263,29 @@ def _package_root() -> str:
 
 
 # ---- the child ---------------------------------------------------------------------------
-def _child_main(argv: Sequence[str]) -> int:
+def child_generator(argv: Sequence[str]) -> LlamaCppGenerator:
+    """The in-process generator the child runs, from its command line (`WorkerGenerator.command`
+    after `-m rag.llm.worker`); the model is not loaded yet."""
     import argparse
-    import queue
 
     parser = argparse.ArgumentParser(prog="python -m rag.llm.worker")
     parser.add_argument("--model", required=True)
     parser.add_argument("--n-ctx", type=int, required=True)
     parser.add_argument("--temperature", type=float, default=0.0)
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--chat-format", default=None)
     args = parser.parse_args(argv)
+    return LlamaCppGenerator(args.model, n_threads=args.threads, n_ctx=args.n_ctx,
+                             temperature=args.temperature, chat_format=args.chat_format)  # fmt: skip
+
+
+def _child_main(argv: Sequence[str]) -> int:
+    import queue
+
+    from rag.settings import worker_fault
+
+    generator = child_generator(argv)
+    fault = worker_fault()
 
     # The protocol owns the real stdout; anything native code prints goes to the log instead.
     out = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8", buffering=1)
@@ -272,11 +295,6 @@ def _child_main(argv: Sequence[str]) -> int:
         out.write(json.dumps(message, ensure_ascii=False) + "\n")
         out.flush()
 
-    from rag.llm.generator import LlamaCppGenerator, Message
-    from rag.models.catalogue import ModelMissingError
-
-    generator = LlamaCppGenerator(args.model, n_threads=args.threads, n_ctx=args.n_ctx,
-                                  temperature=args.temperature)  # fmt: skip
     try:
         generator.llama()
     except ModelMissingError as exc:
@@ -308,7 +326,7 @@ def _child_main(argv: Sequence[str]) -> int:
             except (ValueError, RuntimeError) as exc:
                 send({"error": f"the LLM could not count tokens: {exc}", "kind": "generate"})
             continue
-        _inject_fault()
+        _inject_fault(fault)
         messages = [Message(m["role"], m["content"]) for m in request["messages"]]
         try:
             for piece in generator.stream(messages, max_tokens=int(request["max_tokens"])):
@@ -322,8 +340,7 @@ def _child_main(argv: Sequence[str]) -> int:
     return 0
 
 
-def _inject_fault() -> None:
-    fault = os.environ.get(_FAULT_ENV, "")
+def _inject_fault(fault: str) -> None:
     if fault == "abort":
         os.abort()
     elif fault == "segv":

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 from ui.commands.common import add_engine_options, add_json_option, print_json, settings_from
 
 if TYPE_CHECKING:
-    from rag.answering.pipeline import Answer, Engine
+    from rag.answering.engine import Engine
+    from rag.answering.records import Answer
 
 
 def register(commands: argparse._SubParsersAction, evals: argparse._SubParsersAction) -> None:
@@ -60,7 +61,8 @@ def run_ask(args: argparse.Namespace) -> int:
     from kg.limits import check_question
 
     check_question(args.question)  # before anything heavy loads
-    from rag.answering.pipeline import Answer, stream
+    from rag.answering.pipeline import stream
+    from rag.answering.records import Answer
 
     engine = _engine(args)
     answer: Answer | None = None

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from kg.corpus import Corpus, default_corpus_path, load_corpus
+from kg.corpus import Corpus, load_corpus
 
 if TYPE_CHECKING:
     from rag.settings import Settings
@@ -63,13 +63,21 @@ def add_index_options(parser: argparse.ArgumentParser) -> None:
 
 
 def add_engine_options(parser: argparse.ArgumentParser) -> None:
-    """The index options plus `--model`: what every answering command takes."""
+    """The index options plus `--model` and `--chat-format`: what every answering command
+    takes."""
     add_index_options(parser)
     parser.add_argument(
         "--model",
         type=Path,
         default=None,
         help="GGUF model file (default: $KGRAG_MODEL or the installed one)",
+    )
+    parser.add_argument(
+        "--chat-format",
+        default=None,
+        metavar="FORMAT",
+        help="llama-cpp-python chat format for the model, e.g. chatml, llama-2, gemma (default: "
+        "$KGRAG_CHAT_FORMAT, else the template in the GGUF file)",
     )
 
 
@@ -78,20 +86,23 @@ def add_json_option(parser: argparse.ArgumentParser) -> None:
 
 
 def corpus_from(args: argparse.Namespace) -> Corpus:
-    return load_corpus(default_corpus_path(args.corpus))
+    """The paper list a command's `--corpus` (or the settings) name, loaded."""
+    return load_corpus(settings_from(args).corpus)
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
-    """The engine settings of a command: its index (and engine) options win over the
-    environment (`rag.settings.Settings.from_env`)."""
+    """The settings of a command, read once when it runs: its options (the corpus, index and
+    engine options it takes) win over the environment (`rag.settings.Settings.from_env`)."""
     from rag.settings import Settings
 
+    given = vars(args)  # a command takes only some of the options
     return Settings.from_env(
-        corpus=args.corpus,
-        index_dir=args.index_dir,
-        vector_uri=args.vector_uri,
-        embedder=args.embedder,
-        model=getattr(args, "model", None),  # only the answering commands take --model
+        corpus=given.get("corpus"),
+        index_dir=given.get("index_dir"),
+        vector_uri=given.get("vector_uri"),
+        embedder=given.get("embedder"),
+        model=given.get("model"),
+        chat_format=given.get("chat_format"),
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ui.commands.common import add_json_option, print_json
+from ui.commands.common import add_json_option, print_json, settings_from
 
 MARKS = {"ok": "ok  ", "warn": "WARN", "fail": "FAIL"}
 
@@ -29,7 +29,7 @@ def register(commands: argparse._SubParsersAction, evals: argparse._SubParsersAc
 def run_doctor(args: argparse.Namespace) -> int:
     from rag.doctor import run_checks
 
-    checks = run_checks(generate=not args.no_generate)
+    checks = run_checks(settings_from(args), generate=not args.no_generate)
     ok = all(check.status != "fail" for check in checks)
     if args.json:
         print_json({"ok": ok, "checks": [check.to_json() for check in checks]})

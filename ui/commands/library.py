@@ -6,7 +6,6 @@ The index follows by itself: the next command that needs it embeds only new pass
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -222,6 +221,8 @@ def author_json(summary: Any) -> dict[str, Any]:
 
 
 def _warn_if_overridden() -> None:
-    if os.environ.get("KGRAG_CORPUS"):
+    from rag.settings import Settings
+
+    if Settings.from_env().corpus_pinned:  # no --corpus here: pinned means KGRAG_CORPUS
         print("kgrag: note: KGRAG_CORPUS is set, so other commands read that list, not your "
               "library; unset it to use the library.", file=sys.stderr)  # fmt: skip

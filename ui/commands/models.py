@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ui.commands.common import add_json_option, print_json
+from ui.commands.common import add_json_option, print_json, settings_from
+
+if TYPE_CHECKING:
+    from rag.settings import Settings
 
 
 def register(commands: argparse._SubParsersAction, evals: argparse._SubParsersAction) -> None:
@@ -34,9 +37,10 @@ def register(commands: argparse._SubParsersAction, evals: argparse._SubParsersAc
 def run_models(args: argparse.Namespace) -> int:
     from rag.models import catalogue as models
 
+    settings = settings_from(args)
     if args.install:
-        models.install(tuple(args.only) if args.only else None, progress=True)
-    states = models.status(verify=args.verify, llm_file=_chosen_llm())
+        _install(tuple(args.only) if args.only else None)
+    states = models.status(verify=args.verify, llm_file=_chosen_llm(settings))
     if args.json:
         print_json({"home": str(models.kgrag_home()), "models": [_row(s) for s in states]})
     else:
@@ -47,13 +51,24 @@ def run_models(args: argparse.Namespace) -> int:
     return 0 if usable else 1
 
 
-def _chosen_llm() -> Path | None:
+def _install(keys: tuple[str, ...] | None) -> None:
+    """Install the models `keys` name (all: None), then prepare the installed EmbeddingGemma's
+    fast start (its ONNX export)."""
+    from rag.embedding.gemma import prepare_fast_start
+    from rag.models.catalogue import EMBEDDINGGEMMA
+    from rag.models.install import install
+
+    install(keys, progress=True)
+    if keys is None or EMBEDDINGGEMMA.key in keys:
+        prepare_fast_start(progress=True)
+
+
+def _chosen_llm(settings: Settings) -> Path | None:
     """The GGUF `KGRAG_MODEL` puts in place of the installed LLM (None: the installed one)."""
-    from rag.llm.generator import default_model_path
     from rag.models.catalogue import QWEN_CODER, ModelMissingError, model_path
 
     try:
-        chosen = default_model_path()
+        chosen = settings.model_path()
     except ModelMissingError:
         return None  # no override and nothing installed: the store row says so
     installed = model_path(QWEN_CODER)

@@ -17,9 +17,9 @@ from ui.commands.common import (
 
 if TYPE_CHECKING:
     from kg.corpus import Corpus
-    from rag.embedding.embedders import Embedder
     from rag.indexing.index import VectorIndex
     from rag.retrieval.retrieve import Retriever
+    from rag.settings import Settings
 
 
 def register(commands: argparse._SubParsersAction, evals: argparse._SubParsersAction) -> None:
@@ -85,43 +85,58 @@ def register(commands: argparse._SubParsersAction, evals: argparse._SubParsersAc
     retrieval.set_defaults(handler=run_eval_retrieval)
 
 
-def _open(args: argparse.Namespace, corpus: Corpus) -> tuple[Embedder, VectorIndex]:
+def _index(settings: Settings, corpus: Corpus, args: argparse.Namespace) -> VectorIndex:
+    """`kgrag index`: the index brought up to date, its new passages embedded here or over Ray."""
     from rag.engine import build_embedder, build_index
 
-    settings = settings_from(args)
     embedder = build_embedder(settings)
     ray_address = getattr(args, "ray", None)
-    if ray_address is not None:
-        from rag.embedding.ray_encoder import RayEncoder
+    if ray_address is None:
+        return _said(build_index(settings, corpus, embedder))
+    from rag.embedding.ray_encoder import RayEncoder
 
-        with RayEncoder(settings.embedder, embedder.dim,
-                        address=None if ray_address == "local" else ray_address,
-                        workers=args.ray_workers) as encode:  # fmt: skip
-            index = build_index(settings, corpus, embedder, encode=encode)
-    else:
-        index = build_index(settings, corpus, embedder)
+    with RayEncoder(settings.embedder, embedder.dim, backend=settings.embedder_backend,
+                    address=None if ray_address == "local" else ray_address,
+                    workers=args.ray_workers) as encode:  # fmt: skip
+        return _said(build_index(settings, corpus, embedder, encode=encode))
+
+
+def _retriever(args: argparse.Namespace, corpus: Corpus, expand: bool = True) -> Retriever:
+    """The hybrid retriever over `corpus` with the command's settings (see `_hybrid`)."""
+    return _hybrid(settings_from(args), corpus, expand)
+
+
+def _hybrid(settings: Settings, corpus: Corpus, expand: bool = True) -> Retriever:
+    """The engine's hybrid retriever over `corpus` (`rag.engine.build_retriever`), its hits
+    expanded along the graph unless `expand` is False."""
+    from kg.graph import build_graph
+    from rag.engine import build_retriever
+
+    graph = build_graph(corpus) if expand else None
+    retriever = build_retriever(settings, corpus, graph=graph)
+    _said(retriever.index)
+    return retriever
+
+
+def _said(index: VectorIndex) -> VectorIndex:
+    """`index`, after saying on stderr what was done to it unless it was reused as it was."""
     if index.state.action != "reused":
         print(
             f"kgrag: index {index.state.action} ({index.state.reason}; "
             f"{index.state.embedded} passages embedded) in {index.path}",
             file=sys.stderr,
         )
-    return embedder, index
-
-
-def _retriever(args: argparse.Namespace, corpus: Corpus, expand: bool = True) -> Retriever:
-    from kg.graph import build_graph
-    from rag.retrieval.retrieve import Retriever
-
-    embedder, index = _open(args, corpus)
-    return Retriever(build_graph(corpus) if expand else None, index, embedder)
+    return index
 
 
 def run_search(args: argparse.Namespace) -> int:
     if args.k < 1:
         print("kgrag: error: -k must be at least 1", file=sys.stderr)
         return 2
-    retriever = _retriever(args, corpus_from(args), expand=not args.no_expand)
+    from kg.corpus import load_corpus
+
+    settings = settings_from(args)
+    retriever = _hybrid(settings, load_corpus(settings.corpus), expand=not args.no_expand)
     hits = retriever.search(args.query, args.k)
     if args.json:
         print_json({"query": args.query, "results": [_hit_json(h) for h in hits]})
@@ -147,12 +162,13 @@ def _hit_json(hit: Any) -> dict[str, Any]:
 
 
 def run_index(args: argparse.Namespace) -> int:
+    from kg.corpus import load_corpus
     from rag.indexing.index import read_manifest
 
-    corpus = corpus_from(args)
     settings = settings_from(args)
+    corpus = load_corpus(settings.corpus)
     before = read_manifest(settings.index_dir, settings.vector_uri, settings.vector_token)
-    _, index = _open(args, corpus)
+    index = _index(settings, corpus, args)
     manifest = index.manifest
     if args.json:
         reused = manifest.passages - index.state.embedded

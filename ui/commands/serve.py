@@ -46,7 +46,9 @@ def run_serve(args: argparse.Namespace) -> int:
         )
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     model = str(args.model) if args.model else None
-    options = ServeOptions(args.corpus, args.index_dir, args.embedder, model, args.vector_uri)
+    options = ServeOptions(corpus=args.corpus, index_dir=args.index_dir, embedder=args.embedder,
+                           model=model, vector_uri=args.vector_uri,
+                           chat_format=args.chat_format)  # fmt: skip
     services = AppServices(options)
     services.kg()  # a bad corpus is one clear line now, not a broken page later
     try:

@@ -1,0 +1,56 @@
+"""The records an answer is returned as: `Answer`, its `Citation`s and the `Source`s shown.
+
+Frozen, plain data: what `rag.answering.pipeline.stream` ends with, what `kgrag ask --json`
+prints (`Answer.to_json`), what the app shows and what the evaluation scores.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["Answer", "Citation", "Source"]
+
+
+@dataclass(frozen=True)
+class Citation:
+    id: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Source:
+    """A source shown with the answer, and how it was found (`via`: dense / bm25 / graph)."""
+
+    id: str
+    title: str
+    snippet: str
+    via: tuple[str, ...] = ()
+    why: str = ""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A checked answer: only verified citations remain in `text` and `citations`."""
+
+    question: str
+    text: str
+    route: str
+    citations: tuple[Citation, ...] = ()
+    sources: tuple[Source, ...] = ()
+    removed_citations: int = 0
+    unsupported_sentences: int = 0
+    extractive: bool = False
+    similarity: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The `kgrag ask --json` shape."""
+        return {
+            "question": self.question,
+            "answer": self.text,
+            "route": self.route,
+            "citations": [{"id": c.id, "title": c.title} for c in self.citations],
+            "sources": [{"id": s.id, "title": s.title, "snippet": s.snippet} for s in self.sources],
+            "removed_citations": self.removed_citations,
+            "unsupported_sentences": self.unsupported_sentences,
+        }

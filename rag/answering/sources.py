@@ -1,0 +1,130 @@
+"""The sources an answer is drawn from: the candidate papers, then the numbered contexts shown.
+
+`find_candidates` takes the retrieval hits (restricted to the graph's candidates for a hybrid
+question), a paper the question names first, with the best question-to-passage cosine (the
+refusal signal); `with_evidence` picks each candidate's answering sentences
+(`rag.answering.evidence`) and numbers the papers shown as `[P1]`, `[P2]`, … (`Context`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from rag.answering.evidence import EVIDENCE_TOKENS, Evidence, select_evidence
+from rag.answering.graph_answer import candidate_papers
+from rag.answering.route import HYBRID, Route
+from rag.checking.cite import SourceText
+from rag.protocols import RetrievedHit
+
+if TYPE_CHECKING:
+    from kg.corpus import Paper
+    from rag.answering.engine import Engine
+
+__all__ = [
+    "GRAPH_VIA",
+    "GRAPH_WHY",
+    "SOURCES_SHOWN",
+    "Candidates",
+    "Context",
+    "contexts_for",
+    "find_candidates",
+    "search",
+    "short_name",
+    "with_evidence",
+]
+
+# Papers whose sentences compete for the evidence budget (rag.answering.evidence decides how many are shown).
+SOURCES_SHOWN = 3
+_SEARCH_K = 8
+GRAPH_VIA: tuple[str, ...] = ("graph",)
+GRAPH_WHY = "listed by the knowledge graph"
+NAMED_WHY = "named in the question"
+
+
+@dataclass(frozen=True)
+class Context:
+    """One numbered source as shown to the model: `[P{number}]`."""
+
+    number: int
+    paper: Paper
+    passage: str
+    via: tuple[str, ...] = ()
+    why: str = ""
+
+    def source_text(self, organizations: tuple[str, ...], own_names: tuple[str, ...]) -> SourceText:
+        return SourceText.from_paper(self.number, self.paper, self.passage, organizations,
+                                     own_names)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """The papers that may answer, before any sentence is chosen from them."""
+
+    query: str
+    chosen: dict[str, tuple[Paper, tuple[str, ...], str]]  # id → (paper, via, why)
+    similarity: float  # the best question-to-passage cosine: the refusal signal
+
+
+def contexts_for(
+    engine: Engine, analysis: Route, budget: int | None = None
+) -> tuple[list[Context], float, Evidence]:
+    """The numbered sources for the prompt, the best question-to-passage cosine, and the chosen
+    evidence (see `find_candidates` and `with_evidence`)."""
+    return with_evidence(engine, find_candidates(engine, analysis), budget)
+
+
+def find_candidates(engine: Engine, analysis: Route) -> Candidates:
+    """The retrieval hits (restricted to the graph's candidates for a hybrid question), a paper
+    the question names first."""
+    by_id = engine.kg.corpus.by_id()
+    query = analysis.question
+    allowed: set[str] | None = None
+    if analysis.kind == HYBRID:
+        allowed = {p.id for p in candidate_papers(engine.kg, analysis)}
+        if analysis.topic:
+            query = f"{analysis.topic} {analysis.question}"
+    hits, similarity = search(engine, query, _SEARCH_K if allowed is None else _SEARCH_K * 2)
+    chosen: dict[str, tuple[Paper, tuple[str, ...], str]] = {}
+    for work in analysis.works:
+        if work.kind == "paper" and work.paper_id in by_id and len(chosen) < SOURCES_SHOWN:
+            chosen[work.paper_id] = (by_id[work.paper_id], GRAPH_VIA, NAMED_WHY)
+    for hit in hits:
+        if len(chosen) == SOURCES_SHOWN:
+            break
+        if hit.paper_id not in by_id or (allowed is not None and hit.paper_id not in allowed):
+            continue
+        if tuple(hit.via) == ("graph",):
+            continue  # expansion neighbours are context for retrieval, not evidence here
+        # a named paper found by retrieval too says how retrieval found it
+        chosen[hit.paper_id] = (by_id[hit.paper_id], tuple(hit.via), str(hit.why or ""))
+    if allowed and not chosen:
+        chosen = {
+            pid: (by_id[pid], GRAPH_VIA, GRAPH_WHY) for pid in sorted(allowed)[:SOURCES_SHOWN]
+        }
+    return Candidates(query, chosen, similarity)
+
+
+def with_evidence(
+    engine: Engine, candidates: Candidates, budget: int | None = None
+) -> tuple[list[Context], float, Evidence]:
+    """`rag.answering.evidence` picks the candidates' answering sentences and which of them to show."""
+    chosen, query = candidates.chosen, candidates.query
+    papers = [paper for paper, _, _ in chosen.values()]
+    evidence = select_evidence(query, [(p.id, engine.sentences(p)) for p in papers],
+                               engine.similarity, budget or EVIDENCE_TOKENS)  # fmt: skip
+    shown = [pid for pid in chosen if pid in evidence.papers]
+    contexts = [Context(i + 1, chosen[pid][0], evidence.text_for(pid), chosen[pid][1],
+                         chosen[pid][2]) for i, pid in enumerate(shown)]  # fmt: skip
+    return contexts, candidates.similarity, evidence
+
+
+def search(engine: Engine, query: str, k: int) -> tuple[list[RetrievedHit], float]:
+    """Hits and the top dense cosine of the query to any passage (the refusal signal)."""
+    found = engine.retriever.retrieve(query, k)
+    return list(found.hits), float(found.top_similarity)
+
+
+def short_name(paper: Paper) -> str:
+    """`Medusa` for "Medusa: Simple LLM Inference …" (the whole title when it has no colon)."""
+    return paper.title.split(":", 1)[0].strip()
