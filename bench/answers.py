@@ -57,8 +57,9 @@ class Timing:
 def main() -> None:
     print("== answers: kgrag vs naive pipeline vs bare llama.cpp ==")
     print(f"cores: {os.cpu_count()}, load average {os.getloadavg()[0]:.1f} (shared machine)")
-    generator = LlamaCppGenerator()
-    engine = build_engine(Settings.from_env(), generator=generator, progress=False)
+    settings = Settings.from_env()
+    generator = LlamaCppGenerator(settings.model_path, chat_format=settings.chat_format)
+    engine = build_engine(settings, generator=generator, progress=False)
     assert engine.retriever is not None  # the index is built before the cold runs reuse it
     cold_runs()
     llama = generator.llama()
@@ -98,11 +99,11 @@ def _kgrag(engine: Engine, llama: Any, question: str) -> Timing:
 
 
 def _last_messages(engine: Engine, question: str) -> list[Message]:
-    from rag.answering.pipeline import _contexts
     from rag.answering.route import route
+    from rag.answering.sources import contexts_for
 
     analysis = route(engine.kg, question)
-    contexts, _, _ = _contexts(engine, analysis)
+    contexts, _, _ = contexts_for(engine, analysis)
     return build_messages(analysis.question, analysis.language, contexts)
 
 

@@ -13,8 +13,8 @@ from unittest import mock
 
 from kg.tables import DATA_DIR
 from rag.answering import evidence
-from rag.answering.pipeline import _contexts
 from rag.answering.route import route
+from rag.answering.sources import contexts_for
 from rag.engine import build_engine
 from rag.evaluation.answers import load_questions
 from rag.settings import Settings
@@ -32,7 +32,9 @@ def main() -> None:
         with mock.patch.object(evidence, "EVIDENCE_TOKENS", budget):
             for q in questions:
                 start = time.perf_counter()
-                contexts, _, chosen = _contexts(engine, route(engine.kg, q.question), budget=budget)
+                contexts, _, chosen = contexts_for(
+                    engine, route(engine.kg, q.question), budget=budget
+                )
                 seconds.append(time.perf_counter() - start)
                 text = "\n".join(c.passage for c in contexts).casefold()
                 best = chosen.best(contexts[0].paper.id) if contexts else None

@@ -9,8 +9,9 @@ import time
 from collections.abc import Iterator
 
 from rag.llm.build import plan_build, reported_features
-from rag.llm.generator import LlamaCppGenerator, Message, default_model_path
+from rag.llm.generator import LlamaCppGenerator, Message
 from rag.llm.worker import WorkerGenerator
+from rag.settings import Settings
 
 RUNS = 3
 MAX_TOKENS = 48
@@ -39,7 +40,7 @@ def main() -> None:
     print(f"llama-cpp-python {llama_cpp.__version__}, wheel key {plan.key}")
     print(f"features in use: {' '.join(sorted(k for k, v in report.items() if v))}")
     print(f"CMake options on: {' '.join(plan.enabled)} (AMX off, GGML_NATIVE off)")
-    model = default_model_path()
+    model = Settings.from_env().model_path()
     in_process = LlamaCppGenerator(model, max_tokens=MAX_TOKENS)
     worker = WorkerGenerator(model, max_tokens=MAX_TOKENS)
     worker.warm()

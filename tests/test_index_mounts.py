@@ -299,6 +299,7 @@ def test_doctor_fails_a_stale_index_it_cannot_write_and_passes_a_current_one(
     """A read-only index folder is fine while the index matches the list; once the list
     changes, the next search would have to rebuild it, so doctor says so now."""
     from rag.doctor import index_check
+    from rag.settings import Settings
 
     folder = tmp_path / "ix"
     small = small_corpus(tmp_path, 2)
@@ -307,8 +308,8 @@ def test_doctor_fails_a_stale_index_it_cannot_write_and_passes_a_current_one(
     monkeypatch.delenv("KGRAG_VECTOR_URI", raising=False)
     monkeypatch.setenv("KGRAG_CORPUS", str(small.path))
     FakeMount(monkeypatch, folder, read_only=True)
-    assert index_check().status == "ok"
+    assert index_check(Settings.from_env()).status == "ok"
     monkeypatch.setenv("KGRAG_CORPUS", str(small_corpus(tmp_path, 3).path))
-    check = index_check()
+    check = index_check(Settings.from_env())
     assert check.status == "fail" and str(folder) in check.detail
     assert "Read-only file system" in check.detail

@@ -243,6 +243,7 @@ def _round(value: Any) -> float:
 def main(argv: Sequence[str] | None = None) -> int:
     from kg.fsutil import atomic_write_text
     from rag.embedding.embedders import load_embedder
+    from rag.settings import Settings
 
     parser = argparse.ArgumentParser(
         prog="python -m rag.evaluation.calibrate", description=__doc__.split("\n")[0]
@@ -254,7 +255,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--out", type=Path, help="file to write (default: data/calibration/<embedder>.json)"
     )
     args = parser.parse_args(argv)
-    embedder = load_embedder(args.embedder)
+    settings = Settings.from_env(embedder=args.embedder)
+    embedder = load_embedder(settings.embedder, settings.embedder_backend)
     data = calibrate(embedder)
     out = args.out or calibration_path(embedder.name)
     out.parent.mkdir(parents=True, exist_ok=True)
