@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from kg.environment import env_value
 from kg.library.merge import load_library_corpus
 from kg.library.store import LIBRARY_MAGIC
 from kg.paper import Corpus, IgnoredLine, Paper, PaperIds, short_name, slugify
@@ -38,7 +39,7 @@ def default_corpus_path(given: Path | str | None = None, *, data_dir: Path | Non
     shipped list. The one place this fallback is decided (`rag.settings.Settings` calls it)."""
     if given is not None:
         return Path(given)
-    env = os.environ.get("KGRAG_CORPUS")
+    env = env_value("KGRAG_CORPUS")
     if env:
         return Path(env).expanduser()
     # Anything at these paths counts, not only a regular file: a library that became a folder,

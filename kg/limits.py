@@ -24,6 +24,7 @@ import stat
 from collections.abc import Callable
 from pathlib import Path
 
+from kg.environment import env_value
 from kg.errors import LimitError, ReaderError
 from kg.fsutil import file_kind
 
@@ -61,7 +62,7 @@ def check_question(question: str) -> str:
 
 def max_corpus_bytes() -> int:
     """`KGRAG_MAX_CORPUS_MB` (megabytes, may be fractional), else `DEFAULT_MAX_CORPUS_MB`."""
-    raw = os.environ.get("KGRAG_MAX_CORPUS_MB", "").strip()
+    raw = env_value("KGRAG_MAX_CORPUS_MB").strip()
     try:
         megabytes = float(raw) if raw else DEFAULT_MAX_CORPUS_MB
     except ValueError:

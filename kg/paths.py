@@ -3,10 +3,10 @@ user's own files (read when a command runs, never at import)."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Literal
 
+from kg.environment import Variable, env_value
 from kg.tables import DATA_DIR
 
 SHIPPED_CORPUS = DATA_DIR / "ai_papers_2023.txt"
@@ -17,10 +17,10 @@ def user_data_dir() -> Path:
     return folder_setting("KGRAG_DATA_DIR", "data")
 
 
-def folder_setting(variable: str, kind: Literal["data", "cache"]) -> Path:
+def folder_setting(variable: Variable, kind: Literal["data", "cache"]) -> Path:
     """The folder the environment `variable` names (`~` expanded), else the platform's user
     `kind` folder for kgrag (platformdirs)."""
-    env = os.environ.get(variable)
+    env = env_value(variable)
     if env:
         return Path(env).expanduser()
     import platformdirs
