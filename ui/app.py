@@ -18,10 +18,18 @@ TITLE = "kgrag — AI papers 2023"
 APP_CONCURRENCY = 16  # questions and clicks served at once (the LLM still answers one at a time)
 
 
+def import_gradio() -> Any:
+    """Gradio, imported with its usage analytics off (it reads the switch at import; kgrag never
+    calls out)."""
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    import gradio
+
+    return gradio
+
+
 def build_app(services: AppServices) -> Any:
     """The whole app as a `gr.Blocks` (not launched)."""
-    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    import gradio as gr
+    gr = import_gradio()
 
     from ui.app_api import register_api
     from ui.app_ask import build_ask_tab
@@ -88,7 +96,7 @@ def launch(
 
     The models load in the background once the page is being served (`warm_up`).
     """
-    import gradio as gr
+    gr = import_gradio()
     from starlette.middleware import Middleware
 
     from kg.limits import MAX_UPLOAD_BYTES

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
-import os
 import sys
 
 from ui.commands.common import add_engine_options
@@ -44,7 +43,6 @@ def run_serve(args: argparse.Namespace) -> int:
             "local.",
             file=sys.stderr,
         )
-    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     model = str(args.model) if args.model else None
     options = ServeOptions(corpus=args.corpus, index_dir=args.index_dir, embedder=args.embedder,
                            model=model, vector_uri=args.vector_uri,
