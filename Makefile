@@ -44,6 +44,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check kg rag ui tests bench
 	$(BIN)/ruff format --check kg rag ui tests bench
 	$(BIN)/mypy kg rag ui
+	$(BIN)/lint-imports
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix kg rag ui tests bench
