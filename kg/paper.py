@@ -14,6 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from kg.pdf.records import PdfDocument
+
 __all__ = ["Corpus", "IgnoredLine", "Paper", "PaperIds", "short_name", "slugify"]
 
 
@@ -48,6 +50,10 @@ class Paper:
     """(field, where its value came from: `refs.bib:12 @dao2022`) for each field a reader set."""
     extra: tuple[tuple[str, str], ...] = ()
     """Fields kept verbatim to write back (`@type`, `@key`, BibTeX `pages`, `volume`, …)."""
+    # Full text (kg.pdf): the PDF the paper was added from and its sha256, which keys its
+    # extracted text in the PDF text cache; empty for a paper without one.
+    pdf_path: str = ""
+    pdf_sha256: str = ""
 
     @property
     def short_name(self) -> str:
@@ -69,9 +75,15 @@ class Corpus:
     papers: tuple[Paper, ...]
     ignored: tuple[IgnoredLine, ...] = ()
     unknown_organizations: tuple[tuple[int, str], ...] = ()
+    documents: tuple[tuple[str, PdfDocument], ...] = ()
+    """(paper id, its full text) for each paper added from a PDF whose text could be read."""
 
     def by_id(self) -> dict[str, Paper]:
         return {p.id: p for p in self.papers}
+
+    def document(self, paper_id: str) -> PdfDocument | None:
+        """The full text of the paper `paper_id`, or None when it has none."""
+        return dict(self.documents).get(paper_id)
 
 
 def short_name(title: str) -> str:
