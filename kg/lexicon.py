@@ -1,4 +1,5 @@
-"""The lexicons kgrag reads from `data/`: works, techniques and curated lineage facts.
+"""The lexicons kgrag reads from `data/`: works, techniques, curated lineage facts and the
+lineage cues (`data/lineage_cues.json`, read through the one cue-file reader, `kg.cues`).
 
 They are data, not code: users extend them by editing the JSON files.
 """
@@ -9,6 +10,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from kg.cues import cue_file
 from kg.errors import KgragError
 from kg.tables import load_json
 
@@ -87,7 +89,7 @@ def _load(data_dir: Path | None) -> Lexicon:
     works_raw = load_json("works.json", data_dir)
     tech_raw = load_json("techniques.json", data_dir)
     lineage_raw = load_json("lineage.json", data_dir)
-    cues_raw = load_json("lineage_cues.json", data_dir)
+    cues_raw = cue_file("lineage_cues", data_dir)
     try:
         works = tuple(
             Work(w["name"], tuple(w.get("aliases", ())), w.get("date", ""),

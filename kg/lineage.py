@@ -4,8 +4,9 @@ Three sources, each edge tagged with its `method`:
 - `rule`: a cue in the text around a known name, read from the bilingual cue lexicon
   `data/lineage_cues.json` (基于 X, 以 X 为基础, 对 X 进行微调, 与 X 一样的架构, 它是对 X 的升级,
   X 的后继版本, 前身是 X, based on X, fine-tuned from X, the successor to X, an upgrade of X,
-  improves on X), or "X [5]" for a cited earlier version. Comparisons (与 X 相比, 优于 X, outperforms X) give `compared_against`,
-  which is not lineage.
+  improves on X), or "X [5]" for a cited earlier version. Comparisons (与 X 相比, 优于 X,
+  outperforms X: `data/comparison_cues.json`, shared with the figure checker) give
+  `compared_against`, which is not lineage.
 - `name`: versioned names, to the nearest earlier version that is a known paper or work
   (Llama 2 → LLaMA, FlashAttention-2 → FlashAttention, LLaVA-1.5 → LLaVA, DeepSeek-V3 →
   DeepSeek-V2, Qwen2-VL → Qwen-VL, Qwen2.5 → Qwen2).
@@ -22,6 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
+from kg.cues import load_cues
 from kg.keys import compact
 from kg.lexicon import Lexicon
 from kg.names import find_mentions
@@ -51,26 +53,20 @@ _VERSIONED = re.compile(
 _CITATION = re.compile(r"^\s*[\[［]\s*\d+(?:\s*[,，\-–]\s*\d+)*\s*[\]］]")
 _GAP = r"[^，。,;；:：]{0,10}"
 
-_COMPARE_CUE = (
-    r"(?:优于|超越了?|超过了?|胜过|击败了?|不逊色于|逊于|不如|比|相比于|相较于|对比|媲美|"
-    r"outperform(?:s|ed|ing)?|surpass(?:es|ed|ing)?|compared\s+(?:to|with)|than|versus|vs\.?)"
-)
-_FRAME_CUE = r"(?:相比|相较|对比|相媲美|媲美|相当|不相上下|持平)"
-_ENGLISH_AFTER = re.compile(
-    r"^\s*(?:is|are|was)?\s*(?:outperformed|surpassed|beaten)", re.IGNORECASE
-)
-
 
 def _compares(before: str, after: str, tight: bool) -> bool:
     """A comparison names X right after a cue (优于 X, outperforms X, or a list after the cue),
-    or frames it (与 X 相比, 与 X 相当). `tight`: no words between cue and X (for techniques)."""
+    or frames it (与 X 相比, 与 X 相当). `tight`: no words between cue and X (for techniques).
+    The wording is the comparison lexicon shared with the figure checker
+    (`data/comparison_cues.json`)."""
+    cues = load_cues("comparison_cues")
     gap = r"\s{0,2}" if tight else r"[^，。,;；:：]{0,40}"
-    if re.search(_COMPARE_CUE + gap + "$", before, re.IGNORECASE):
+    if re.search(cues.source("comparison_before") + gap + "$", before):
         return True
-    if _ENGLISH_AFTER.search(after):
+    if cues.regex("outperformed_after").search(after):
         return True
-    framed = re.search(r"(?:与|和|跟|同)" + gap + "$", before)
-    return bool(framed and re.search("^" + gap + _FRAME_CUE, after))
+    framed = re.search(cues.source("frame_openers") + gap + "$", before)
+    return bool(framed and re.search("^" + gap + cues.source("frame_closers"), after))
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ A paper with no abstract still gets one passage (its title and influence note), 
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 
 from kg.corpus import Corpus, Paper
@@ -16,7 +17,9 @@ __all__ = [
     "MAX_PASSAGE_CHARS",
     "Passage",
     "PassageHeader",
+    "join_sentences",
     "paper_header",
+    "paper_sentences",
     "passages",
     "render_passage",
     "split_sentences",
@@ -25,6 +28,8 @@ __all__ = [
 # Abstracts here run 200–800 characters; ~480 keeps most papers in one passage and splits the
 # long ones in two, each short enough for a focused embedding.
 MAX_PASSAGE_CHARS = 480
+MIN_SENTENCE_CHARS = 6
+_URL = re.compile(r"https?://\S+")
 
 
 @dataclass(frozen=True)
@@ -137,7 +142,7 @@ def _pack(sentences: list[str], max_chars: int) -> list[str]:
     balancing piece lengths so a split never leaves a tiny tail."""
     total = sum(len(s) for s in sentences)
     if total <= max_chars:
-        return [_join(sentences)] if sentences else []
+        return [join_sentences(sentences)] if sentences else []
     count = -(-total // max_chars)
     target = total / count
     pieces: list[str] = []
@@ -145,18 +150,36 @@ def _pack(sentences: list[str], max_chars: int) -> list[str]:
     length = 0
     for sentence in sentences:
         if current and (length + len(sentence) > max_chars or length >= target):
-            pieces.append(_join(current))
+            pieces.append(join_sentences(current))
             current, length = [], 0
         current.append(sentence)
         length += len(sentence)
     if current:
-        pieces.append(_join(current))
+        pieces.append(join_sentences(current))
     return pieces
 
 
-def _join(sentences: list[str]) -> str:
-    """Chinese sentences join without a space, English ones with one."""
+def join_sentences(parts: list[str] | tuple[str, ...]) -> str:
+    """Chinese sentences (and an elision mark `…`) join without a space, English ones with one."""
     out = ""
-    for sentence in sentences:
-        out += sentence if not out or out[-1] in "。！？；" else " " + sentence
+    for part in parts:
+        out += part if not out or out[-1] in "。！？；…" or part == "…" else " " + part
     return out
+
+
+def paper_sentences(influence: str, abstract: str) -> list[str]:
+    """The influence note, then the abstract's sentences (URLs dropped, a parenthesis that a
+    semicolon split kept whole: `(Hu 等人,2022;Shin 等人,2021)` is not two sentences)."""
+    pieces = split_sentences(_URL.sub(" ", abstract))
+    merged: list[str] = []
+    for piece in pieces:
+        if merged and _depth(merged[-1]) > 0:
+            merged[-1] = join_sentences([merged[-1], piece])
+        else:
+            merged.append(piece)
+    sentences = [influence.strip()] if influence.strip() else []
+    return sentences + [s for s in merged if len(s) >= MIN_SENTENCE_CHARS]
+
+
+def _depth(text: str) -> int:
+    return text.count("(") + text.count("（") - text.count(")") - text.count("）")

@@ -13,7 +13,8 @@ import pytest
 
 from kg.corpus import Corpus
 from kg.tables import DATA_DIR
-from rag.answering.evidence import estimate_tokens, paper_sentences, select_evidence
+from rag.answering.evidence import estimate_tokens, select_evidence
+from rag.passages import paper_sentences
 from rag.answering.pipeline import Answer, Engine, ask
 from rag.answering.route import route
 from rag.answering.sources import contexts_for

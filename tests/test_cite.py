@@ -10,16 +10,12 @@ import pytest
 from kg.corpus import Corpus
 from kg.lexicon import load_lexicon
 from kg.lineage import lineage_cue
-from rag.checking.cite import (
-    SourceText,
-    SupportChecker,
-    adds_to,
-    check_answer,
-    cited_numbers,
-    extractive_answer,
-    split_sentences,
-    strip_unknown_citations,
-)
+from rag.answering.extractive import extractive_answer
+from rag.checking.answer_text import split_sentences, strip_unknown_citations
+from rag.checking.citations import cited_numbers
+from rag.checking.cite import check_answer
+from rag.checking.echo import adds_to
+from rag.checking.support import SourceText, SupportChecker
 
 
 def _source(corpus: Corpus, number: int, paper_id: str) -> SourceText:

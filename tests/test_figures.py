@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from kg.corpus import Corpus
-from rag.checking.figures import asked_measures, figure_supported, figures, figures_together
+from rag.checking.figure_text import figures
+from rag.checking.figures import figure_supported, figures_together
+from rag.checking.measures import asked_measures
 
 
 def _supported(corpus: Corpus, paper_id: str, claim: str) -> bool:

@@ -1,57 +1,67 @@
 """Month and date-range expressions in English and Chinese questions (`2023年5月`, `2023.05`,
 `between March and June 2023`, `2023-03 to 2023-05`, `since October`, `Q1 2023`, `第一季度`,
-`2023年下半年`, `H2 2023`) turned into inclusive YYYY-MM bounds."""
+`2023年下半年`, `H2 2023`) turned into inclusive YYYY-MM bounds.
+
+The grammar of a date (year, month, quarter, half) is here; its words (month names, Chinese month
+numerals, quarter and half ordinals, the words that open or close a range) are in
+`data/date_cues.json`."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 
-__all__ = ["DateRange", "find_date_range"]
+from kg.cues import CueBook, load_cues, terms_source
 
-_MONTHS = {
-    name: i
-    for i, names in enumerate(
-        (
-            ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"),
-            ("may",), ("june", "jun"), ("july", "jul"), ("august", "aug"),
-            ("september", "sep", "sept"), ("october", "oct"), ("november", "nov"),
-            ("december", "dec"),
-        ),
-        start=1,
-    )
-    for name in names
-}  # fmt: skip
-_ZH_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9,
-              "十": 10, "十一": 11, "十二": 12}  # fmt: skip
-_EN_MONTH = "|".join(sorted(_MONTHS, key=len, reverse=True))
-_ZH_MONTH = r"(?:1[0-2]|0?[1-9]|十一|十二|[一二三四五六七八九十])"
+__all__ = ["DateRange", "find_date_range", "month_names"]
+
 _YEAR = r"(?:19|20)\d\d"
-_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "last": 4, "1st": 1, "2nd": 2,
-             "3rd": 3, "4th": 4, "一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3,
-             "4": 4}  # fmt: skip
-_EN_ORDINAL = r"first|second|third|fourth|last|1st|2nd|3rd|4th"
 
-# One date mention: (year?, month?) or a quarter / half-year, in any of the forms users write.
-_DATE = re.compile(
-    rf"(?<![\d.])(?P<yq>{_YEAR})\s*[-\s]?\s*Q(?P<q1>[1-4])\b"
-    rf"|\bQ(?P<q2>[1-4])(?:\s*(?:of\s+)?[-,]?\s*(?P<yq2>{_YEAR}))?\b"
-    rf"|\b(?:the\s+)?(?P<q3>{_EN_ORDINAL})\s+quarter(?:\s+of)?(?:\s+(?:the\s+year|(?P<yq3>{_YEAR})))?"
-    rf"|(?:(?P<yq4>{_YEAR})\s*年?\s*)?第?(?P<q4>[一二三四1-4])\s*季度"
-    rf"|(?<![\d.])(?P<yh>{_YEAR})\s*[-\s]?\s*H(?P<h1>[12])\b"
-    rf"|\bH(?P<h2>[12])(?:\s*(?:of\s+)?[-,]?\s*(?P<yh2>{_YEAR}))?\b"
-    rf"|\b(?:the\s+)?(?P<h3>first|second|1st|2nd|former|latter)\s+half(?:\s+of)?(?:\s+(?:the\s+year|(?P<yh3>{_YEAR})))?"
-    rf"|(?:(?P<yh4>{_YEAR})\s*年?\s*)?(?P<half>上半年|下半年)"
-    rf"|(?<![\d.])(?P<y1>{_YEAR})\s*[-./]\s*(?P<m1>1[0-2]|0?[1-9])(?![\d.])"
-    rf"|(?<![\d./])(?P<m5>1[0-2]|0?[1-9])\s*/\s*(?P<y5>{_YEAR})(?!\d)"
-    rf"|(?:(?P<y6>{_YEAR})\s*年\s*)?(?P<m6a>1[0-2]|0?[1-9])\s*[-–~到至]\s*(?P<m6b>1[0-2]|0?[1-9])\s*月"
-    rf"|(?:(?P<y2>{_YEAR})\s*年\s*)?(?P<m2>{_ZH_MONTH})\s*月(?:份)?"
-    rf"|\b(?P<m3>{_EN_MONTH})\.?(?:\s*,?\s*(?P<y3>{_YEAR}))?\b"
-    rf"|(?<![\d.])(?P<y4>{_YEAR})(?![\d.])\s*年?",
-    re.IGNORECASE,
-)
-_SINCE = re.compile(r"\b(since|after)\b|以来|之后|以后|起", re.I)
-_UNTIL = re.compile(r"\b(before|until|till|up to)\b|之前|以前|前", re.I)
+
+def _cues() -> CueBook:
+    return load_cues("date_cues")
+
+
+def month_names() -> frozenset[str]:
+    """English month names and abbreviations, case-folded (`data/date_cues.json`)."""
+    return frozenset(_cues().table("months"))
+
+
+@cache
+def _date_pattern() -> re.Pattern[str]:
+    """One date mention: (year?, month?) or a quarter / half-year, in any of the forms users write.
+    The words come from `data/date_cues.json`; longer words are tried first."""
+    cues = _cues()
+    en_month = _longest_first(cues.table("months"))
+    zh_month = rf"(?:1[0-2]|0?[1-9]|{_longest_first(cues.table('zh_months'))})"
+    quarters = [k for k in cues.table("quarters") if re.search("[a-z]", k)]
+    en_ordinal = terms_source(quarters, "none")
+    halves = terms_source(cues.table("halves"), "none")
+    zh_halves = terms_source(cues.table("zh_halves"), "none")
+    return re.compile(
+        rf"(?<![\d.])(?P<yq>{_YEAR})\s*[-\s]?\s*Q(?P<q1>[1-4])\b"
+        rf"|\bQ(?P<q2>[1-4])(?:\s*(?:of\s+)?[-,]?\s*(?P<yq2>{_YEAR}))?\b"
+        rf"|\b(?:the\s+)?(?P<q3>{en_ordinal})\s+quarter(?:\s+of)?(?:\s+(?:the\s+year|(?P<yq3>{_YEAR})))?"
+        rf"|(?:(?P<yq4>{_YEAR})\s*年?\s*)?第?(?P<q4>[一二三四1-4])\s*季度"
+        rf"|(?<![\d.])(?P<yh>{_YEAR})\s*[-\s]?\s*H(?P<h1>[12])\b"
+        rf"|\bH(?P<h2>[12])(?:\s*(?:of\s+)?[-,]?\s*(?P<yh2>{_YEAR}))?\b"
+        rf"|\b(?:the\s+)?(?P<h3>{halves})\s+half(?:\s+of)?(?:\s+(?:the\s+year|(?P<yh3>{_YEAR})))?"
+        rf"|(?:(?P<yh4>{_YEAR})\s*年?\s*)?(?P<half>{zh_halves})"
+        rf"|(?<![\d.])(?P<y1>{_YEAR})\s*[-./]\s*(?P<m1>1[0-2]|0?[1-9])(?![\d.])"
+        rf"|(?<![\d./])(?P<m5>1[0-2]|0?[1-9])\s*/\s*(?P<y5>{_YEAR})(?!\d)"
+        rf"|(?:(?P<y6>{_YEAR})\s*年\s*)?(?P<m6a>1[0-2]|0?[1-9])\s*[-–~到至]\s*(?P<m6b>1[0-2]|0?[1-9])\s*月"
+        rf"|(?:(?P<y2>{_YEAR})\s*年\s*)?(?P<m2>{zh_month})\s*月(?:份)?"
+        rf"|\b(?P<m3>{en_month})\.?(?:\s*,?\s*(?P<y3>{_YEAR}))?\b"
+        rf"|(?<![\d.])(?P<y4>{_YEAR})(?![\d.])\s*年?",
+        re.IGNORECASE,
+    )
+
+
+def _longest_first(words: Iterable[str]) -> str:
+    """The words as alternatives, longer first (`sept` before `sep`)."""
+    return terms_source(sorted(words, key=len, reverse=True), "none")
 
 
 @dataclass(frozen=True)
@@ -79,7 +89,7 @@ class _Mention:
 
 def find_date_range(text: str, default_year: int) -> DateRange | None:
     """The month or range a question restricts to, or None when it names no date."""
-    found = (_mention(m) for m in _DATE.finditer(text))
+    found = (_mention(m) for m in _date_pattern().finditer(text))
     mentions = [m for m in found if m is not None]
     if not mentions:
         return None
@@ -88,29 +98,38 @@ def find_date_range(text: str, default_year: int) -> DateRange | None:
     since = f"{first.year or year:04d}-{first.first:02d}"
     until = f"{last.year or year:04d}-{last.last:02d}"
     if len(mentions) == 1:
+        cues = _cues()
         before, after = text[: first.start], text[first.end :]
-        if _SINCE.search(before[-12:]) or re.match(r"\s*(以来|之后|以后|起)", after):
-            exclusive = bool(re.search(r"\bafter\b|之后|以后", before[-12:] + after[:4], re.I))
+        near = before[-12:] + after[:4]
+        if cues.regex("since").search(before[-12:]) or _opens(cues.regex("since_after"), after):
+            exclusive = bool(cues.regex("since_exclusive").search(near))
             return DateRange(_shift(since, 1) if exclusive else since, None, first.start, first.end)
-        if _UNTIL.search(before[-12:]) or re.match(r"\s*(之前|以前|前)", after):
-            exclusive = bool(re.search(r"\bbefore\b|之前|以前", before[-12:] + after[:4], re.I))
+        if cues.regex("until").search(before[-12:]) or _opens(cues.regex("until_after"), after):
+            exclusive = bool(cues.regex("until_exclusive").search(near))
             start_of = f"{first.year or year:04d}-{first.first:02d}"
             return DateRange(None, _shift(start_of, -1) if exclusive else until, first.start,
                              first.end)  # fmt: skip
     return DateRange(since, until, first.start, last.end)
 
 
+def _opens(cue: re.Pattern[str], text: str) -> bool:
+    """`text` starts with the cue, maybe after whitespace (2023年5月 以来)."""
+    return re.match(rf"\s*(?:{cue.pattern})", text) is not None
+
+
 def _mention(m: re.Match[str]) -> _Mention | None:
     g = m.groupdict()
+    cues = _cues()
     quarter = g["q1"] or g["q2"] or g["q3"] or g["q4"]
     if quarter:
         year = g["yq"] or g["yq2"] or g["yq3"] or g["yq4"]
-        first = 3 * _ORDINALS[quarter.casefold()] - 2
+        first = 3 * int(cues.table("quarters")[quarter.casefold()]) - 2
         return _span(m, year, first, first + 2)
     half = g["h1"] or g["h2"] or g["h3"] or g["half"]
     if half:
         year = g["yh"] or g["yh2"] or g["yh3"] or g["yh4"]
-        first = 1 if half.casefold() in ("1", "first", "1st", "former", "上半年") else 7
+        halves = {**cues.table("halves"), **cues.table("zh_halves"), "1": 1, "2": 2}
+        first = 1 if halves[half.casefold()] == 1 else 7
         return _span(m, year, first, first + 5)
     if g["m1"] or g["m5"]:
         month = int(g["m1"] or g["m5"])
@@ -121,7 +140,7 @@ def _mention(m: re.Match[str]) -> _Mention | None:
         month = _zh_month(g["m2"])
         return _span(m, g["y2"], month, month)
     if g["m3"]:
-        month = _MONTHS[g["m3"].casefold()]
+        month = int(cues.table("months")[g["m3"].casefold()])
         if g["m3"].casefold() == "may" and not g["y3"] and not _looks_like_month(m):
             return None  # "may" is usually the verb
         return _span(m, g["y3"], month, month)
@@ -138,11 +157,12 @@ def _span(m: re.Match[str], year: str | None, first: int, last: int) -> _Mention
 
 def _looks_like_month(m: re.Match[str]) -> bool:
     before = m.string[: m.start()].rstrip().casefold()
-    return m.group(0)[0].isupper() or before.endswith(("in", "of", "from", "since", "between"))
+    leads = tuple(sorted(_cues().words("may_month_after")))
+    return m.group(0)[0].isupper() or before.endswith(leads)
 
 
 def _zh_month(token: str) -> int:
-    return int(token) if token.isdigit() else _ZH_DIGITS[token]
+    return int(token) if token.isdigit() else int(_cues().table("zh_months")[token])
 
 
 def _shift(month: str, delta: int) -> str:

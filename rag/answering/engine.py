@@ -20,7 +20,7 @@ from kg.lexicon import load_lexicon
 from kg.lineage import lineage_cue
 from kg.names import find_mentions
 from rag.answering import prompts
-from rag.answering.evidence import paper_sentences
+from rag.passages import paper_sentences
 from rag.answering.limits import check_question_tokens
 from rag.answering.refusal import RefusalPolicy
 from rag.checking.cite import NamedSpan, SupportChecker

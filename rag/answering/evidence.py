@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rag.checking.figures import asked_measures, figures, measured
-from rag.passages import split_sentences
+from rag.passages import join_sentences
 from rag.retrieval.bm25 import tokenize
 
 __all__ = [
@@ -44,7 +44,6 @@ LEXICAL_WEIGHT = 0.5
 FIGURE_LIFT = 0.08
 MEASURE_LIFT = 0.2
 RANK_PENALTY = 0.04
-MIN_SENTENCE_CHARS = 6
 
 _FIGURE_QUESTION = re.compile(
     r"\bhow (?:many|much|large|long|big|fast|far)\b|\bwhat (?:share|fraction|percentage|score|"
@@ -61,7 +60,6 @@ _NEEDS_CONTEXT = re.compile(
     r"第二|其次|第三|最后|尽管|这|这使)",
     re.IGNORECASE,
 )
-_URL = re.compile(r"https?://\S+")
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
 
@@ -90,25 +88,11 @@ class Evidence:
                 out.append("…")
             out.append(s.text)
             last = s.position
-        return _join(out)
+        return join_sentences(out)
 
     def best(self, paper_id: str) -> EvidenceSentence | None:
         mine = [s for s in self.sentences if s.paper_id == paper_id]
         return max(mine, key=lambda s: s.score) if mine else None
-
-
-def paper_sentences(influence: str, abstract: str) -> list[str]:
-    """The influence note, then the abstract's sentences (URLs dropped, a parenthesis that a
-    semicolon split kept whole: `(Hu 等人,2022;Shin 等人,2021)` is not two sentences)."""
-    pieces = split_sentences(_URL.sub(" ", abstract))
-    merged: list[str] = []
-    for piece in pieces:
-        if merged and _depth(merged[-1]) > 0:
-            merged[-1] = _join([merged[-1], piece])
-        else:
-            merged.append(piece)
-    sentences = [influence.strip()] if influence.strip() else []
-    return sentences + [s for s in merged if len(s) >= MIN_SENTENCE_CHARS]
 
 
 def asks_for_figure(question: str) -> bool:
@@ -216,14 +200,3 @@ def _lexical(question: str, texts: Sequence[str]) -> list[float]:
 
 def _best_score(scored: Sequence[EvidenceSentence], paper_id: str) -> float:
     return max((s.score for s in scored if s.paper_id == paper_id), default=-1.0)
-
-
-def _depth(text: str) -> int:
-    return text.count("(") + text.count("（") - text.count(")") - text.count("）")
-
-
-def _join(parts: Sequence[str]) -> str:
-    out = ""
-    for part in parts:
-        out += part if not out or out[-1] in "。！？；…" or part == "…" else " " + part
-    return out

@@ -21,6 +21,7 @@ from kg.names import find_mentions
 from rag.answering import prompts
 from rag.answering.engine import Engine, entry_text
 from rag.answering.evidence import Evidence, asks_for_figure
+from rag.answering.extractive import extractive_answer
 from rag.answering.graph_answer import GraphAnswer, answer_from_graph
 from rag.answering.premise import Premise, corrected_question, correction, false_premises
 from rag.answering.records import Answer, Citation, Source
@@ -40,7 +41,6 @@ from rag.checking.cite import (
     adds_to,
     check_answer,
     cited_numbers,
-    extractive_answer,
     split_sentences,
 )
 from rag.protocols import Message

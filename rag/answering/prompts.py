@@ -1,4 +1,5 @@
-"""Every piece of text kgrag sends to the LLM or writes into an answer, in English and Chinese.
+"""Every piece of text kgrag sends to the LLM, and the refusal, premise and quote texts of an
+answer, in English and Chinese (graph answers' phrases: `rag.answering.graph_phrases`).
 
 Templates use `str.format` placeholders; `render` fills them and refuses to leave one empty.
 
@@ -18,7 +19,7 @@ from __future__ import annotations
 import string
 from collections.abc import Mapping
 
-__all__ = ["LANGUAGES", "SYSTEM", "TEMPLATES", "WORDS", "placeholders", "render", "word"]
+__all__ = ["LANGUAGES", "SYSTEM", "TEMPLATES", "placeholders", "render"]
 
 LANGUAGES = ("en", "zh")
 
@@ -74,10 +75,6 @@ TEMPLATES: Mapping[str, Mapping[str, str]] = {
         "en": "[P{number}] {title}\n{abstract}",
         "zh": "[P{number}] {title}\n{abstract}",
     },
-    "history": {
-        "en": "(Earlier question in this conversation: {previous})",
-        "zh": "(本次对话中之前的问题:{previous})",
-    },
     "refusal": {
         "en": "The paper collection does not cover this question, so I cannot answer it from "
         "the corpus.",
@@ -88,68 +85,6 @@ TEMPLATES: Mapping[str, Mapping[str, str]] = {
         "not be verified):",
         "zh": "摘录式回答(生成的回答未能通过核验,以下句子直接摘自资料):",
     },
-    "papers_header": {
-        "en": "{count} paper(s) {description}:",
-        "zh": "{description}的论文共 {count} 篇:",
-    },
-    "paper_line": {
-        "en": "- {title} ({organizations}, {date}) [P{number}]",
-        "zh": "- {title}({organizations},{date})[P{number}]",
-    },
-    "count": {
-        "en": "{count} paper(s) {description}.",
-        "zh": "{description}的论文共 {count} 篇。",
-    },
-    "extreme": {
-        "en": "The {which} paper {description} is {title} ({organizations}, {date}) [P{number}].",
-        "zh": "{description}{which}的论文是 {title}({organizations},{date})[P{number}]。",
-    },
-    "no_papers": {
-        "en": "The corpus has no paper {description}.",
-        "zh": "论文库中没有{description}的论文。",
-    },
-    "lineage_up": {
-        "en": "{work} builds on: {chain}.",
-        "zh": "{work} 基于:{chain}。",
-    },
-    "lineage_down": {
-        "en": "Works that build on {work}: {chain}.",
-        "zh": "基于 {work} 的工作:{chain}。",
-    },
-    "lineage_none_up": {
-        "en": "The corpus records no work that {work} builds on.",
-        "zh": "论文库中没有记录 {work} 所基于的工作。",
-    },
-    "lineage_none_down": {
-        "en": "The corpus records no work that builds on {work}.",
-        "zh": "论文库中没有记录基于 {work} 的工作。",
-    },
-    "path": {
-        "en": "Path from {start} to {end}: {chain}.",
-        "zh": "从 {start} 到 {end} 的演进路径:{chain}。",
-    },
-    "no_path": {
-        "en": "The corpus records no lineage path between {start} and {end}.",
-        "zh": "论文库中没有记录 {start} 与 {end} 之间的演进路径。",
-    },
-    "evidence_line": {
-        "en": "- {child} → {parent} ({relation}): “{evidence}” [P{number}]",
-        "zh": "- {child} → {parent}({relation}):“{evidence}”[P{number}]",
-    },
-}
-
-WORDS: Mapping[str, Mapping[str, str]] = {
-    "first": {"en": "first", "zh": "最早"},
-    "last": {"en": "latest", "zh": "最新"},
-    "published_by": {"en": "published by {value}", "zh": "{value}发表"},
-    "in_category": {"en": "in the {value} category", "zh": "{value}类别"},
-    "in_month": {"en": "from {value}", "zh": "{value}发布"},
-    "between": {"en": "between {start} and {end}", "zh": "{start}至{end}期间发布"},
-    "since": {"en": "since {start}", "zh": "{start}以来发布"},
-    "until": {"en": "up to {end}", "zh": "{end}之前发布"},
-    "with_technique": {"en": "using {value}", "zh": "使用{value}"},
-    "in_corpus": {"en": "in the corpus", "zh": "论文库中"},
-    "joiner": {"en": " and ", "zh": "、"},
 }
 
 
@@ -165,8 +100,3 @@ def render(name: str, language: str, **values: object) -> str:
     if missing:
         raise KeyError(f"template {name!r} needs {sorted(missing)}")
     return template.format(**values)
-
-
-def word(name: str, language: str, **values: object) -> str:
-    """A short phrase (`published by Meta`, `Meta发表`) used inside templates."""
-    return WORDS[name][language].format(**values)

@@ -1,0 +1,110 @@
+"""What a figure measures (speed, memory, parameters, score, cost, tokens …) and what a bare
+count counts (layers, experts, GPUs …), read from the words around it; what a question asks.
+
+The cue words of each measure and counted thing are in `data/figure_cues.json`. A size next to
+a model's name is its parameter count; a figure in a list ("7B, 13B and 70B tokens") measures
+what the list's last figure does.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from functools import cache
+
+from rag.checking.figure_text import Figure, clause_at, figure_cues, figures, numeral_source
+from rag.checking.names import latin_names
+
+__all__ = ["asked_measures", "counted", "is_whole", "measured"]
+
+# What a count is followed by: a measure word maybe, a qualifier maybe, then the counted word.
+_COUNTED_WORD = r"\s*{classifiers}?\s*(?:[A-Za-z-]+\s+)?([A-Za-z]+|[\u4e00-\u9fff]{{1,3}})"
+_NAME_TAIL = re.compile(r"(?P<word>[A-Za-z][A-Za-z0-9.\-]*)(?:\s+\d+(?:\.\d+)?)?\s*$")
+
+
+def asked_measures(question: str) -> set[str]:
+    """The quantities a question names (speed, parameters, tokens …), by the same cue words;
+    "how long" / 多长 asks a length in tokens or a time ("在多长的输入上" → "100k 字元的输入")."""
+    found = _measures(question)
+    if figure_cues().regex("how_long").search(question):
+        found |= {"tokens", "time"}
+    return found
+
+
+def measured(text: str, figure: Figure, own: Sequence[str] = ()) -> set[str]:
+    """What `figure` (at its `start` in `text`) measures. A size written next to a model's name
+    ("Python 7B", "70B 的 Code Llama", "7B、13B 和 70B 的 Code Llama") is its parameter count,
+    whatever else the clause says; otherwise the cue words of its clause, and in a list of
+    figures ("7B, 13B and 70B tokens") those of the clause where the list ends."""
+    cues = figure_cues()
+    last = _list_end(text, figure)
+    if figure.unit.casefold() in cues.words("model_size_units") and (
+        cues.regex("model_after").match(text, last.start + len(last.text))
+        or _name_before(text[: figure.start], own)
+    ):
+        return {"parameters"}
+    found = _measures(clause_at(text, figure.start))
+    if not found and last is not figure:
+        found = _measures(clause_at(text, last.start))
+    return found
+
+
+def counted(text: str, figure: Figure) -> set[str]:
+    """What the count `figure` (found at its `start` in `text`) counts ("8 layers", "8 个前馈
+    块"), as the names of the counted rules."""
+    match = _counted_word().match(text, figure.start + len(figure.text))
+    if match is None:
+        return set()
+    return {rule.then for rule in figure_cues().rules("counted") if rule.cue.regex.match(match[1])}
+
+
+def is_whole(text: str, figure: Figure) -> bool:
+    """`figure` (at its `start` in `text`) is the whole a part is counted out of: "32" in "30 of
+    the 32 benchmarks" or "32 个基准中的 30 个". Stated alone it would claim all of them."""
+    cues = figure_cues()
+    after = cues.fill("whole_after", numeral=numeral_source())
+    return bool(
+        after.match(text, figure.start + len(figure.text))
+        or cues.regex("whole_before").search(text[max(0, figure.start - 24) : figure.start])
+    )
+
+
+@cache
+def _counted_word() -> re.Pattern[str]:
+    return re.compile(_COUNTED_WORD.format(classifiers=figure_cues().source("classifiers")))
+
+
+def _list_end(text: str, figure: Figure) -> Figure:
+    """The last figure of the list `figure` opens ("7B, 13B, 34B and 70B"), or `figure`."""
+    following = [f for f in figures(text) if f.start > figure.start]
+    joins = _list_join()
+    last = figure
+    for candidate in following:
+        between = text[last.start + len(last.text) : candidate.start]
+        if not joins.fullmatch(between):
+            break
+        last = candidate
+    return last
+
+
+@cache
+def _list_join() -> re.Pattern[str]:
+    joins = figure_cues().source("list_joins")
+    return re.compile(rf"\s*(?:[,，、/]\s*(?:{joins}\s*)?|{joins}\s*)")
+
+
+def _name_before(text: str, own: Sequence[str]) -> bool:
+    """`text` ends with a model's name, maybe with its version ("Code Llama – Python ",
+    "Llama 2 "), the paper's own names included."""
+    tail = _NAME_TAIL.search(text)
+    if tail is None:
+        return False
+    head = text[: tail.end()].rstrip().casefold()
+    if any(head.endswith(name.casefold()) for name in own):
+        return True
+    names = [word for _, _, word in latin_names(text[: tail.end("word")])]
+    return bool(names) and names[-1] == tail["word"]
+
+
+def _measures(text: str) -> set[str]:
+    return {rule.then for rule in figure_cues().rules("measures") if rule.cue.regex.search(text)}
