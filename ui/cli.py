@@ -1,7 +1,7 @@
 """The `kgrag` command line: a thin shell over library calls.
 
 Each command group lives in `ui/commands/<group>.py` and exposes
-`register(commands, evals)`; this module only wires them, turns
+`register(commands, evals)`; this module finds them (a new command is one module there), wires them, turns
 `KgragError`s into one clear line on stderr, and routes all output through
 `ui.commands.common.terminal_safe_output` (no escape sequence from a title
 reaches the terminal).
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import pkgutil
 import sys
 from collections.abc import Callable, Sequence
 
@@ -18,7 +19,8 @@ from kg.errors import KgragError
 from kg.version import kgrag_version
 from ui.commands.common import terminal_safe, terminal_safe_output
 
-COMMAND_MODULES = ("graph", "library", "models", "search", "ask", "serve", "doctor")
+# The order `kgrag --help` lists the groups in; a module not named here follows, alphabetically.
+HELP_ORDER = ("graph", "library", "models", "search", "ask", "serve", "doctor")
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -32,10 +34,18 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     evals_parser = sub.add_parser("eval", help="evaluate retrieval or answers on a question file")
     evals = evals_parser.add_subparsers(dest="eval_command", metavar="WHAT", required=True)
-    for name in COMMAND_MODULES:
-        module = importlib.import_module(f"ui.commands.{name}")
-        module.register(sub, evals)
+    for name in command_modules():
+        importlib.import_module(f"ui.commands.{name}").register(sub, evals)
     return parser
+
+
+def command_modules() -> list[str]:
+    """Every module of `ui.commands` that registers commands, those in `HELP_ORDER` first."""
+    import ui.commands
+
+    found = [m.name for m in pkgutil.iter_modules(ui.commands.__path__) if m.name != "common"]
+    order = {name: i for i, name in enumerate(HELP_ORDER)}
+    return sorted(found, key=lambda name: (order.get(name, len(order)), name))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
