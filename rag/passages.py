@@ -2,6 +2,10 @@
 its abstract, split at sentence ends into pieces of bounded length that remember their paper.
 
 A paper with no abstract still gets one passage (its title and influence note), so it can be found.
+A paper with a full text (added from a PDF: `Corpus.document`) also gets its body: about a
+paragraph a passage, from every section but the abstract (already its abstract passages) and the
+references, each passage with its 1-based `page` and its `section` heading. Abstract passages
+carry neither, so a corpus without PDFs has exactly the passages (ids, texts) it always had.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import re
 from dataclasses import dataclass
 
 from kg.corpus import Corpus, Paper
+from kg.pdf.records import PdfDocument
 from kg.text import split_sentences as kg_split_sentences
 
 __all__ = [
@@ -18,7 +23,9 @@ __all__ = [
     "Passage",
     "PassageHeader",
     "join_sentences",
+    "body_pieces",
     "paper_header",
+    "paper_passages",
     "paper_sentences",
     "passages",
     "render_passage",
@@ -29,6 +36,9 @@ __all__ = [
 # long ones in two, each short enough for a focused embedding.
 MAX_PASSAGE_CHARS = 480
 MIN_SENTENCE_CHARS = 6
+# Sections whose text is not body passages: the abstract is the paper's own abstract passages,
+# a reference list holds other papers' titles (a search would find the citing paper for them).
+_NOT_BODY = frozenset({"abstract", "references"})
 _URL = re.compile(r"https?://\S+")
 
 
@@ -85,6 +95,10 @@ class Passage:
     body: str
     ordinal: int
     header: PassageHeader | None = None
+    page: int | None = None
+    """The 1-based PDF page a body passage is on; None for abstract passages."""
+    section: str | None = None
+    """The heading of a body passage's section, as printed ("3.1 Setup"); None otherwise."""
 
     @property
     def text(self) -> str:
@@ -106,13 +120,25 @@ def render_passage(header: PassageHeader | None, body: str) -> str:
 
 
 def passages(corpus: Corpus, max_chars: int = MAX_PASSAGE_CHARS) -> list[Passage]:
-    """Every passage of the corpus, in paper order."""
-    return [p for paper in corpus.papers for p in paper_passages(paper, max_chars)]
+    """Every passage of the corpus, in paper order (each paper's abstract, then its body)."""
+    documents = dict(corpus.documents)
+    return [
+        p
+        for paper in corpus.papers
+        for p in paper_passages(paper, max_chars, documents.get(paper.id))
+    ]
 
 
-def paper_passages(paper: Paper, max_chars: int = MAX_PASSAGE_CHARS) -> list[Passage]:
+def paper_passages(
+    paper: Paper, max_chars: int = MAX_PASSAGE_CHARS, document: PdfDocument | None = None
+) -> list[Passage]:
+    """The paper's abstract passages (ordinals from 0), then its body's when it has a full text."""
     header = PassageHeader.of(paper)
-    pieces = _pack(split_sentences(paper.abstract), max_chars) or [""]
+    pieces: list[tuple[str, int | None, str | None]] = [
+        (piece, None, None) for piece in _pack(split_sentences(paper.abstract), max_chars) or [""]
+    ]
+    if document is not None:
+        pieces += body_pieces(document, max_chars)
     return [
         Passage(
             id=f"{paper.id}#{ordinal}",
@@ -121,9 +147,31 @@ def paper_passages(paper: Paper, max_chars: int = MAX_PASSAGE_CHARS) -> list[Pas
             body=piece,
             ordinal=ordinal,
             header=header,
+            page=page,
+            section=section,
         )
-        for ordinal, piece in enumerate(pieces)
+        for ordinal, (piece, page, section) in enumerate(pieces)
     ]
+
+
+def body_pieces(
+    document: PdfDocument, max_chars: int = MAX_PASSAGE_CHARS
+) -> list[tuple[str, int, str]]:
+    """(text, page, section) of each body passage: a paragraph, split at sentence ends when it
+    is longer than `max_chars`, or short paragraphs of one section and page joined up to it
+    (a one-line paragraph is too little to embed on its own)."""
+    out: list[tuple[str, int, str]] = []
+    for section, paragraph in document.paragraphs():
+        if section.kind in _NOT_BODY or not paragraph.text.strip():
+            continue
+        for piece in _pack(split_sentences(paragraph.text), max_chars):
+            last = out[-1] if out else None
+            if (last and last[1:] == (paragraph.page, section.name)
+                    and len(last[0]) + len(piece) < max_chars // 2):  # fmt: skip
+                out[-1] = (f"{last[0]}\n{piece}", last[1], last[2])
+            else:
+                out.append((piece, paragraph.page, section.name))
+    return out
 
 
 def paper_header(paper: Paper) -> str:

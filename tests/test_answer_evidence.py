@@ -14,11 +14,11 @@ import pytest
 from kg.corpus import Corpus
 from kg.tables import DATA_DIR
 from rag.answering.evidence import estimate_tokens, select_evidence
-from rag.passages import paper_sentences
 from rag.answering.pipeline import Answer, Engine, ask
 from rag.answering.route import route
 from rag.answering.sources import contexts_for
 from rag.checking.cite import NamedSpan, SourceText, SupportChecker, check_answer
+from rag.passages import paper_sentences
 
 INJECTIONS = [
     json.loads(line)

@@ -20,10 +20,10 @@ from kg.lexicon import load_lexicon
 from kg.lineage import lineage_cue
 from kg.names import find_mentions
 from rag.answering import prompts
-from rag.passages import paper_sentences
 from rag.answering.limits import check_question_tokens
 from rag.answering.refusal import RefusalPolicy
 from rag.checking.cite import NamedSpan, SupportChecker
+from rag.passages import paper_sentences
 from rag.protocols import Embedder, Generator, Message, Retriever
 
 if TYPE_CHECKING:

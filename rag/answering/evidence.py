@@ -28,7 +28,6 @@ __all__ = [
     "EvidenceSentence",
     "asks_for_figure",
     "estimate_tokens",
-    "paper_sentences",
     "select_evidence",
 ]
 

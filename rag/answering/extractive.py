@@ -8,9 +8,9 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from rag.answering import prompts
-from rag.passages import paper_sentences
 from rag.checking.cite import CheckedText
 from rag.checking.support import SourceText, SupportChecker
+from rag.passages import paper_sentences
 
 __all__ = ["extractive_answer"]
 
