@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 from kg.corpus import Paper
+from kg.paper import short_name
 from rag.checking.citations import SPACED_CITATION as _SPACED_CITATION
 from rag.checking.citations import cited_numbers
 
@@ -262,8 +263,8 @@ def _bigrams(text: str) -> set[str]:
 
 
 def _short(title: str, limit: int = 38) -> str:
-    head = title.split(":", 1)[0].strip()
-    head = head if 0 < len(head) <= limit else title
+    """A chip's label: the paper's short name (`kg.paper.short_name`), cut to `limit`."""
+    head = short_name(title)
     return head if len(head) <= limit else head[: limit - 1] + "…"
 
 
