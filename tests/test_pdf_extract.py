@@ -4,6 +4,7 @@ dev-set fact on the page the dev set says, and the text cached by the PDF's sha2
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import shutil
@@ -251,6 +252,28 @@ def test_a_passage_is_boxed_on_its_rendered_page() -> None:
     assert all(0 <= x0 < x1 <= image.size[0] and 0 <= y0 < y1 <= image.size[1]
                for x0, y0, x1, y1 in boxes)  # fmt: skip
     assert passage_boxes(HERE / "quillwort.pdf", 1, sentence) == []  # not on page 1
+
+
+def test_a_cited_page_is_a_png_with_its_passage_marked_in_yellow() -> None:
+    from PIL import Image, ImageStat
+
+    from kg.pdf.render import HIGHLIGHT, highlighted_page, page_image, passage_boxes
+
+    passage, _ = _paragraph_with(paper("quillwort.pdf"), "Replacing the learned router")
+    sentence = passage[passage.index("Replacing") : passage.index("31.0") + 4]
+    marked = Image.open(io.BytesIO(highlighted_page(HERE / "quillwort.pdf", 2, sentence)))
+    assert marked.format == "PNG" and marked.size == (893, 1263)
+    plain = page_image(HERE / "quillwort.pdf", 2, scale=1.5).convert("RGB")
+    box = tuple(int(v) for v in passage_boxes(HERE / "quillwort.pdf", 2, sentence, scale=1.5)[0])
+    red, green, blue = ImageStat.Stat(marked.convert("RGB").crop(box)).mean
+    red0, green0, blue0 = ImageStat.Stat(plain.crop(box)).mean
+    assert blue < blue0 - 20 and red >= red0  # yellowed: blue taken out, red kept
+    assert HIGHLIGHT[3] < 255  # translucent: the text under it stays readable
+    away = (0, 0, 200, 60)  # the top margin: no passage there
+    assert ImageStat.Stat(marked.convert("RGB").crop(away)).mean == ImageStat.Stat(
+        plain.crop(away)).mean  # fmt: skip
+    unmarked = Image.open(io.BytesIO(highlighted_page(HERE / "quillwort.pdf", 1, sentence)))
+    assert unmarked.size == marked.size  # a page without the passage is shown unmarked
 
 
 def test_importing_kg_pdf_loads_no_pdfium() -> None:

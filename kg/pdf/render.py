@@ -4,22 +4,25 @@
 characters on the page and returns one box per line it covers, in the image's pixels, for
 drawing the highlight. The passage is matched on letters and digits only, so line breaks,
 hyphens and spacing the extraction changed do not matter; a passage is found by its first
-`MATCH_CHARS` such characters, then followed for its length.
+`MATCH_CHARS` such characters, then followed for its length. `highlighted_page` puts the two
+together: the page as a PNG with the passage marked, what a citation card embeds.
 """
 
 from __future__ import annotations
 
 import ctypes
+import io
 from pathlib import Path
 from typing import Any
 
 from kg.pdf.errors import PdfDamagedError
 from kg.pdf.extract import PDFIUM_LOCK
 
-__all__ = ["MATCH_CHARS", "passage_boxes", "page_image"]
+__all__ = ["HIGHLIGHT", "MATCH_CHARS", "highlighted_page", "passage_boxes", "page_image"]
 
 MATCH_CHARS = 60
 Box = tuple[float, float, float, float]  # left, top, right, bottom in pixels
+HIGHLIGHT = (255, 214, 0, 96)  # a highlighter's yellow, translucent: the text stays readable
 
 
 def page_image(path: Path | str, page: int, scale: float = 2.0) -> Any:
@@ -52,6 +55,21 @@ def passage_boxes(path: Path | str, page: int, passage: str, scale: float = 2.0)
         return []
     matched = [box for _, box in chars[start : start + len(key)]]
     return _line_boxes(matched, height, scale)
+
+
+def highlighted_page(path: Path | str, page: int, passage: str, scale: float = 1.5) -> bytes:
+    """The 1-based `page` as PNG bytes with `passage` marked line by line (unmarked when the page
+    does not hold it: the page is still the one cited)."""
+    from PIL import Image, ImageDraw
+
+    image = page_image(path, page, scale).convert("RGBA")
+    overlay = Image.new("RGBA", image.size, (0, 0, 0, 0))
+    draw = ImageDraw.Draw(overlay)
+    for left, top, right, bottom in passage_boxes(path, page, passage, scale):
+        draw.rectangle((left - 2, top - 2, right + 2, bottom + 2), fill=HIGHLIGHT)
+    out = io.BytesIO()
+    Image.alpha_composite(image, overlay).convert("RGB").save(out, format="PNG", optimize=True)
+    return out.getvalue()
 
 
 def _open(path: Path | str) -> Any:
