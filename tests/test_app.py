@@ -258,12 +258,18 @@ def test_graph_questions_are_not_queued_behind_a_generating_answer(page: Any) ->
     other.wait_for_selector("#kg-header")
     other.locator("#kg-question textarea").fill("How does Medusa speed up LLM inference?")
     other.locator("#kg-ask").click()
-    # Wait until the LLM is really generating: streamed text has replaced the placeholder.
+    # Wait until the LLM is really generating: its streamed draft has replaced the placeholder,
+    # shown as a draft (greyed, labelled "checking…") until the checked answer replaces it.
     other.wait_for_function(
         "() => { const m = document.querySelectorAll('#kg-chat [data-testid=\"bot\"]');"
-        " return m.length && m[m.length - 1].innerText.trim().length > 3; }",
+        " const last = m[m.length - 1];"
+        " return last && last.querySelector('.kg-draft .kg-checking')"
+        " && last.innerText.trim().length > 12; }",
         timeout=ANSWER_TIMEOUT_MS,
     )
+    draft = other.locator('#kg-chat [data-testid="bot"] .kg-draft').last
+    assert draft.inner_text().startswith("checking…")
+    assert draft.evaluate("e => getComputedStyle(e).fontStyle") == "italic"
     page.bring_to_front()
     questions = ["What did Meta publish?", "谷歌发表了几篇论文?", "What is Code Llama based on?",
                  "有哪些多模态论文?", "Which papers came out in July 2023?", "Code Llama 基于哪个模型?"]  # fmt: skip
@@ -278,6 +284,7 @@ def test_graph_questions_are_not_queued_behind_a_generating_answer(page: Any) ->
             answered_while_generating.append(question)
     other.wait_for_selector("#kg-answer-meta .kg-badge, #kg-answer-meta .kg-error",
                             timeout=ANSWER_TIMEOUT_MS)  # fmt: skip
+    assert other.locator("#kg-chat .kg-draft").count() == 0  # the checked answer replaced it
     other.close()
     assert len(answered_while_generating) >= 2, answered_while_generating
 

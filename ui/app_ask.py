@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
@@ -15,10 +15,15 @@ from ui.app_format import (
     chat_message,
     chat_text,
     citing_sentences,
+    draft_message,
     empty_card,
     error_box,
+    supporting_sentence,
 )
 from ui.app_services import AppServices
+
+if TYPE_CHECKING:
+    from rag.answering.records import Answer
 
 EXAMPLES = [
     "What is Code Llama based on?",
@@ -93,15 +98,26 @@ def build_ask_tab(services: AppServices, interact_js: str) -> None:
     def open_card(answer: Any, evt: gr.SelectData) -> str:
         node = str(evt.value or "")
         paper_id = node.split(":", 1)[1] if node.startswith("paper:") else node
-        highlight: list[str] = []
-        if answer is not None:
-            highlight = citing_sentences(answer.text, answer.sources, paper_id)
-            highlight += [s.snippet for s in answer.sources if s.id == paper_id]
-        return card_html(services, node, highlight)
+        if answer is None:
+            return card_html(services, node)
+        return card_html(services, node, *_support(answer, paper_id))
 
     meta.select(open_card, [last], [card], api_visibility="private")
     card.select(open_node, None, [card],
                 api_visibility="private")  # fmt: skip
+
+
+def _support(answer: Answer, paper_id: str) -> tuple[list[str], int | None, str]:
+    """What a cited paper's card marks: the answer's sentences citing it and the source's
+    evidence (its abstract sentence is chosen by them), and for a body passage of a PDF its page
+    and the evidence sentence closest to those answer sentences (marked on the page image)."""
+    citing = citing_sentences(answer.text, answer.sources, paper_id)
+    sources = [s for s in answer.sources if s.id == paper_id]
+    highlight = citing + [s.snippet for s in sources]
+    paged = next((s for s in sources if s.page is not None), None)
+    if paged is None:
+        return highlight, None, ""
+    return highlight, paged.page, supporting_sentence(paged.snippet, citing or [answer.text])
 
 
 def _respond(
@@ -129,7 +145,7 @@ def _respond(
         for item in services.ask_stream(text, tuple(earlier)):
             if isinstance(item, str):
                 streamed += item
-                messages[-1] = _msg("assistant", streamed)
+                messages[-1] = {"role": "assistant", "content": draft_message(streamed)}
                 yield "", messages, waiting, empty_card(CARD_HINT), earlier, previous
             else:
                 answer = item
@@ -163,5 +179,6 @@ def _waiting_note(services: AppServices) -> str:
 
 
 def _msg(role: str, text: str) -> dict[str, str]:
-    """A chat message; every text the chat shows (question, draft, answer, error) passes here."""
+    """A chat message; every text the chat shows (question, answer, error) passes here, the
+    draft through `draft_message`."""
     return {"role": role, "content": chat_message(text)}

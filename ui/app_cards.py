@@ -5,22 +5,40 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from kg.errors import KgragError
+from kg.paper import Paper
 from kg.readers.common import normalize_arxiv_id
 from kg.records import Node, PaperAuthors
 from ui.app_errors import message_for
-from ui.app_format import arxiv_link, error_box, escape, node_card, paper_card
+from ui.app_format import (
+    arxiv_link,
+    error_box,
+    escape,
+    node_card,
+    notice_box,
+    page_figure,
+    paper_card,
+)
 from ui.app_services import AppServices
 
 
-def card_html(services: AppServices, node_id: str, highlight: Sequence[str] = ()) -> str:
-    """The card for a node id (`paper:<id>`, `work:<slug>`, `org:<name>`, …) or a bare paper id."""
+def card_html(
+    services: AppServices,
+    node_id: str,
+    highlight: Sequence[str] = (),
+    page: int | None = None,
+    passage: str = "",
+) -> str:
+    """The card for a node id (`paper:<id>`, `work:<slug>`, `org:<name>`, …) or a bare paper id;
+    for a paper read from a PDF and a cited `page`, that page with `passage` marked."""
     try:
-        return _card(services, node_id, highlight)
+        return _card(services, node_id, highlight, page, passage)
     except Exception as exc:
         return error_box(message_for(exc))
 
 
-def _card(services: AppServices, node_id: str, highlight: Sequence[str]) -> str:
+def _card(
+    services: AppServices, node_id: str, highlight: Sequence[str], page: int | None, passage: str
+) -> str:
     from kg.queries import node_links, paper_authors
 
     if not node_id:
@@ -33,6 +51,8 @@ def _card(services: AppServices, node_id: str, highlight: Sequence[str]) -> str:
         links = node_links(services.kg(), node_id)
         credit = paper_authors(services.kg(), node_id)
         extra = _authors_line(credit) + _lineage_note(links.builds_on, links.built_on_by)
+        if page is not None:
+            extra += _page_view(paper, page, passage)
         return paper_card(paper, highlight, extra)
     links = node_links(services.kg(), node_id)
     node, papers = links.node, list(links.papers)
@@ -44,6 +64,20 @@ def _card(services: AppServices, node_id: str, highlight: Sequence[str]) -> str:
     }.get(node.kind, "")
     extra = _coauthors_line(links.coauthors) if node.kind == "author" else ""
     return node_card(node.label, node.kind, node.date or "", papers, note, extra)
+
+
+def _page_view(paper: Paper, page: int, passage: str) -> str:
+    """The cited page of the paper's PDF with the passage marked, or why it cannot be shown
+    (the card itself still opens)."""
+    from kg.pdf.errors import PdfError
+    from kg.pdf.render import highlighted_page
+
+    if not paper.pdf_path:
+        return ""
+    try:
+        return page_figure(highlighted_page(paper.pdf_path, page, passage), page, paper.title)
+    except (OSError, PdfError) as exc:
+        return notice_box(f"Page {page} cannot be shown: {message_for(exc)}")
 
 
 def _author_link(node: Node) -> str:

@@ -78,6 +78,13 @@ def chat_message(text: str) -> str:
     return escape(text, quote=False)
 
 
+def draft_message(text: str) -> str:
+    """The model's draft while it streams, before the check: greyed and labelled `checking…`,
+    so it never reads as the answer (the checked answer replaces it, `chat_message`)."""
+    return (f'<span class="kg-draft"><span class="kg-checking">checking…</span> '
+            f"{escape(text, quote=False)}</span>")  # fmt: skip
+
+
 def error_box(message: str) -> str:
     return (
         f'<div class="kg-error" role="alert"><b>Something went wrong.</b> {escape(message)}</div>'
@@ -236,6 +243,26 @@ def _highlighted(abstract: str, highlight: Sequence[str]) -> str:
     return "".join(
         f"<mark>{escape(s)}</mark>" if i == best else escape(s) for i, s in enumerate(sentences)
     )
+
+
+def supporting_sentence(text: str, highlight: Sequence[str]) -> str:
+    """The sentence of `text` (a source's evidence) closest to the `highlight` texts (the answer
+    sentences citing it): what a page image marks. The first sentence when nothing is close."""
+    pieces = [p.strip() for p in _sentence_pieces(text.replace("…", ". ")) if p.strip()]
+    if not pieces:
+        return ""
+    best = _best_sentence(pieces, [h for h in highlight if h.strip()])
+    return pieces[best or 0]
+
+
+def page_figure(png: bytes, page: int, title: str) -> str:
+    """A cited PDF page, inlined as an image (the app works offline: no file URL to serve)."""
+    import base64
+
+    data = base64.b64encode(png).decode("ascii")
+    alt = escape(f"Page {page} of {title}, the supporting passage marked")
+    return (f'<figure class="kg-page"><figcaption>p. {page}</figcaption>'
+            f'<img src="data:image/png;base64,{data}" alt="{alt}"></figure>')  # fmt: skip
 
 
 def _sentence_pieces(text: str) -> list[str]:
