@@ -2,7 +2,8 @@
 `build_graph`, and `load_graph` (the graph of a list file, shared while it is unchanged).
 
 The graph's shape (node ids, edge kinds, `KnowledgeGraph`) is `kg.schema`'s, re-exported here.
-The lineage edges come from `kg.lineage`, the author nodes from `kg.authors`.
+The lineage edges come from `kg.lineage`, the author nodes from `kg.authors`, the `cites`
+edges from the full texts' reference lists (`kg.citations`; none without full texts).
 
 A paper's authors are its own (a library file's), else those `data/seed_authors.json` lists
 for its title: the shipped list names none (their `authored` edges have method `curated` and
@@ -11,6 +12,7 @@ the arXiv page the names were checked against as evidence).
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from functools import lru_cache
@@ -18,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kg.authors import AuthorTable, SeedIndex, author_node_id, load_seed_authors, name_forms
+from kg.citations import Citation, DocumentCitations, document_citations
 from kg.corpus import load_corpus
 from kg.keys import compact
 from kg.lexicon import Lexicon, Work, load_lexicon
@@ -85,12 +88,46 @@ def build_graph(
     kg = KnowledgeGraph(graph, corpus, NameIndex(builder.nodes, tuple(builder.aliases)))
     builder.add_field_edges()
     builder.add_technique_edges(kg)
-    _add_lineage(kg, lexicon)
+    cited = document_citations(corpus)
+    _add_lineage(kg, lexicon, cited)
+    _add_citations(kg, cited)
     return kg
 
 
-def _add_lineage(kg: KnowledgeGraph, lexicon: Lexicon) -> None:
-    for edge in derive_edges(kg, lexicon):
+def _add_citations(kg: KnowledgeGraph, cited: tuple[DocumentCitations, ...]) -> None:
+    """Each citing paper's reference list on its node, and one `cites` edge per cited paper."""
+    for document in cited:
+        source = node_id_for_paper(document.paper_id)
+        entries = [{"text": c.resolution.reference.text, "paper_id": c.paper_id,
+                    "how": c.resolution.how} for c in document.citations]  # fmt: skip
+        kg.graph.nodes[source]["references"] = json.dumps(entries, ensure_ascii=False)
+        kg.graph.nodes[source]["references_unresolved"] = sum(
+            e["paper_id"] is None for e in entries
+        )
+        by_paper: dict[str, list[Citation]] = {}
+        for citation in document.citations:
+            if citation.paper_id and node_id_for_paper(citation.paper_id) in kg.graph:
+                by_paper.setdefault(citation.paper_id, []).append(citation)
+        for paper_id, citations in by_paper.items():
+            _add_cites(kg, document.paper_id, paper_id, citations)
+
+
+def _add_cites(kg: KnowledgeGraph, citing: str, cited: str, citations: list[Citation]) -> None:
+    """The edge of the first entry naming `cited` (its text, how it resolved, its page), with
+    the sentences citing any of the entries naming it (a list may name a paper twice)."""
+    first = citations[0].resolution
+    contexts = list(dict.fromkeys((s.page, s.sentence) for c in citations for s in c.sentences))
+    kg.graph.add_edge(node_id_for_paper(citing), node_id_for_paper(cited), key="cites",
+                      kind="cites", label=EDGE_LABELS["cites"], evidence=first.reference.text,
+                      paper=citing, line=0, method=first.how or "", page=first.reference.page,
+                      reference=first.index + 1,
+                      contexts=json.dumps(contexts, ensure_ascii=False))  # fmt: skip
+
+
+def _add_lineage(
+    kg: KnowledgeGraph, lexicon: Lexicon, cited: tuple[DocumentCitations, ...] = ()
+) -> None:
+    for edge in derive_edges(kg, lexicon, cited):
         attrs: dict[str, Any] = {
             "kind": edge.kind,
             "label": edge.relation.replace("_", " ") if edge.relation else EDGE_LABELS[edge.kind],
@@ -99,6 +136,8 @@ def _add_lineage(kg: KnowledgeGraph, lexicon: Lexicon) -> None:
             "line": edge.line,
             "method": edge.method,
         }
+        if edge.page:  # a full text's sentence: cited by page
+            attrs["page"] = edge.page
         if edge.kind == "builds_on":
             attrs["relation"] = edge.relation
             attrs["methods"] = ",".join(edge.methods)

@@ -11,6 +11,11 @@ Three sources, each edge tagged with its `method`:
   (Llama 2 → LLaMA, FlashAttention-2 → FlashAttention, LLaVA-1.5 → LLaVA, DeepSeek-V3 →
   DeepSeek-V2, Qwen2-VL → Qwen-VL, Qwen2.5 → Qwen2).
 - `curated`: `data/lineage.json`, for facts the text does not state (with a source note).
+- `body`: the same cues in the body sentences of a paper's full text ("We build on X [4]",
+  "以 X[1] 的分块路由为基础"), the marker resolved through the reference list to a paper of the
+  corpus (`kg.citations`); the evidence is the sentence and its `page`. A part of the work may
+  stand between cue and name (`data/body_lineage_cues.json`); comparisons ("faster than X [3]")
+  give `compared_against`.
 
 Targets must be known names (corpus papers and the works lexicon), so a paper's own new
 artefacts are never made its parents.
@@ -23,6 +28,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
+from kg.citations import DocumentCitations
 from kg.cues import load_cues
 from kg.keys import compact
 from kg.lexicon import Lexicon
@@ -40,7 +46,7 @@ __all__ = [
     "unresolved_curated",
 ]
 
-_METHOD_RANK = {"rule": 0, "name": 1, "curated": 2}
+_METHOD_RANK = {"rule": 0, "body": 1, "name": 2, "curated": 3}
 _LINEAGE_KINDS = ("paper", "work")
 _COMPARE_KINDS = ("paper", "work", "technique")
 # A single-digit version at the end of a name or before a short suffix ("Llama 2", "LLaVA-1.5",
@@ -88,6 +94,8 @@ class DerivedEdge:
     line: int
     method: str
     methods: tuple[str, ...] = ()
+    page: int = 0
+    """The page of a full text's sentence (method `body`); 0 otherwise."""
 
 
 def paper_sentences(paper: Paper) -> Iterator[Sentence]:
@@ -97,15 +105,73 @@ def paper_sentences(paper: Paper) -> Iterator[Sentence]:
     yield from _split(paper.abstract, paper.abstract_spans or ((0, paper.abstract_line),))
 
 
-def derive_edges(kg: KnowledgeGraph, lexicon: Lexicon) -> list[DerivedEdge]:
-    """Lineage (`builds_on`) and `compared_against` edges for every paper, merged per pair."""
+def derive_edges(
+    kg: KnowledgeGraph, lexicon: Lexicon, cited: tuple[DocumentCitations, ...] = ()
+) -> list[DerivedEdge]:
+    """Lineage (`builds_on`) and `compared_against` edges for every paper, merged per pair;
+    `cited`: the resolved reference lists of the corpus's full texts (`kg.citations`)."""
     found: list[DerivedEdge] = []
     for paper in kg.corpus.papers:
         stem_parent = _versioned_parent(kg, paper)
         found.extend(_text_edges(kg, paper, lexicon, stem_parent))
         found.extend(_name_edges(paper, stem_parent))
+    for document in cited:
+        found.extend(_body_edges(kg, lexicon, document))
     found.extend(_curated_edges(kg, lexicon))
     return _merge(found)
+
+
+def _body_edges(
+    kg: KnowledgeGraph, lexicon: Lexicon, cited: DocumentCitations
+) -> Iterator[DerivedEdge]:
+    """Lineage and comparison stated in a full text's sentences about a cited corpus paper."""
+    from kg.pdf.references import find_markers, resolve_markers
+
+    child = f"paper:{cited.paper_id}"
+    references = cited.document.references
+    for citation in cited.citations:
+        parent = f"paper:{citation.paper_id}" if citation.paper_id else ""
+        if not parent or parent == child or parent not in kg.graph:
+            continue
+        for sentence in citation.sentences:
+            text = sentence.sentence
+            index = citation.resolution.index
+            marker = next(
+                (m for m in find_markers(text) if index in resolve_markers((m,), references)), None
+            )
+            start = text.find(marker.text) if marker is not None else -1
+            if marker is None or start < 0:
+                continue
+            before, after = _around(kg, text, parent, start, start + len(marker.text))
+            relation = _body_cue(lexicon, before, after)
+            kind = "builds_on" if relation else ""
+            if not relation and _compares(before, after, tight=False):
+                kind = "compared_against"
+            if kind:
+                yield DerivedEdge(child, parent, kind, relation or "", text, cited.paper_id, 0,
+                                  "body", page=sentence.page)  # fmt: skip
+
+
+def _around(kg: KnowledgeGraph, text: str, parent: str, start: int, end: int) -> tuple[str, str]:
+    """The text before and after the cited work in a sentence: around its name when the name
+    stands right before the marker ("Quillwort [1]"), else around the marker itself; the marker
+    is left out."""
+    names = [m for m in find_mentions(kg, text[:start], kinds=("paper",)) if m.node.id == parent]
+    name = names[-1] if names else None
+    if name is not None and not text[name.end : start].strip():
+        return text[: name.start], text[name.end : start] + text[end:]
+    return text[:start], text[end:]
+
+
+def _body_cue(lexicon: Lexicon, before: str, after: str) -> str | None:
+    """A lineage cue around the cited work, tried again with the part of it a body sentence
+    names cut away ("builds on the block router of X")."""
+    cues = load_cues("body_lineage_cues")
+    return lineage_cue(lexicon, before, after) or lineage_cue(
+        lexicon,
+        cues.regex("component_before").sub("", before),
+        cues.regex("component_after").sub("", after),
+    )
 
 
 def unresolved_curated(kg: KnowledgeGraph, lexicon: Lexicon) -> list[tuple[str, str]]:
@@ -236,6 +302,7 @@ def _merge(edges: list[DerivedEdge]) -> list[DerivedEdge]:
                 best.line,
                 best.method,
                 methods,
+                best.page,
             )  # fmt: skip
         )
     return merged

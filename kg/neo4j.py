@@ -7,8 +7,8 @@ is replaced in one step, a failed export leaves it as it was and nothing half-wr
   `id:ID` (kgrag's node id, one ID space), `:LABEL` (`Paper`, `Organization`, …) and the node's
   attributes with typed headers (`line:int`, `generic:boolean`, strings untyped).
 - `relationships-<kind>.csv` for each edge kind (published_by, in_category, uses_technique,
-  builds_on, compared_against, part_of, authored): `:START_ID`, `:END_ID`, `:TYPE` (the kind in
-  capitals, `BUILDS_ON`) and the edge's attributes, `evidence` on every edge.
+  builds_on, compared_against, part_of, authored, cites): `:START_ID`, `:END_ID`, `:TYPE` (the
+  kind in capitals, `BUILDS_ON`) and the edge's attributes, `evidence` on every edge.
 - `kgrag-neo4j.json`: the format version, the files with their row counts, and the import
   command line (`import_command`), which names every file.
 

@@ -6,8 +6,13 @@ Node ids: `paper:<paper id>`, `org:<canonical name>`, `category:<key>`, `techniq
 `work:<slug>`, `author:<slug>`. Every node has `kind` and `label` (and `date` where known).
 Edge keys are their kinds: `published_by`, `in_category`, `uses_technique`, `builds_on`
 (lineage, with a `relation`), `compared_against` (not lineage), `part_of` and `authored`
-(author → paper, with the author's `position` on the paper). Every edge a paper gives rise to
-carries `evidence`, `paper`, `line` and `method`.
+(author → paper, with the author's `position` on the paper), `cites` (paper → paper, from a
+full text's reference list: `evidence` the entry, `method` how it was resolved, `page`,
+`reference` its 1-based place in the list, `contexts` the citing sentences as JSON
+`[[page, sentence], …]`). Every edge a paper gives rise to carries `evidence`, `paper`, `line`
+and `method`. A paper with a full text has `references` (JSON: every entry in list order with
+the paper it resolved to, `{"text", "paper_id", "how"}`) and `references_unresolved` (a count):
+an entry that names no paper of the corpus stays there, not as a node.
 
 `kg.graph` builds it; the lineage rules, the queries, the checks and the exports read it. It
 is re-exported by `kg.graph`, where callers import it from.
@@ -35,6 +40,7 @@ EDGE_LABELS = {
     "compared_against": "compared against",
     "part_of": "part of",
     "authored": "authored",
+    "cites": "cites",
 }
 
 

@@ -4,6 +4,8 @@ The chart (`ui/app_graph.py`) sits in a frame with its tools above it (find a no
 selection or the whole chart, zoom) and its legend below it, never over the drawing. Folding a
 branch is a round trip: the toggle sends `fold:<node id>` through the picture's `select`
 event, and the chart is laid out again without that branch (the layout of each view is cached).
+The Citations toggle adds, under the chart, the `cites` edges of the work shown (papers citing
+it and papers it cites, from full texts' reference lists) with their citing sentences and pages.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ def build_lineage_tab(services: AppServices, interact_js: str) -> Redraw:
         with gr.Column(scale=1, min_width=160):
             orgs = gr.Checkbox(False, label="Organisations", elem_id="kg-show-orgs")
             techniques = gr.Checkbox(False, label="Techniques", elem_id="kg-show-techniques")
+            cites = gr.Checkbox(False, label="Citations", elem_id="kg-show-citations")
         show = gr.Button("Show", variant="primary", scale=1, elem_id="kg-lineage-show")
     folded = gr.State([])  # the works folded in the chart shown; cleared by every new chart
     with gr.Row(equal_height=False):
@@ -57,21 +60,22 @@ def build_lineage_tab(services: AppServices, interact_js: str) -> Redraw:
             )  # fmt: skip
         with gr.Column(scale=1, min_width=280):
             card = gr.HTML(empty_card(CARD_HINT), js_on_load=interact_js, elem_id="kg-lineage-card")
-    inputs = [root, target, depth, orgs, techniques]
+    inputs = [root, target, depth, orgs, techniques, cites]
 
     def redraw(*values: Any) -> tuple[str, list[str]]:
         return lineage_html(services, *values), []
 
     def on_select(folds: list[str], name: str, aim: str, hops: float, org: bool, tech: bool,
-                  evt: gr.SelectData) -> tuple[Any, Any, Any]:  # fmt: skip
+                  cited: bool, evt: gr.SelectData) -> tuple[Any, Any, Any]:  # fmt: skip
         """A node or link opens its card; a fold toggle redraws the chart with it (un)folded."""
         value = str(evt.value or "")
         if not value.startswith(FOLD):
             return card_html(services, value), gr.skip(), gr.skip()
         folds = toggled(folds, value.removeprefix(FOLD))
-        return gr.skip(), lineage_html(services, name, aim, hops, org, tech, folds), folds
+        return gr.skip(), lineage_html(services, name, aim, hops, org, tech, cited, folds), folds
 
-    for trigger in (show.click, root.input, orgs.change, techniques.change, target.input):
+    for trigger in (show.click, root.input, orgs.change, techniques.change, cites.change,
+                    target.input):  # fmt: skip
         trigger(redraw, inputs, [picture, folded], api_visibility="private")
     picture.select(on_select, [folded, *inputs], [card, picture, folded],
                    api_visibility="private")  # fmt: skip
@@ -128,10 +132,12 @@ def lineage_html(
     depth: float,
     orgs: bool,
     techniques: bool,
+    citations: bool = False,
     folded: Sequence[str] = (),
 ) -> str:
     try:
-        return _lineage_html(services, name, target, int(depth), orgs, techniques, folded)
+        html = _lineage_html(services, name, target, int(depth), orgs, techniques, folded)
+        return html + (_citations_table(services, name) if citations else "")
     except Exception as exc:
         return error_box(message_for(exc))
 
@@ -190,6 +196,40 @@ def _page(near: Neighbourhood, chart: str, note: str) -> str:
         f"{path_note}{chart}{summary}"
         '<div class="kg-evidence-box">Hover or click an edge to read the sentence it comes from.'
         f"</div>{_evidence_table(near)}"
+    )
+
+
+def _citations_table(services: AppServices, name: str) -> str:
+    """The `cites` edges of the work shown, both ways, each citing sentence with its page."""
+    from kg.names import resolve
+    from kg.queries import paper_citations
+
+    kg = services.kg()
+    root = resolve(kg, name.strip(), kinds=WORK_KINDS)
+    if root.kind != "paper":
+        return '<div class="kg-muted">Citations: only papers of the corpus have them.</div>'
+    found = paper_citations(kg, root)
+    rows = [(link.paper, root, link) for link in found.cited_by]
+    rows += [(root, link.paper, link) for link in found.cites]
+    if not rows:
+        return (
+            '<div class="kg-muted">Citations: no paper of the corpus cites this one or is cited '
+            "by it (only papers added with their full text have reference lists).</div>"
+        )
+    cells = []
+    for citing, cited, link in rows:
+        said = "<br>".join(f"p. {page}: {escape(text)}" for page, text in link.contexts)
+        cells.append(
+            f'<tr class="kg-evidence-row"><td><a class="kg-link" data-open="{escape(citing.id)}">'
+            f'{escape(citing.label)}</a></td><td>cites</td><td><a class="kg-link" '
+            f'data-open="{escape(cited.id)}">{escape(cited.label)}</a></td>'
+            f'<td class="kg-evidence">{said or escape(link.evidence)}</td>'
+            f'<td class="kg-muted">{escape(link.how)}</td></tr>'
+        )
+    return (
+        '<table class="kg-table kg-evidence-table kg-citations"><thead><tr><th>Paper</th>'
+        "<th>Relation</th><th>Cites</th><th>Citing sentences</th><th>Resolved by</th></tr>"
+        "</thead><tbody>" + "".join(cells) + "</tbody></table>"
     )
 
 

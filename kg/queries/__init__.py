@@ -11,6 +11,7 @@ One module per topic; every name callers use is re-exported here (`from kg.queri
 - `related`: `neighbours_for_expansion` (what the answer engine adds to retrieved passages).
 - `explorer`: what the app draws and lists — `neighbourhood`, `node_links`, `work_labels`,
   `richest_lineage`.
+- `citations`: `paper_citations` (a paper's reference list, what it cites, what cites it).
 - `stats`: `graph_stats`.
 - `nodes`: what they share (a name or a `Node` resolved; papers by date).
 
@@ -31,6 +32,7 @@ from kg.queries.authorship import (
     papers_without_authors,
     resolve_author,
 )
+from kg.queries.citations import CitationLink, PaperCitations, ReferenceEntry, paper_citations
 from kg.queries.explorer import (
     NEIGHBOURHOOD_MAX_EXTRAS,
     NEIGHBOURHOOD_MAX_NODES,
@@ -72,6 +74,7 @@ __all__ = [
     "NEIGHBOURHOOD_MAX_NODES",
     "WORK_KINDS",
     "AuthorSummary",
+    "CitationLink",
     "GraphEdge",
     "GraphStats",
     "GroupSummary",
@@ -81,6 +84,8 @@ __all__ = [
     "Neighbourhood",
     "Node",
     "NodeLinks",
+    "PaperCitations",
+    "ReferenceEntry",
     "TechniqueUse",
     "ancestors",
     "author_counts",
@@ -101,6 +106,7 @@ __all__ = [
     "node_links",
     "normalize_month",
     "paper_authors",
+    "paper_citations",
     "papers_by",
     "papers_of_author",
     "papers_with_technique",

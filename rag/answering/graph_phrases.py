@@ -81,6 +81,35 @@ PHRASES: Mapping[str, Mapping[str, str]] = {
         "en": "The corpus records no other work sharing a parent with {work}.",
         "zh": "论文库中没有记录与 {work} 共享上游模型的其他工作。",
     },
+    # --- citations (`intents.citations`) ----------------------------------------------------
+    "cited_by": {
+        "en": "{count} paper(s) of the corpus cite {work}: {chain}.",
+        "zh": "论文库中有 {count} 篇论文引用了 {work}:{chain}。",
+    },
+    "cited_by_none": {
+        "en": "No paper of the corpus cites {work} (only papers added with their full text count).",
+        "zh": "论文库中没有论文引用 {work}(只统计以全文加入的论文)。",
+    },
+    "cites": {
+        "en": "{work} cites {count} paper(s) of the corpus: {chain}.",
+        "zh": "{work} 引用了论文库中的 {count} 篇论文:{chain}。",
+    },
+    "cites_none": {
+        "en": "{work} cites no paper of the corpus.",
+        "zh": "{work} 没有引用论文库中的论文。",
+    },
+    "cites_outside": {
+        "en": "Its reference list has {count} more entry(ies) outside the corpus.",
+        "zh": "其参考文献中另有 {count} 条不在论文库中。",
+    },
+    "cites_unknown": {
+        "en": "The corpus has no full text of {work}, so its references are not known.",
+        "zh": "论文库中没有 {work} 的全文,无法得知其参考文献。",
+    },
+    "citation_line": {
+        "en": "- {citing} → {cited}, p. {page}: “{sentence}” [P{number}]",
+        "zh": "- {citing} → {cited},第 {page} 页:“{sentence}”[P{number}]",
+    },
     # --- one paper's attributes (`intents.attributes`) ---------------------------------------
     "attr_organization": {
         "en": "{work} was published by {organizations} ({date}) [P{number}].",

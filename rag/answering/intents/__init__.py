@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from kg.errors import KgragError
 from rag.answering.graph_common import GraphAnswer
-from rag.answering.intents import attributes, authors, groups, lineage, papers
+from rag.answering.intents import attributes, authors, citations, groups, lineage, papers
 from rag.answering.question import Question, Route
 
 if TYPE_CHECKING:
@@ -37,6 +37,7 @@ class QuestionType:
 
 
 QUESTION_TYPES: tuple[QuestionType, ...] = (
+    QuestionType("citations", citations.INTENTS, citations.detect, citations.answer),
     QuestionType("authors", authors.INTENTS, authors.detect, authors.answer),
     QuestionType("lineage", lineage.INTENTS, lineage.detect, lineage.answer),
     QuestionType("attributes", attributes.INTENTS, attributes.detect, attributes.answer),
