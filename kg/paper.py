@@ -77,6 +77,8 @@ class Corpus:
     unknown_organizations: tuple[tuple[int, str], ...] = ()
     documents: tuple[tuple[str, PdfDocument], ...] = ()
     """(paper id, its full text) for each paper added from a PDF whose text could be read."""
+    warnings: tuple[str, ...] = ()
+    """What reading the corpus could not do, one line each (a PDF paper whose text is gone)."""
 
     def by_id(self) -> dict[str, Paper]:
         return {p.id: p for p in self.papers}

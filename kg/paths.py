@@ -46,3 +46,9 @@ def base_list_path() -> Path:
     merged into it (`kg.usercorpus`)."""
     user_copy = user_corpus_path()
     return user_copy if user_copy.is_file() else SHIPPED_CORPUS
+
+
+def pdf_cache_dir(data_dir: Path | None = None) -> Path:
+    """The text read from PDFs, one JSON file per PDF's sha256 (`kg.pdf.cache`): re-adding a
+    PDF, or loading a library whose papers came from PDFs, never extracts it again."""
+    return (data_dir or user_data_dir()) / "pdf-cache"

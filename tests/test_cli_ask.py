@@ -20,8 +20,10 @@ def test_ask_json_has_the_documented_shape(run_kgrag: Run) -> None:
     assert set(answer) == ASK_KEYS
     assert answer["route"] == "graph"
     assert answer["question"] == "What did Meta publish?"
-    assert all(set(c) == {"id", "title"} for c in answer["citations"])
-    assert all(set(s) == {"id", "title", "snippet"} for s in answer["sources"])
+    assert all(set(c) == {"id", "title", "page"} for c in answer["citations"])
+    assert all(set(s) == {"id", "title", "snippet", "page", "section"} for s in answer["sources"])
+    # a graph answer over abstracts cites no page
+    assert all(c["page"] is None for c in answer["citations"])
     assert "code-llama" in [c["id"] for c in answer["citations"]]
     assert answer["removed_citations"] == answer["unsupported_sentences"] == 0
 

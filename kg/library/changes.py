@@ -12,13 +12,15 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from kg.errors import UnknownNameError
+from kg.errors import ReaderError, UnknownNameError
+from kg.library.documents import keep_documents, with_documents
 from kg.library.merge import EDITED, Conflict, compose, identity_keys, merge_papers
 from kg.library.store import Library, Removal, library_text, load_library, locked, save_library
 from kg.limits import check_added_size
 from kg.paper import Corpus, Paper, PaperIds, short_name, slugify
 from kg.paths import base_list_path, user_library_path
 from kg.readers import ReadOptions, ReadResult, read_source
+from kg.readers.pdf import PageProgress
 from kg.readers.seed import load_list
 
 __all__ = ["AddReport", "LibraryState", "Outcome", "RemoveReport", "add_files", "remove_papers"]
@@ -185,15 +187,22 @@ def add_files(
     dry_run: bool = False,
     library_path: Path | None = None,
     names: Sequence[str] | None = None,
+    progress: PageProgress | None = None,
 ) -> AddReport:
-    """Read every file (any malformed one: `ReaderError`, nothing added), then add, merge or
-    reject each entry and write the library once, atomically (not at all with `dry_run`).
-    A library that would grow past the paper-list limit is a `LimitError`, dry run or not,
-    and nothing is written. `names` (one per path) are what the papers' `source` records
-    instead of the paths: an upload's own file name, not the temporary copy read."""
+    """Read every file (any malformed one: `ReaderError`, any refused PDF: its `PdfError`;
+    nothing added), then add, merge or reject each entry and write the library once, atomically
+    (not at all with `dry_run`); the full texts of the PDFs read are cached once it is written.
+    A folder stands for every `*.pdf` under it (sorted, recursively). A library that would grow
+    past the paper-list limit is a `LimitError`, dry run or not, and nothing is written.
+    `names` (one per path) are what the papers' `source` records instead of the paths: an
+    upload's own file name, not the temporary copy read. `progress` is told the pages of each
+    PDF read."""
+    if names is None:
+        paths = expand_folders(paths)
     shown = list(names) if names is not None else [None] * len(paths)
     results = [
-        read_source(p, fmt=fmt, options=options, name=n) for p, n in zip(paths, shown, strict=True)
+        read_source(p, fmt=fmt, options=options, name=n, progress=progress)
+        for p, n in zip(paths, shown, strict=True)
     ]
     path = library_path or user_library_path()
     entries = [(paper, note) for result in results for paper, note in _with_notes(result)]
@@ -201,15 +210,35 @@ def add_files(
         state = LibraryState.open(path)
         outcomes = [state.add(paper, note) for paper, note in entries]
         library = state.result()
-        corpus = compose(state.base, library)
+        documents = {d.sha256: d for r in results for d in r.documents}
+        corpus = with_documents(compose(state.base, library), documents)
         if any(o.action in ("added", "merged") for o in outcomes):
             # measured as every command measures the library it reads (kg.corpus.load_corpus)
             check_added_size(path, len(library_text(library).encode("utf-8")))
             if not dry_run:
                 save_library(library)
+        if not dry_run:
+            keep_documents(documents.values())
     files = tuple((r.path, r.format, len(r.papers)) for r in results)
     notes = tuple(f"{_where(paper)}: {note}" for paper, note in entries if note)
     return AddReport(path, dry_run, files, tuple(outcomes), corpus, notes)
+
+
+def expand_folders(paths: Sequence[Path | str]) -> list[Path]:
+    """Each path, a folder replaced by every `*.pdf` under it (sorted, recursively); a folder
+    holding none is a `ReaderError`."""
+    out: list[Path] = []
+    for given in paths:
+        path = Path(given)
+        if not path.is_dir():
+            out.append(path)
+            continue
+        found = sorted(p for p in path.rglob("*") if p.suffix.casefold() == ".pdf" and p.is_file())
+        if not found:
+            raise ReaderError(path, None, "is a folder with no PDF in it; give files, or a folder "
+                              "of PDFs.")  # fmt: skip
+        out.extend(found)
+    return out
 
 
 def _with_notes(result: ReadResult) -> list[tuple[Paper, str]]:

@@ -6,6 +6,8 @@ A `paper` line of the library is either a new paper or what a file brought to a 
 list (its authors, DOI, …): the corpus is the list's papers minus the `removed` ones, each
 merged with its line (the list's values win; a conflict was reported when it was added), then
 the new papers. Identity: the same arXiv id, DOI, or normalised title (`kg.keys.title_key`).
+A value read off a PDF's page (provenance `paper.pdf p. 1`) fills an empty field and is never
+a conflict: the list's or an entry's value stands.
 A field set with `kgrag edit` (provenance `EDITED`) wins over the list's value.
 """
 
@@ -20,6 +22,7 @@ from kg.keys import name_key, title_key
 from kg.library.store import Library, load_library, read_library
 from kg.paper import Corpus, Paper, PaperIds
 from kg.paths import base_list_path
+from kg.readers.pdf import from_pdf
 from kg.readers.seed import load_list
 
 __all__ = [
@@ -75,6 +78,8 @@ def merge_papers(old: Paper, new: Paper) -> Merge:
         if not mine or (name == "date" and len(mine) == 4 and theirs.startswith(mine)):
             changes.update(_fill(name, new))
             filled.append(name)
+        elif from_pdf(where.get(name, "")):
+            continue  # read off a PDF's page: it fills an empty field, never contests one
         else:
             conflicts.append(Conflict(name, _text(mine), _text(theirs),
                                       where.get(name, new.source)))  # fmt: skip
@@ -82,6 +87,9 @@ def merge_papers(old: Paper, new: Paper) -> Merge:
     if keywords != old.keywords:
         changes["keywords"] = keywords
         filled.append("keywords")
+    if new.pdf_sha256 and not old.pdf_sha256:  # the full text: kept from the first PDF given
+        changes.update(pdf_sha256=new.pdf_sha256, pdf_path=new.pdf_path)
+        filled.append("pdf")
     extra = dict(old.extra)
     for key, value in new.extra:
         extra.setdefault(key, value)
@@ -122,10 +130,13 @@ def _text(value: Any) -> str:
 
 
 def load_library_corpus(path: Path, data: bytes | None = None) -> Corpus:
-    """The corpus the library at `path` stands for (what `kg.corpus.load_corpus` returns)."""
+    """The corpus the library at `path` stands for (what `kg.corpus.load_corpus` returns), with
+    the full texts of its PDF papers (`kg.library.documents`)."""
+    from kg.library.documents import with_documents
+
     data = read_library(path) if data is None else data
     library = load_library(path, data)
-    return compose(load_list(base_list_path()), library, hashlib.sha256(data))
+    return with_documents(compose(load_list(base_list_path()), library, hashlib.sha256(data)))
 
 
 def compose(base: Corpus, library: Library, digest: Any = None) -> Corpus:

@@ -11,9 +11,15 @@ removed. Readers never write anything: `kg.library` decides what is added or mer
 `READERS` is the one list of input formats: `reader_formats()` (what `--format` takes) and
 `reader_extensions()` (the file types an upload accepts) are read from it.
 
+A binary format (a PDF) is a `FileReader` too: `read_file` gets the file's path or bytes instead
+of decoded text, and returns the paper with its full text (`ReadResult.documents`). A file is
+read as a PDF when `--format pdf` says so, or (`auto`) when its name ends in `.pdf` or its bytes
+start with `%PDF-`. A text format's entries that name a PDF in a `file` field (BibTeX from
+Zotero) bring it along (`kg.readers.pdf.attach_files`).
+
     >>> from kg.readers import FORMATS
     >>> FORMATS
-    ('seed', 'bibtex', 'arxiv', 'csv', 'jsonl')
+    ('seed', 'bibtex', 'arxiv', 'csv', 'jsonl', 'pdf')
     >>> reader_extensions()[:3]
     ('.txt', '.bib', '.bibtex')
 """
@@ -22,19 +28,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from kg.controls import clean_paper
 from kg.errors import ReaderError
 from kg.limits import check_source_size, max_source_bytes, read_bounded
 from kg.paper import Paper
+from kg.paths import pdf_cache_dir
+from kg.pdf.records import PdfDocument
 from kg.readers.arxiv import ArxivReader
 from kg.readers.bibtex import BibtexReader
 from kg.readers.common import ReadOptions
+from kg.readers.pdf import PageProgress, PdfRead, PdfReader, attach_files, is_pdf
 from kg.readers.seed import SeedReader
 from kg.readers.tabular import FIELDS, CsvReader, JsonlReader
 
-__all__ = ["FORMATS", "READERS", "ReadOptions", "ReadResult", "Reader", "detect_format",
+__all__ = ["FORMATS", "READERS", "FileReader", "ReadOptions", "ReadResult", "Reader", "detect_format",
            "get_reader", "parse_mapping", "read_source", "reader_extensions",
            "reader_formats"]  # fmt: skip
 
@@ -54,6 +63,17 @@ class Reader(Protocol):
         ...
 
 
+@runtime_checkable
+class FileReader(Protocol):
+    """A binary format (PDF): reads a file's bytes, not its text, into one paper and its text."""
+
+    def read_file(self, path: Path, data: bytes | None, name: Path, cache_dir: Path | None,
+                  progress: PageProgress | None = None) -> PdfRead:  # fmt: skip
+        """The paper in the file at `path` (or in `data`), called `name` in errors; `cache_dir`
+        is looked up, never written."""
+        ...
+
+
 @dataclass(frozen=True)
 class ReadResult:
     path: Path
@@ -61,10 +81,13 @@ class ReadResult:
     papers: tuple[Paper, ...]
     notes: tuple[tuple[str, str], ...] = ()
     """(paper id, what reading changed: `removed 3 control characters (title 2, authors 1)`)."""
+    documents: tuple[PdfDocument, ...] = ()
+    """The full texts read (a PDF, or the PDFs BibTeX entries name), each keyed by the
+    `pdf_sha256` of its paper."""
 
 
 READERS: tuple[Reader, ...] = (SeedReader(), BibtexReader(), ArxivReader(), CsvReader(),
-                               JsonlReader())  # fmt: skip
+                               JsonlReader(), PdfReader())  # fmt: skip
 """Every reader, in the order the formats are listed (`--format`, the app's choices)."""
 _BY_NAME = {r.name: r for r in READERS}
 
@@ -124,12 +147,21 @@ def read_source(
     fmt: str = "auto",
     options: ReadOptions | None = None,
     name: str | None = None,
+    cache_dir: Path | None = None,
+    progress: PageProgress | None = None,
 ) -> ReadResult:
     """Read the file at `path` (or `data`, named `path`) in `fmt` (`auto`: judged by content).
     `name` is what the papers' `source`, provenance and errors call the file, when not its
-    path: an app upload is read from a temporary copy but is the user's file."""
-    data = _read(Path(path)) if data is None else data
-    path = Path(name) if name else Path(path)
+    path: an app upload is read from a temporary copy but is the user's file. PDFs read are
+    looked up in `cache_dir` (default `kg.paths.pdf_cache_dir()`; nothing is written there);
+    `progress` is told the pages of each PDF read."""
+    file = Path(path)
+    shown = Path(name) if name else file
+    cache_dir = pdf_cache_dir() if cache_dir is None else cache_dir
+    if fmt == "pdf" or (fmt == "auto" and is_pdf(file, data)):
+        return _read_binary(get_reader("pdf"), file, data, shown, cache_dir, progress)
+    data = _read(file) if data is None else data
+    path = shown
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -138,7 +170,19 @@ def read_source(
     options = options or ReadOptions()
     name = detect_format(path, text, bool(options.mapping)) if fmt == "auto" else fmt
     papers, notes = _cleaned(get_reader(name).read(text, path, options), path)
-    return ReadResult(path, name, papers, notes)
+    if not any(dict(p.extra).get("file") for p in papers):
+        return ReadResult(path, name, papers, notes)
+    papers, documents, found = attach_files(papers, file, cache_dir, progress)
+    return ReadResult(path, name, papers, (*notes, *found), documents)
+
+
+def _read_binary(reader: Reader, file: Path, data: bytes | None, shown: Path,
+                 cache_dir: Path, progress: PageProgress | None) -> ReadResult:  # fmt: skip
+    if not isinstance(reader, FileReader):
+        raise ReaderError(shown, None, f"the {reader.name} format reads text, not a PDF.")
+    read = reader.read_file(file, data, shown, cache_dir, progress)
+    papers, notes = _cleaned((read.paper,), shown)
+    return ReadResult(shown, reader.name, papers, notes, (read.document,))
 
 
 def _read(path: Path) -> bytes:

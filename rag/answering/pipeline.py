@@ -257,10 +257,11 @@ def _rag_answer(
     checked: CheckedText,
     similarity: float,
 ) -> Answer:
-    by_number = {c.number: c.paper for c in contexts}
-    citations = tuple(Citation(by_number[n].id, by_number[n].title) for n in checked.cited)
+    by_number = {c.number: c for c in contexts}
+    citations = tuple(Citation(by_number[n].paper.id, by_number[n].paper.title, by_number[n].page)
+                      for n in checked.cited)  # fmt: skip
     sources = tuple(Source(c.paper.id, c.paper.title, _clip(c.passage, SNIPPET_CHARS), c.via,
-                           c.why) for c in contexts)  # fmt: skip
+                           c.why, c.page, c.section) for c in contexts)  # fmt: skip
     return Answer(
         question=question,
         text=_tidy(checked.text),

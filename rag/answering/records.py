@@ -16,6 +16,8 @@ __all__ = ["Answer", "Citation", "Source"]
 class Citation:
     id: str
     title: str
+    page: int | None = None
+    """The PDF page the cited evidence is on (None: the abstract or the graph)."""
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,10 @@ class Source:
     snippet: str
     via: tuple[str, ...] = ()
     why: str = ""
+    page: int | None = None
+    """The PDF page of the body passage the snippet's best sentence is from; None otherwise."""
+    section: str | None = None
+    """That passage's section heading ("4.2 Results"); None otherwise."""
 
 
 @dataclass(frozen=True)
@@ -49,8 +55,17 @@ class Answer:
             "question": self.question,
             "answer": self.text,
             "route": self.route,
-            "citations": [{"id": c.id, "title": c.title} for c in self.citations],
-            "sources": [{"id": s.id, "title": s.title, "snippet": s.snippet} for s in self.sources],
+            "citations": [{"id": c.id, "title": c.title, "page": c.page} for c in self.citations],
+            "sources": [
+                {
+                    "id": s.id,
+                    "title": s.title,
+                    "snippet": s.snippet,
+                    "page": s.page,
+                    "section": s.section,
+                }
+                for s in self.sources
+            ],  # fmt: skip
             "removed_citations": self.removed_citations,
             "unsupported_sentences": self.unsupported_sentences,
         }

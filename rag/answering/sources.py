@@ -4,18 +4,23 @@
 question), a paper the question names first, with the best question-to-passage cosine (the
 refusal signal); `with_evidence` picks each candidate's answering sentences
 (`rag.answering.evidence`) and numbers the papers shown as `[P1]`, `[P2]`, … (`Context`).
+
+A paper with a full text (a PDF) is found by its body passages too: the body passages retrieval
+found for it add their sentences to the ones evidence is chosen from, and a context whose best
+sentence is from one of them carries that passage's `page` and `section` (shown as `[P1, p. 4]`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from rag.answering.evidence import EVIDENCE_TOKENS, Evidence, select_evidence
 from rag.answering.graph_answer import candidate_papers
 from rag.answering.route import HYBRID, Route
 from rag.checking.cite import SourceText
-from rag.protocols import RetrievedHit
+from rag.passages import Passage, paper_sentences
+from rag.protocols import Retrieval, RetrievedHit
 
 if TYPE_CHECKING:
     from kg.corpus import Paper
@@ -37,6 +42,8 @@ __all__ = [
 # Papers whose sentences compete for the evidence budget (rag.answering.evidence decides how many are shown).
 SOURCES_SHOWN = 3
 _SEARCH_K = 8
+# Body passages (of PDF papers) per candidate whose sentences compete as evidence.
+BODY_PASSAGES = 3
 GRAPH_VIA: tuple[str, ...] = ("graph",)
 GRAPH_WHY = "listed by the knowledge graph"
 NAMED_WHY = "named in the question"
@@ -51,6 +58,9 @@ class Context:
     passage: str
     via: tuple[str, ...] = ()
     why: str = ""
+    page: int | None = None
+    """The PDF page of the body passage the best evidence sentence is from (None: abstract)."""
+    section: str | None = None
 
     def source_text(self, organizations: tuple[str, ...], own_names: tuple[str, ...]) -> SourceText:
         return SourceText.from_paper(self.number, self.paper, self.passage, organizations,
@@ -64,6 +74,8 @@ class Candidates:
     query: str
     chosen: dict[str, tuple[Paper, tuple[str, ...], str]]  # id → (paper, via, why)
     similarity: float  # the best question-to-passage cosine: the refusal signal
+    body: dict[str, tuple[Passage, ...]] = field(default_factory=dict)
+    """Per chosen paper, the body passages (with pages) retrieval found, best first."""
 
 
 def contexts_for(
@@ -84,7 +96,8 @@ def find_candidates(engine: Engine, analysis: Route) -> Candidates:
         allowed = {p.id for p in candidate_papers(engine.kg, analysis)}
         if analysis.topic:
             query = f"{analysis.topic} {analysis.question}"
-    hits, similarity = search(engine, query, _SEARCH_K if allowed is None else _SEARCH_K * 2)
+    found = engine.retriever.retrieve(query, _SEARCH_K if allowed is None else _SEARCH_K * 2)
+    hits, similarity = list(found.hits), float(found.top_similarity)
     chosen: dict[str, tuple[Paper, tuple[str, ...], str]] = {}
     for work in analysis.works:
         if work.kind == "paper" and work.paper_id in by_id and len(chosen) < SOURCES_SHOWN:
@@ -102,7 +115,24 @@ def find_candidates(engine: Engine, analysis: Route) -> Candidates:
         chosen = {
             pid: (by_id[pid], GRAPH_VIA, GRAPH_WHY) for pid in sorted(allowed)[:SOURCES_SHOWN]
         }
-    return Candidates(query, chosen, similarity)
+    return Candidates(query, chosen, similarity, _body_passages(found, set(chosen)))
+
+
+def _body_passages(found: Retrieval, papers: set[str]) -> dict[str, tuple[Passage, ...]]:
+    """The body passages (those with a page) retrieval ranked for each of `papers`, best first:
+    every fused passage when the retrieval lists them, else each hit's own passage."""
+    from rag.retrieval.retrieve import Retrieval as Ranked
+
+    ranked: list[object] = [h.passage for h in found.passages] if isinstance(found, Ranked) else []
+    ranked += [h.passage for h in found.hits]
+    out: dict[str, list[Passage]] = {}
+    for passage in ranked:
+        if not isinstance(passage, Passage) or passage.page is None:
+            continue
+        mine = out.setdefault(passage.paper_id, [])
+        if passage.paper_id in papers and passage not in mine and len(mine) < BODY_PASSAGES:
+            mine.append(passage)
+    return {pid: tuple(ps) for pid, ps in out.items() if ps}
 
 
 def with_evidence(
@@ -111,12 +141,33 @@ def with_evidence(
     """`rag.answering.evidence` picks the candidates' answering sentences and which of them to show."""
     chosen, query = candidates.chosen, candidates.query
     papers = [paper for paper, _, _ in chosen.values()]
-    evidence = select_evidence(query, [(p.id, engine.sentences(p)) for p in papers],
+    pools = {p.id: _sentence_pool(engine.sentences(p), candidates.body.get(p.id, ()))
+             for p in papers}  # fmt: skip
+    evidence = select_evidence(query, [(p.id, pools[p.id][0]) for p in papers],
                                engine.similarity, budget or EVIDENCE_TOKENS)  # fmt: skip
     shown = [pid for pid in chosen if pid in evidence.papers]
-    contexts = [Context(i + 1, chosen[pid][0], evidence.text_for(pid), chosen[pid][1],
-                         chosen[pid][2]) for i, pid in enumerate(shown)]  # fmt: skip
+    contexts = []
+    for i, pid in enumerate(shown):
+        best = evidence.best(pid)
+        where = pools[pid][1].get(best.position) if best is not None else None
+        page, section = where or (None, None)
+        contexts.append(Context(i + 1, chosen[pid][0], evidence.text_for(pid), chosen[pid][1],
+                                chosen[pid][2], page, section))  # fmt: skip
     return contexts, candidates.similarity, evidence
+
+
+def _sentence_pool(
+    own: list[str], body: tuple[Passage, ...]
+) -> tuple[list[str], dict[int, tuple[int | None, str | None]]]:
+    """The paper's own sentences (influence note, abstract), then its retrieved body passages'
+    in document order; and the (page, section) of each body sentence by its position."""
+    sentences = list(own)
+    where: dict[int, tuple[int | None, str | None]] = {}
+    for passage in sorted(body, key=lambda p: p.ordinal):
+        for sentence in paper_sentences("", passage.body):
+            where[len(sentences)] = (passage.page, passage.section)
+            sentences.append(sentence)
+    return sentences, where
 
 
 def search(engine: Engine, query: str, k: int) -> tuple[list[RetrievedHit], float]:

@@ -103,9 +103,14 @@ def print_checked(answer: Answer, repeat: bool = True) -> None:
         cited = {c.id for c in answer.citations}
         for number, source in enumerate(answer.sources, start=1):
             mark = "*" if source.id in cited else " "
-            out.write(f"{mark}[P{number}] {source.title} ({source.id})\n")
+            out.write(f"{mark}{source_mark(number, source.page)} {source.title} ({source.id})\n")
             if source.snippet:
                 out.write(f"      {source.snippet}\n")
+
+
+def source_mark(number: int, page: int | None) -> str:
+    """`[P1]`, or `[P1, p. 4]` for a source whose evidence is on a PDF page."""
+    return f"[P{number}, p. {page}]" if page is not None else f"[P{number}]"
 
 
 def run_eval_answers(args: argparse.Namespace) -> int:

@@ -6,26 +6,34 @@ The index follows by itself: the next command that needs it embeds only new pass
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from ui.commands.common import add_corpus_option, add_json_option, corpus_from, print_json
 
-FORMAT_CHOICES = ("auto", "seed", "bibtex", "arxiv", "csv", "jsonl")
+
+def _format_choices() -> tuple[str, ...]:
+    from kg.readers import reader_formats
+
+    return ("auto", *reader_formats())
 
 
 def register(commands: argparse._SubParsersAction, evals: argparse._SubParsersAction) -> None:
     """Add this module's commands to the parser."""
     add = commands.add_parser(
         "add",
-        help="add papers from BibTeX, arXiv Atom, CSV, JSONL or paper-list files to your library",
-        description="Read every FILE (nothing is added if any is malformed), then add new "
-        "papers, merge ones already known (same arXiv id, DOI or title: empty fields are "
-        "filled, differences reported) and write your library once, atomically.",
+        help="add papers from PDFs, BibTeX, arXiv Atom, CSV, JSONL or paper-list files to your "
+        "library",
+        description="Read every FILE (a folder: every PDF under it; nothing is added if any is "
+        "malformed or a PDF is refused), then add new papers, merge ones already known (same "
+        "arXiv id, DOI or title: empty fields are filled, differences reported) and write your "
+        "library once, atomically. A PDF's full text is searched, cited with its pages.",
     )
     add.add_argument("files", nargs="+", type=Path, metavar="FILE")
-    add.add_argument("--format", default="auto", choices=FORMAT_CHOICES,
+    add.add_argument("--format", default="auto", choices=_format_choices(),
                      help="file format (default: judged by the content)")  # fmt: skip
     add.add_argument("--map", metavar="FIELD=COLUMN,...",
                      help="CSV/JSONL columns for kgrag fields, e.g. title=Title,date=Year")  # fmt: skip
@@ -68,13 +76,28 @@ def run_add(args: argparse.Namespace) -> int:
     from kg.library import add_files
     from kg.readers import parse_mapping
 
-    report = add_files(args.files, args.format, parse_mapping(args.map), dry_run=args.dry_run)
+    with _page_bar() as progress:
+        report = add_files(args.files, args.format, parse_mapping(args.map), dry_run=args.dry_run,
+                           progress=progress)  # fmt: skip
     if args.json:
         print_json(add_json(report))
     else:
         _print_add(report)
     _warn_if_overridden()
     return 1 if report.of("rejected") else 0
+
+
+@contextlib.contextmanager
+def _page_bar() -> Iterator[Callable[[int], None] | None]:
+    """A count of the PDF pages read, on stderr when it is a terminal (a folder of papers takes
+    seconds to minutes); None (no bar) otherwise."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from tqdm import tqdm
+
+    with tqdm(desc="Reading PDFs", unit="page", file=sys.stderr, leave=False) as bar:
+        yield bar.update
 
 
 def add_json(report: Any) -> dict[str, Any]:
