@@ -52,3 +52,9 @@ def pdf_cache_dir(data_dir: Path | None = None) -> Path:
     """The text read from PDFs, one JSON file per PDF's sha256 (`kg.pdf.cache`): re-adding a
     PDF, or loading a library whose papers came from PDFs, never extracts it again."""
     return (data_dir or user_data_dir()) / "pdf-cache"
+
+
+def user_pdf_dir(data_dir: Path | None = None) -> Path:
+    """PDFs the app was given by upload, kept by sha256 (`<sha256>.pdf`): an upload is a
+    temporary file, and a paper's `pdf_path` must outlive it (page images, a re-read)."""
+    return (data_dir or user_data_dir()) / "pdfs"

@@ -264,3 +264,54 @@ def test_an_upload_is_recorded_under_its_own_name_not_the_deleted_temp_copy(
     assert str(uploads) not in "\n".join(lines)
     bib = export_bibtex(credited_papers(services.kg()), data_dir / "out.bib").read_text("utf-8")
     assert str(uploads) not in bib
+
+
+# --- PDFs -------------------------------------------------------------------------------------
+
+
+def test_an_uploaded_pdf_is_kept_so_its_card_shows_the_cited_page_marked(
+    data_dir: Path, uploads: Path
+) -> None:
+    """Gradio's copy of the upload is deleted once read, but the paper's PDF must outlive it:
+    the card renders the cited page from it (and a lost text cache is read again from it)."""
+    from tests.fixtures.pdf import HERE
+
+    copy = uploads / "5e1f" / "quillwort.pdf"
+    copy.parent.mkdir(parents=True)
+    copy.write_bytes((HERE / "quillwort.pdf").read_bytes())
+    services = CountingServices()
+    message = add_uploaded(services, str(copy), _no_progress)
+    assert "Added 1 paper(s)" in message and "quillwort.pdf (pdf, 1 entries)" in message
+    assert not copy.exists()
+    [paper] = [p for p in services.corpus().papers if p.pdf_sha256]
+    kept = Path(paper.pdf_path)
+    assert (
+        kept.parent == data_dir / "pdfs"
+        and kept.read_bytes() == (HERE / "quillwort.pdf").read_bytes()
+    )
+    assert paper.source == "quillwort.pdf"
+
+    from ui.app_cards import card_html
+
+    card = card_html(services, f"paper:{paper.id}", page=2, passage="Replacing the learned router")
+    assert '<figure class="kg-page"><figcaption>p. 2</figcaption>' in card
+    assert 'src="data:image/png;base64,' in card
+    assert card_html(services, f"paper:{paper.id}").count("kg-page") == 0  # no page cited
+    kept.unlink()  # the PDF moved away: the card still opens, and says why there is no page
+    gone = card_html(services, f"paper:{paper.id}", page=2, passage="Replacing")
+    assert "Page 2 cannot be shown" in gone and paper.title.split(":")[0] in gone
+
+
+def test_a_refused_pdf_upload_keeps_no_copy_and_adds_nothing(data_dir: Path, uploads: Path) -> None:
+    from tests.fixtures.pdf import HERE
+
+    copy = uploads / "77aa" / "encrypted.pdf"
+    copy.parent.mkdir(parents=True)
+    copy.write_bytes((HERE / "encrypted.pdf").read_bytes())
+    services = CountingServices()
+    message = add_uploaded(services, str(copy), _no_progress)
+    assert "encrypted.pdf" in message and "password" in message
+    assert not copy.exists()
+    assert not (data_dir / "library.jsonl").exists()
+    assert not list((data_dir / "pdfs").glob("*"))  # the copy made for it is gone again
+    assert services.index_updates == 0

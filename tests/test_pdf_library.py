@@ -249,14 +249,17 @@ def test_progress_counts_the_pages_read_and_a_dry_run_caches_nothing(data_dir: P
     assert _written(data_dir) == [data_dir / "library.jsonl.lock"]  # the lock, no library or text
 
 
-def test_an_upload_is_named_by_the_users_file_not_the_temporary_copy(
+def test_an_upload_is_named_by_the_users_file_and_keeps_the_file_it_was_read_from(
     data_dir: Path, tmp_path: Path
 ) -> None:
-    copy = tmp_path / "gradio-tmp-1a2b"  # no extension: judged by its %PDF- header
+    """The app reads an upload from its lasting copy (`keep_pdf`) under the user's file name:
+    the paper is named by that name, and its PDF is the copy (page images, a re-read)."""
+    copy = tmp_path / "kept-1a2b"  # no extension: judged by its %PDF- header
     shutil.copy(PDFS / "brindle.pdf", copy)
     (outcome,) = add_files([copy], names=["brindle-camera-ready.pdf"]).of("added")
     paper = load_corpus(default_corpus_path()).by_id()[outcome.id]
-    assert paper.pdf_path == paper.source == "brindle-camera-ready.pdf"
+    assert paper.source == "brindle-camera-ready.pdf"
+    assert paper.pdf_path == str(copy.resolve())
     shutil.copy(PDFS / "image_only.pdf", copy)
     with pytest.raises(PdfError, match=r"^scan\.pdf: has no text layer"):
         add_files([copy], names=["scan.pdf"])

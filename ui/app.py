@@ -100,6 +100,7 @@ def launch(
     from starlette.middleware import Middleware
 
     from kg.limits import MAX_UPLOAD_BYTES
+    from kg.pdf import DEFAULT_MAX_BYTES as PDF_MAX_BYTES
     from ui.app_offline import OfflinePage
 
     app = build_app(services)
@@ -122,7 +123,9 @@ def launch(
         enable_monitoring=False,
         prevent_thread_lock=True,
         app_kwargs={"middleware": [Middleware(OfflinePage)]},
-        max_file_size=MAX_UPLOAD_BYTES,  # Gradio refuses larger uploads before storing them
+        # Gradio refuses larger uploads before storing them: a PDF's limit (a list's is lower,
+        # checked by the Index tab before it reads the file)
+        max_file_size=max(MAX_UPLOAD_BYTES, PDF_MAX_BYTES),
     )
     shown = f"[{host}]" if ":" in host else host
     print(f"kgrag: serving on http://{shown}:{port}  (Ctrl+C to stop)", file=sys.stderr)

@@ -16,8 +16,10 @@ from typing import Any
 import gradio as gr
 
 from kg.errors import CorpusError, KgragError
+from kg.library.documents import keep_pdf
 from kg.limits import check_upload_size
 from kg.readers import reader_extensions, reader_formats
+from kg.readers.pdf import is_pdf
 from ui.app_errors import message_for
 from ui.app_format import error_box, escape
 from ui.app_redraw import Redraw
@@ -33,7 +35,9 @@ def build_index_tab(services: AppServices) -> tuple[Any, Redraw]:
         refresh = gr.Button("Refresh", elem_id="kg-index-refresh")
         update = gr.Button("Update index", variant="secondary", elem_id="kg-index-update")
     gr.Markdown(
-        "### Add papers\nUpload a UTF-8 file as `kgrag add` reads it: BibTeX (`.bib`, from "
+        "### Add papers\nUpload a PDF (the paper itself: its title page, abstract and full "
+        "text are read; an image-only or encrypted PDF is refused), or a UTF-8 file as "
+        "`kgrag add` reads it: BibTeX (`.bib`, from "
         "Zotero, Google Scholar, DBLP…), arXiv Atom (`.xml`, as the arXiv API returns it), CSV "
         "or JSONL (columns named as the README says, or mapped below), or a paper list in the "
         "corpus format (a category heading such as 基座, then per paper a title line and "
@@ -90,21 +94,30 @@ def add_uploaded(
     from kg.readers import parse_mapping
 
     if not path:
-        return error_box("choose a file first: BibTeX, arXiv Atom, CSV, JSONL or a paper list.")
+        return error_box("choose a file first: a PDF, BibTeX, arXiv Atom, CSV, JSONL or a paper "
+                         "list.")  # fmt: skip
     upload = Path(path)
+    kept: Path | None = None  # a PDF copy this upload made, removed again if the add fails
     try:
         try:
-            _check_upload(upload)
+            pdf = is_pdf(upload)
+            _check_upload(upload, pdf)
+            source = upload
+            if pdf:  # the paper's PDF must outlive Gradio's temporary copy (its page images)
+                source, made = keep_pdf(upload)
+                kept = source if made else None
             # recorded under the file's own name: Gradio's temporary copy is deleted below
-            report = services.add_files([upload], fmt or "auto", parse_mapping(mapping),
+            report = services.add_files([source], fmt or "auto", parse_mapping(mapping),
                                         names=[upload.name])  # fmt: skip
         finally:
             discard_upload(upload)  # read once: accepted or not, Gradio's copy goes
     except CorpusError as exc:  # `ReaderError` too: the file, the line or entry key, what is wrong
+        _remove(kept)
         if exc.path.name not in (upload.name, "--map"):
             return error_box(message_for(exc))  # the library's own list, not the upload
         return rejected_file_html(exc)
     except Exception as exc:
+        _remove(kept)
         return error_box(message_for(exc))
     parts = [add_report_html(report)]
     if report.of("added") or report.of("merged"):
@@ -168,13 +181,27 @@ def _outcome_html(outcome: Any) -> str:
     )
 
 
-def _check_upload(path: Path) -> None:
-    """The size limit, from the file's metadata before anything reads it whole."""
+def _check_upload(path: Path, pdf: bool) -> None:
+    """The size limit, from the file's metadata before anything reads it whole: a list's, or
+    for a PDF the PDF reader's own (`kg.pdf.DEFAULT_MAX_BYTES`, refused naming the file)."""
     try:
         with path.open("rb") as handle:
-            check_upload_size(os.fstat(handle.fileno()).st_size)
+            size = os.fstat(handle.fileno()).st_size
     except OSError as exc:
         raise KgragError(f"cannot read the uploaded file ({exc}).") from exc
+    if pdf:
+        from kg.pdf import DEFAULT_MAX_BYTES, DEFAULT_MAX_PAGES, PdfLimitError
+
+        if size > DEFAULT_MAX_BYTES:
+            raise PdfLimitError(path.name, f"is {size / 1e6:.3g} MB", DEFAULT_MAX_PAGES,
+                                DEFAULT_MAX_BYTES)  # fmt: skip
+        return
+    check_upload_size(size)
+
+
+def _remove(path: Path | None) -> None:
+    if path is not None:
+        path.unlink(missing_ok=True)
 
 
 def discard_upload(path: Path) -> None:

@@ -11,15 +11,17 @@ for a missing PDF.
 from __future__ import annotations
 
 import logging
+import shutil
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
 
+from kg.fsutil import atomic_write, file_sha256
 from kg.paper import Corpus, Paper
-from kg.paths import pdf_cache_dir
+from kg.paths import pdf_cache_dir, user_pdf_dir
 from kg.pdf.records import PdfDocument
 
-__all__ = ["keep_documents", "with_documents"]
+__all__ = ["keep_documents", "keep_pdf", "with_documents"]
 
 log = logging.getLogger("kgrag.library")
 
@@ -32,6 +34,19 @@ def keep_documents(documents: Iterable[PdfDocument], cache_dir: Path | None = No
     folder = cache_dir or pdf_cache_dir()
     for document in documents:
         store(folder, document)
+
+
+def keep_pdf(path: Path, data_dir: Path | None = None) -> tuple[Path, bool]:
+    """A lasting copy of the PDF at `path` in the user's data folder (`user_pdf_dir`), and
+    whether this call made it (False: the same PDF was kept before). The copy is written
+    whole or not at all."""
+    target = user_pdf_dir(data_dir) / f"{file_sha256(path)}.pdf"
+    if target.is_file():
+        return target, False
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("rb") as source:
+        atomic_write(target, lambda out: shutil.copyfileobj(source, out))
+    return target, True
 
 
 def with_documents(

@@ -73,9 +73,9 @@ class PdfReader:
         document = read_document(path, data, name, cache_dir)
         if progress is not None:
             progress(document.page_count)
-        # a copy read under another name (an app upload's temporary file) is not kept: the
-        # paper records the name the user gave, not a path that will be gone
-        kept = _shown_path(path) if data is None and name == path else str(name)
+        # the file read is the paper's PDF (the app reads an upload from its lasting copy,
+        # `kg.library.documents.keep_pdf`, under the name the user gave); bytes have no path
+        kept = _shown_path(path) if data is None else str(name)
         return PdfRead(pdf_paper(document, name, kept), document)
 
 
