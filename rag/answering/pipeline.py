@@ -32,7 +32,6 @@ from rag.answering.sources import (
     GRAPH_WHY,
     Context,
     find_candidates,
-    short_name,
     with_evidence,
 )
 from rag.checking.cite import (
@@ -177,7 +176,7 @@ def _without_answer(
         _DIGITS.search(c.passage) for c in contexts
     )  # a figure was asked for and the evidence holds none
     if (said_not_stated or figure_missing) and top.number in quotes:
-        note = prompts.render("not_stated", analysis.language, paper=short_name(top.paper),
+        note = prompts.render("not_stated", analysis.language, paper=top.paper.short_name,
                               quote=quotes[top.number], number=top.number)  # fmt: skip
         text = _join_text([checked.text, note], analysis.language) if checked.text else note
         cited = tuple(dict.fromkeys((*checked.cited, top.number)))
@@ -198,7 +197,7 @@ def build_messages(
             "source",
             language,
             number=c.number,
-            title=short_name(c.paper),
+            title=c.paper.short_name,
             passage=c.passage,
         )
         for c in contexts

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from kg.names import find_mentions
 from rag.answering import prompts
 from rag.answering.route import Route
-from rag.answering.sources import Context, short_name
+from rag.answering.sources import Context
 
 if TYPE_CHECKING:
     from kg.corpus import Paper
@@ -59,7 +59,7 @@ def correction(premise: Premise, contexts: Sequence[Context], language: str) -> 
     """The sentence that corrects `premise` from the graph, citing the paper's `[P…]`."""
     paper = premise.paper
     number = next(c.number for c in contexts if c.paper.id == paper.id)
-    name = short_name(paper)
+    name = paper.short_name
     if premise.field == "organization":
         return prompts.render("premise_org", language, paper=name, date=paper.date,
                               actual=", ".join(paper.organizations), claimed=premise.claimed,

@@ -35,7 +35,6 @@ __all__ = [
     "contexts_for",
     "find_candidates",
     "search",
-    "short_name",
     "with_evidence",
 ]
 
@@ -174,8 +173,3 @@ def search(engine: Engine, query: str, k: int) -> tuple[list[RetrievedHit], floa
     """Hits and the top dense cosine of the query to any passage (the refusal signal)."""
     found = engine.retriever.retrieve(query, k)
     return list(found.hits), float(found.top_similarity)
-
-
-def short_name(paper: Paper) -> str:
-    """`Medusa` for "Medusa: Simple LLM Inference …" (the whole title when it has no colon)."""
-    return paper.title.split(":", 1)[0].strip()
