@@ -5,7 +5,7 @@ this analysed question belong to the type, and with which intent) and `answer(kg
 GraphAnswer | None` (the exact answer from the graph; None lets retrieval answer instead), plus
 the `INTENTS` its routes carry. `QUESTION_TYPES` lists them in the order they are tried: the
 first type whose rule claims a question routes it. A new question type is a module and one line
-in the table (its sentences go in `rag.answering.graph_phrases`, its cue words in
+in the table (its sentences go in `data/graph_phrases.json`, its cue words in
 `data/route_cues.json`).
 """
 
