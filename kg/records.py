@@ -26,6 +26,7 @@ __all__ = [
 
 KINDS = ("paper", "organization", "category", "technique", "work", "author")
 LINEAGE = "builds_on"
+CITES = "cites"  # citing paper -> cited paper in the graph; cited -> citing as a GraphEdge
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,9 @@ class Node:
 
 @dataclass(frozen=True)
 class LineageEdge:
-    """`source` (child) builds on `target` (parent), with the evidence for it."""
+    """`source` (child) builds on `target` (parent), with the evidence for it: `line` of the
+    paper list (0 for curated facts and full texts), `page` of a full text's sentence (method
+    `body`; None for evidence from an abstract, a title or a list)."""
 
     source: Node
     target: Node
@@ -65,6 +68,7 @@ class LineageEdge:
     method: str
     paper: str
     line: int
+    page: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -75,6 +79,7 @@ class LineageEdge:
             "method": self.method,
             "paper": self.paper,
             "line": self.line,
+            "page": self.page,
         }
 
 
@@ -111,7 +116,9 @@ def paper_json(paper: Paper) -> dict[str, Any]:
 class GraphEdge:
     """One edge of a neighbourhood, from `parent` to `child`: for lineage the earlier work to
     the later one; for `published_by` / `uses_technique` the organisation or technique to the
-    work. `on_path` marks an edge of a highlighted lineage path."""
+    work; for `cites` the cited paper to the citing one (`evidence` the reference entry, `page`
+    its page, `contexts` the citing sentences as (page, sentence)). A body lineage edge has the
+    `page` of its sentence. `on_path` marks an edge of a highlighted lineage path."""
 
     parent: str
     child: str
@@ -121,13 +128,17 @@ class GraphEdge:
     method: str
     line: int
     on_path: bool = False
+    page: int | None = None
+    contexts: tuple[tuple[int, str], ...] = ()
 
 
 @dataclass(frozen=True)
 class Neighbourhood:
     """A work's lineage neighbourhood: `works` (the root first, then ancestors and descendants
-    nearest first, then the nodes of a highlighted `path`), optional `extras` (organisations,
-    techniques) and the edges among them; `hidden` lineage nodes lay beyond the caps."""
+    nearest first, then the nodes of a highlighted `path`, then, with citations, the papers
+    citing the root or cited by it), optional `extras` (organisations, techniques) and the
+    edges among them; `hidden` lineage nodes lay beyond the caps, and `hidden_citations`
+    citing or cited papers of the root."""
 
     root: str
     works: tuple[Node, ...]
@@ -135,6 +146,7 @@ class Neighbourhood:
     edges: tuple[GraphEdge, ...]
     hidden: int
     path: tuple[str, ...] = ()
+    hidden_citations: int = 0
 
     @property
     def nodes(self) -> tuple[Node, ...]:
@@ -142,6 +154,9 @@ class Neighbourhood:
 
     def lineage_edges(self) -> tuple[GraphEdge, ...]:
         return tuple(e for e in self.edges if e.kind == LINEAGE)
+
+    def citation_edges(self) -> tuple[GraphEdge, ...]:
+        return tuple(e for e in self.edges if e.kind == CITES)
 
 
 @dataclass(frozen=True)

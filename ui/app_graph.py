@@ -12,6 +12,10 @@ selection and folding are `ui/static/interact.js` and `ui/static/lineage.js`.
 
 Only the neighbourhood of one work is drawn (its ancestors and descendants up to a depth, plus
 optional organisations and techniques), capped in size; a folded work hides its descendants.
+With citations on, the papers citing the work or cited by it join, and `cites` edges draw as
+dashed teal lines with an arrow at the cited paper; they take no part in the ranking, so the
+lineage rows stay where they were, and their evidence (the citing sentences with their pages,
+then the reference entry) is what a click on one shows.
 """
 
 from __future__ import annotations
@@ -29,10 +33,11 @@ from kg.records import GraphEdge, Node
 from ui.app_dot import Placed, Route, dot_layout, quote
 from ui.app_format import escape
 
-__all__ = ["MAX_NODES", "RELATION_LABEL", "GraphView", "Tick", "ViewEdge", "ViewNode", "fold",
-           "layout", "neighbourhood", "render_svg"]  # fmt: skip
+__all__ = ["CITES", "MAX_NODES", "RELATION_LABEL", "GraphView", "Tick", "ViewEdge", "ViewNode",
+           "citation_tip", "fold", "layout", "neighbourhood", "render_svg"]  # fmt: skip
 
 LINEAGE = "builds_on"
+CITES = "cites"
 WORK_KINDS = ("paper", "work")
 RELATION_LABEL = {
     "successor": "successor",
@@ -119,6 +124,9 @@ class GraphView:
     def lineage_edges(self) -> tuple[ViewEdge, ...]:
         return tuple(e for e in self.edges if e.kind == LINEAGE)
 
+    def citation_edges(self) -> tuple[ViewEdge, ...]:
+        return tuple(e for e in self.edges if e.kind == CITES)
+
 
 def neighbourhood(
     kg: Any,
@@ -128,10 +136,11 @@ def neighbourhood(
     techniques: bool = False,
     path: Sequence[str] = (),
     collapsed: Collection[str] = (),
+    citations: bool = False,
 ) -> GraphView:
     """`kg.queries.neighbourhood` laid out: what is drawn is chosen in `kg/`, where it goes
     here; each work in `collapsed` hides its descendants."""
-    near = graph_neighbourhood(kg, root, depth, organizations, techniques, path)
+    near = graph_neighbourhood(kg, root, depth, organizations, techniques, path, citations)
     return layout(near, collapsed)
 
 
@@ -169,9 +178,10 @@ def fold(near: Neighbourhood, collapsed: Collection[str]) -> tuple[Neighbourhood
     counts = {n: len(_reach([n], children) - shown) for n in wanted if n in shown}
     works = tuple(n for n in near.works if n.id in shown)
     edges = tuple(
-        e for e in near.edges if e.child in shown and (e.parent in shown or e.kind != LINEAGE)
-    )
-    linked = {e.parent for e in edges if e.kind != LINEAGE}
+        e for e in near.edges
+        if e.child in shown and (e.parent in shown or e.kind not in (LINEAGE, CITES))
+    )  # fmt: skip
+    linked = {e.parent for e in edges if e.kind not in (LINEAGE, CITES)}
     extras = tuple(n for n in near.extras if n.id in linked)
     smaller = replace(near, works=works, extras=extras, edges=edges)
     return smaller, {n: c for n, c in counts.items() if c}
@@ -292,6 +302,8 @@ def _dot_source(near: Neighbourhood, names: dict[str, str], sized: dict[str, _Si
             child, parent = month.get(e.child), month.get(e.parent)
             if child and parent and child < parent:  # a child dated before its parent: the
                 style += ", constraint=false"  # months keep their order, the edge runs back
+        elif e.kind == CITES:  # no say in the ranking: the lineage rows stay as they were
+            style = "weight=0, constraint=false"
         else:  # organisation / technique links (and any future kind): light, may bend
             style = "weight=1"
         lines.append(f"{names[e.parent]} -> {names[e.child]} [id=e{i}, {style}];")
@@ -309,7 +321,7 @@ def _month_ranks(near: Neighbourhood, names: dict[str, str]) -> list[str]:
     them); an organisation or technique sits in the column of its earliest work."""
     month = {n.id: n.date for n in near.works if n.date}
     for e in near.edges:
-        if e.kind != LINEAGE and (d := month.get(e.child)):
+        if e.kind not in (LINEAGE, CITES) and (d := month.get(e.child)):
             month[e.parent] = min(month.get(e.parent, d), d)
     months = sorted(set(month.values()))
     anchor = {m: f"t{i}" for i, m in enumerate(months)}
@@ -416,7 +428,8 @@ def render_svg(view: GraphView) -> str:
         f'data-root="{escape(view.root)}" style="height: {min(height, 640):.0f}px" '
         'xmlns="http://www.w3.org/2000/svg" '
         'role="img" aria-label="lineage chart">',
-        f"<defs>{_marker('kg-arrow', 'kg-arrowhead')}{_marker('kg-arrow-path', 'kg-arrowhead on-path')}</defs>",
+        f"<defs>{_marker('kg-arrow', 'kg-arrowhead')}{_marker('kg-arrow-path', 'kg-arrowhead on-path')}"
+        f"{_cite_marker(view)}</defs>",
         _bands(view, y0, height),
         '<g class="kg-edges">', *(_svg_edge(e, labels) for e in edges), "</g>",
         '<g class="kg-nodes">', *(_svg_node(n) for n in view.nodes), "</g>",
@@ -426,10 +439,18 @@ def render_svg(view: GraphView) -> str:
     return "".join(parts)
 
 
-def _marker(name: str, classes: str) -> str:
+def _marker(name: str, classes: str, orient: str = "auto") -> str:
     return (f'<marker id="{name}" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="9" '
-            'markerHeight="9" markerUnits="userSpaceOnUse" orient="auto">'
+            f'markerHeight="9" markerUnits="userSpaceOnUse" orient="{orient}">'
             f'<path d="M0,0 L10,5 L0,10 z" class="{classes}"/></marker>')  # fmt: skip
+
+
+def _cite_marker(view: GraphView) -> str:
+    """The arrow at a `cites` line's start, the cited paper (the path runs cited → citing);
+    only in a chart that has one, so a chart without citations is what it always was."""
+    if not view.citation_edges():
+        return ""
+    return _marker("kg-arrow-cite", "kg-arrowhead kind-cites", orient="auto-start-reverse")
 
 
 def _bands(view: GraphView, top: float, height: float) -> str:
@@ -463,6 +484,8 @@ def _svg_edge(edge: ViewEdge, labels: dict[str, str]) -> str:
     tip = _edge_tip(edge, labels.get(edge.parent, edge.parent), labels.get(edge.child, edge.child))
     arrow = "kg-arrow-path" if edge.on_path else "kg-arrow"
     marker = f' marker-end="url(#{arrow})"' if lineage else ""
+    if edge.kind == CITES:
+        marker = ' marker-start="url(#kg-arrow-cite)"'
     text = ""
     if lineage and edge.label_at:
         text = _edge_label(_relation_lines(edge.relation), *edge.label_at)
@@ -484,11 +507,24 @@ def _edge_label(lines: Sequence[str], x: float, y: float) -> str:
 
 
 def _edge_tip(edge: GraphEdge, parent: str, child: str) -> str:
+    if edge.kind == CITES:
+        return citation_tip(edge, parent, child)
     if edge.kind != LINEAGE:
         return f"{child} — {edge.kind.replace('_', ' ')} — {parent}"
     where = f" (line {edge.line}, {edge.method})" if edge.line else f" ({edge.method})"
+    if edge.page and not edge.line:  # a full text's sentence
+        where = f" (p. {edge.page}, {edge.method})"
     relation = RELATION_LABEL.get(edge.relation, edge.relation)
     return f"{child} ← {relation} ← {parent}: “{edge.evidence}”{where}"
+
+
+def citation_tip(edge: GraphEdge, cited: str, citing: str) -> str:
+    """A `cites` edge's evidence: each citing sentence with its page, then the entry."""
+    said = "".join(f"\np. {page}: “{text}”" for page, text in edge.contexts)
+    facts = [f"p. {edge.page}"] if edge.page else []
+    facts += [f"resolved by {edge.method}"] if edge.method else []
+    entry = f"reference entry ({', '.join(facts)})" if facts else "reference entry"
+    return f"{citing} cites {cited}{said}\n{entry}: {edge.evidence}"
 
 
 def _svg_node(node: ViewNode) -> str:

@@ -4,8 +4,11 @@ The chart (`ui/app_graph.py`) sits in a frame with its tools above it (find a no
 selection or the whole chart, zoom) and its legend below it, never over the drawing. Folding a
 branch is a round trip: the toggle sends `fold:<node id>` through the picture's `select`
 event, and the chart is laid out again without that branch (the layout of each view is cached).
-The Citations toggle adds, under the chart, the `cites` edges of the work shown (papers citing
-it and papers it cites, from full texts' reference lists) with their citing sentences and pages.
+The Citations toggle draws the `cites` edges in the chart (dashed teal, an arrow at the cited
+paper; the papers citing the work or cited by it join the chart within its node cap), and a
+click on one shows its citing sentences and pages like a lineage edge's evidence. The table of
+the work's own `cites` edges, both ways, stays under the chart: the chart's accessible list (a
+screen reader, a search of the page, or a chart Graphviz could not draw).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from kg.queries import Neighbourhood
 from ui.app_cards import card_html
 from ui.app_errors import message_for
 from ui.app_format import empty_card, error_box, escape
-from ui.app_graph import LINEAGE, RELATION_LABEL, GraphView, layout, render_svg
+from ui.app_graph import CITES, LINEAGE, RELATION_LABEL, GraphView, layout, render_svg
 from ui.app_redraw import Redraw
 from ui.app_services import AppServices
 from ui.app_static import static_text
@@ -136,14 +139,15 @@ def lineage_html(
     folded: Sequence[str] = (),
 ) -> str:
     try:
-        html = _lineage_html(services, name, target, int(depth), orgs, techniques, folded)
+        html = _lineage_html(services, name, target, int(depth), orgs, techniques, folded,
+                             citations)  # fmt: skip
         return html + (_citations_table(services, name) if citations else "")
     except Exception as exc:
         return error_box(message_for(exc))
 
 
 def _lineage_html(services: AppServices, name: str, target: str, depth: int, orgs: bool,
-                  techniques: bool, folded: Sequence[str]) -> str:  # fmt: skip
+                  techniques: bool, folded: Sequence[str], citations: bool = False) -> str:  # fmt: skip
     from kg.names import resolve
     from kg.queries import neighbourhood
 
@@ -161,7 +165,7 @@ def _lineage_html(services: AppServices, name: str, target: str, depth: int, org
             if path
             else f"No lineage path links {escape(root.label)} and {escape(other.label)}."
         )
-    near = neighbourhood(kg, root.id, depth, orgs, techniques, path)
+    near = neighbourhood(kg, root.id, depth, orgs, techniques, path, citations)
     try:
         chart = _chart(layout(near, folded))
     except KgragError as exc:  # no Graphviz, or it failed: say so, and keep the table below
@@ -187,6 +191,7 @@ def _page(near: Neighbourhood, chart: str, note: str) -> str:
         if near.hidden
         else ""
     )
+    hidden += _citations_summary(near)
     summary = (
         f'<div class="kg-muted">{len(near.nodes)} nodes, {len(edges)} lineage edges{hidden}. '
         "Scroll to zoom, drag to pan, shift-click to select; − on a box folds its branch.</div>"
@@ -197,6 +202,16 @@ def _page(near: Neighbourhood, chart: str, note: str) -> str:
         '<div class="kg-evidence-box">Hover or click an edge to read the sentence it comes from.'
         f"</div>{_evidence_table(near)}"
     )
+
+
+def _citations_summary(near: Neighbourhood) -> str:
+    """The citation edges drawn, and the citing or cited papers the node cap left out (nothing
+    with the toggle off: no `cites` edge is then in the neighbourhood)."""
+    drawn, left = len(near.citation_edges()), near.hidden_citations
+    if not drawn and not left:
+        return ""
+    more = f" ({left} more citing or cited papers beyond the node limit)" if left else ""
+    return f" · {drawn} citation edge{'s' if drawn != 1 else ''}{more}"
 
 
 def _citations_table(services: AppServices, name: str) -> str:
@@ -271,7 +286,9 @@ def _legend(view: GraphView) -> str:
              ("#f3ecfd", "#8a63c8", "technique", "technique" in kinds)]  # fmt: skip
     lines = [("kg-key-line", "builds on (relation on the line)", True),
              ("kg-key-line kg-key-path", "highlighted path", any(e.on_path for e in view.edges)),
-             ("kg-key-line kg-key-link", "published by / uses", any(e.kind != LINEAGE for e in view.edges))]  # fmt: skip
+             ("kg-key-line kg-key-link", "published by / uses",
+              any(e.kind not in (LINEAGE, CITES) for e in view.edges)),
+             ("kg-key-line kg-key-cite", "cites (arrow at the cited paper)", bool(view.citation_edges()))]  # fmt: skip
     items = [f'<span><i style="background:{fill};border-color:{edge}"></i>{escape(text)}</span>'
              for fill, edge, text, shown in boxes if shown]  # fmt: skip
     items += [
@@ -290,6 +307,7 @@ def _evidence_table(near: Neighbourhood) -> str:
     for e in sorted(edges, key=lambda e: (nodes[e.child].date or "", e.child)):
         relation = RELATION_LABEL.get(e.relation, e.relation)
         source = f"line {e.line}, {e.method}" if e.line else e.method
+        source = f"p. {e.page}, {e.method}" if e.page and not e.line else source
         rows.append(
             f'<tr class="kg-evidence-row"><td><a class="kg-link" data-open="{escape(e.child)}">'
             f"{escape(nodes[e.child].label)}</a></td><td>{escape(relation)}</td>"

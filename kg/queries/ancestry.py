@@ -133,8 +133,9 @@ def lineage_children(kg: KnowledgeGraph, node_id: str) -> list[str]:
 
 
 def _lineage_edge(kg: KnowledgeGraph, u: str, v: str, data: dict[str, object]) -> LineageEdge:
-    line = data.get("line", 0)
+    line, page = data.get("line", 0), data.get("page")  # page: a full text's sentence only
     return LineageEdge(
         kg.node(u), kg.node(v), str(data.get("relation", "")), str(data.get("evidence", "")),
         str(data.get("method", "")), str(data.get("paper", "")), line if isinstance(line, int) else 0,
+        page if isinstance(page, int) and page > 0 else None,
     )  # fmt: skip

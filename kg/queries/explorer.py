@@ -5,6 +5,7 @@ the works to choose from (`work_labels`) and a telling first picture (`richest_l
 
 from __future__ import annotations
 
+import json
 from collections import deque
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from kg.errors import KgragError
 from kg.paper import Paper
 from kg.queries.authorship import authors_of, coauthors, papers_of_author
+from kg.queries.citations import CITES
 from kg.queries.nodes import LINEAGE, WORK_KINDS, edge_kind, graph_node
 from kg.records import GraphEdge, Neighbourhood, Node, NodeLinks
 from kg.schema import KnowledgeGraph
@@ -45,10 +47,13 @@ def neighbourhood(
     organizations: bool = False,
     techniques: bool = False,
     path: Sequence[str] = (),
+    citations: bool = False,
 ) -> Neighbourhood:
     """`root` (a node id), its ancestors and descendants within `depth` lineage hops (nearest
     first, at most NEIGHBOURHOOD_MAX_NODES), the nodes of a highlighted `path`, and optionally
     the organisations and techniques linked to them; a bare graph in kgrag's schema works too.
+    With `citations`, the papers citing the root or cited by it join (oldest first, within the
+    node cap) and every `cites` edge among the works drawn is an edge, cited → citing.
 
     Example:
         >>> from kg.graph import load_graph
@@ -66,8 +71,11 @@ def neighbourhood(
     for node in path:
         if node not in members and graph.has_node(node):
             members.append(node)
+    left_out = _add_citing_and_cited(graph, root, members) if citations else 0
     pairs = {frozenset(pair) for pair in zip(path, path[1:], strict=False)}
     edges = _neighbourhood_edges(graph, members, pairs)
+    if citations:
+        edges += _citation_edges(graph, members)
     extras: list[str] = []
     if organizations:
         extras += _extras(graph, members, "published_by", edges)
@@ -80,6 +88,7 @@ def neighbourhood(
         tuple(edges),
         hidden,
         tuple(path),
+        left_out,
     )
 
 
@@ -206,7 +215,30 @@ def _neighbourhood_edges(
     return edges
 
 
+def _add_citing_and_cited(graph: nx.MultiDiGraph, root: str, members: list[str]) -> int:
+    """Add the papers citing `root` and those it cites to `members` (oldest first) while the
+    node cap allows; returns how many did not fit."""
+    linked = {u for u, _, k in graph.in_edges(root, keys=True) if k == CITES}
+    linked |= {v for _, v, k in graph.out_edges(root, keys=True) if k == CITES}
+    new = sorted(linked - set(members), key=lambda n: (str(graph.nodes[n].get("date") or ""), n))
+    room = max(NEIGHBOURHOOD_MAX_NODES - len(members), 0)
+    members += new[:room]
+    return len(new) - len(new[:room])
+
+
+def _citation_edges(graph: nx.MultiDiGraph, members: list[str]) -> list[GraphEdge]:
+    """Every `cites` edge among `members`, as cited paper → citing paper (time's direction)."""
+    inside = set(members)
+    edges: list[GraphEdge] = []
+    for citing in members:
+        for _, cited, key, data in graph.out_edges(citing, keys=True, data=True):
+            if cited in inside and key == CITES:
+                edges.append(_graph_edge(cited, citing, data))
+    return edges
+
+
 def _graph_edge(parent: str, child: str, data: dict[str, Any], on_path: bool = False) -> GraphEdge:
+    page = data.get("page")
     return GraphEdge(
         parent=parent,
         child=child,
@@ -216,7 +248,16 @@ def _graph_edge(parent: str, child: str, data: dict[str, Any], on_path: bool = F
         method=str(data.get("method", "")),
         line=int(data.get("line") or 0),
         on_path=on_path,
+        page=page if isinstance(page, int) and page > 0 else None,
+        contexts=_contexts(data.get("contexts")),
     )
+
+
+def _contexts(raw: Any) -> tuple[tuple[int, str], ...]:
+    """A `cites` edge's citing sentences, stored as JSON `[[page, sentence], …]`."""
+    if not raw:
+        return ()
+    return tuple((int(page), str(text)) for page, text in json.loads(str(raw)))
 
 
 def _extras(

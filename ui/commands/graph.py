@@ -123,10 +123,21 @@ def run_lineage(args: argparse.Namespace) -> int:
     for title, nodes in (("builds on", family.ancestors), ("built on by", family.descendants)):
         print(f"{title}: " + (", ".join(_node_text(kg, n) for n in nodes) or "nothing known"))
     for e in family.edges:
-        where = f"line {e.line}" if e.line else "data/lineage.json"
-        print(f"  {e.source.label} —{e.relation}→ {e.target.label}  [{e.method}, {where}]")
+        where = _evidence_place(e)
+        print(f"  {e.source.label} —{e.relation}→ {e.target.label}  "
+              f"[{e.method}{', ' + where if where else ''}]")  # fmt: skip
         print(f"      “{e.evidence}”")
     return 0
+
+
+def _evidence_place(edge: Any) -> str:
+    """Where a lineage edge's evidence is: the page of a full text's sentence, the line of the
+    paper list, or the curated facts' file; nothing for an edge read from a name or title."""
+    if edge.page:
+        return f"p. {edge.page}"
+    if edge.line:
+        return f"line {edge.line}"
+    return "data/lineage.json" if edge.method == "curated" else ""
 
 
 def lineage_json(kg: Any, family: Any) -> dict[str, Any]:

@@ -21,12 +21,17 @@ if (!element.dataset.kgBound) {
     setBox(s, [px - (px - b[0]) * factor, py - (py - b[1]) * factor, w, b[3] * factor]);
   };
   const open = (value) => trigger("select", { index: 0, value: value, selected: true });
-  const showEvidence = (text) => {
+  // An edge's evidence, as text (never HTML). A citation edge's is several lines (each citing
+  // sentence with its page, then the reference entry) and stays marked while it is shown.
+  const showEvidence = (edge) => {
     const out = element.querySelector(".kg-evidence-box");
     if (out) {
-      out.textContent = text;
+      out.textContent = edge.dataset.evidence;
       out.classList.add("is-set");
+      out.classList.toggle("is-citation", edge.classList.contains("kind-cites"));
     }
+    element.querySelectorAll(".kg-edge.is-shown").forEach((e) => e.classList.remove("is-shown"));
+    edge.classList.add("is-shown");
   };
   let drag = null;
   let moved = false;
@@ -88,7 +93,7 @@ if (!element.dataset.kgBound) {
     }
     const edge = e.target.closest("[data-evidence]");
     if (edge) {
-      showEvidence(edge.dataset.evidence);
+      showEvidence(edge);
       return;
     }
     const link = e.target.closest("[data-open]");
