@@ -1,17 +1,15 @@
 """A corpus of the PDF fixtures (tests/fixtures/pdf/) with their full texts, for the citation
-graph's tests.
-
-TEST-ONLY STAND-IN for the PDF reader (kg/readers/pdf.py, written alongside): each Paper record
-is made here from its document's title page (title, authors, date, arXiv id, DOI), so that the
-graph code can be tested on `Corpus.documents` before that reader is wired in.
-"""
+graph's tests: each PDF read by the library's own PDF reader (`kg.readers.pdf`), as `kgrag add`
+reads it, and the corpus carrying the documents as a loaded library does."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
-from kg.paper import Corpus, Paper, PaperIds
-from tests.fixtures.pdf import HERE, PAPERS, paper
+from kg.paper import Corpus, PaperIds
+from kg.readers.pdf import PdfReader
+from tests.fixtures.pdf import HERE, PAPERS
 
 
 def fixture_corpus(names: tuple[str, ...] = PAPERS) -> Corpus:
@@ -19,27 +17,8 @@ def fixture_corpus(names: tuple[str, ...] = PAPERS) -> Corpus:
     ids = PaperIds()
     papers, documents = [], []
     for line, name in enumerate(names, 1):
-        document = paper(name)
-        front = document.front
-        title = front.title or name
-        papers.append(
-            Paper(
-                id=ids.for_title(title),
-                title=title,
-                date=front.date or "",
-                organizations=(),
-                category="",
-                category_label="",
-                influence="",
-                abstract="",
-                source=str(HERE / name),
-                line=line,
-                authors=front.authors,
-                arxiv_id=front.arxiv_id or "",
-                doi=front.doi or "",
-                pdf_path=str(HERE / name),
-                pdf_sha256=document.sha256,
-            )  # fmt: skip
-        )
-        documents.append((papers[-1].id, document))
+        read = PdfReader().read_file(HERE / name, None, HERE / name, None)
+        paper = replace(read.paper, id=ids.for_title(read.paper.title), line=line)
+        papers.append(paper)
+        documents.append((paper.id, read.document))
     return Corpus(Path(HERE), "fixtures", tuple(papers), documents=tuple(documents))
