@@ -74,3 +74,17 @@ def test_documented_lineage_json_matches_what_the_command_prints(kg: KnowledgeGr
     printed = lineage_json(kg, lineage(kg, "llama 2"))
     assert _keys(documented) == _keys(printed)
     assert documented["root"] == printed["root"]
+
+
+def test_documented_citations_json_matches_what_the_command_prints() -> None:
+    from kg.graph import build_graph
+    from kg.queries import paper_citations
+    from tests.citation_corpus import fixture_corpus
+
+    documented = _documented_shapes()["citations"]
+    printed = paper_citations(build_graph(fixture_corpus()), "halyard").to_json()
+    assert set(documented) == set(printed)
+    assert all(set(entry) == set(documented["references"][0]) for entry in printed["references"])
+    assert documented["paper"] == printed["paper"]
+    assert documented["references"][0] in printed["references"]  # a real entry, resolved
+    assert documented["cited_by"][0] in printed["cited_by"]
