@@ -1,0 +1,82 @@
+"""A paper of the graph as the checker sees it, and a checker that knows the graph's names.
+
+`paper_source(kg, paper)` is the paper's whole entry as a `SourceText` with its organisations'
+aliases and its own names; `graph_checker(kg, embedder)` is a `SupportChecker` that finds the
+names the graph knows and reads lineage cues. `kgrag verify` and `kgrag eval verify` build theirs
+here (the answer engine builds the same from its caches).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import partial
+from typing import TYPE_CHECKING
+
+from kg.names import find_mentions, resolve
+from rag.checking.support import NamedSpan, SourceText, SupportChecker
+
+if TYPE_CHECKING:
+    from kg.corpus import Paper
+    from kg.graph import KnowledgeGraph
+
+__all__ = ["find_paper", "graph_checker", "paper_source"]
+
+
+def graph_checker(kg: KnowledgeGraph, embedder: object) -> SupportChecker:
+    """A checker with the embedder's calibrated threshold that knows `kg`'s names."""
+    from kg.lexicon import load_lexicon
+    from kg.lineage import lineage_cue
+
+    aliases = _aliases(kg)
+
+    def mentions(text: str) -> list[NamedSpan]:
+        kinds = ("organization", "paper", "work")
+        return [NamedSpan(m.start, m.end, aliases.get(m.node.id, (m.alias,)), m.node.kind)
+                for m in find_mentions(kg, text, kinds)]  # fmt: skip
+
+    return SupportChecker(embedder, mention_aliases=mentions,
+                          lineage_cue=partial(lineage_cue, load_lexicon()))  # fmt: skip
+
+
+def paper_source(kg: KnowledgeGraph, paper: Paper, number: int = 1) -> SourceText:
+    """`paper`'s whole entry, with every alias of its organisations and its own names (those that
+    extend a shorter one left out: Medusa-1 and Medusa-2 stay apart)."""
+    aliases = _aliases(kg)
+    organizations: list[str] = []
+    for name in paper.organizations:
+        node = f"org:{name}"
+        parent = kg.graph.nodes[node].get("part_of") if node in kg.graph else None
+        for n in (node, f"org:{parent}") if parent else (node,):
+            organizations.extend(aliases.get(n, (n.removeprefix("org:"),)))
+    names = aliases.get(f"paper:{paper.id}", ())
+    keys = {re.sub(r"[\s\-_]", "", n.casefold()) for n in names}
+    own = tuple(n for n in names if not _extends(n, keys))
+    return SourceText.from_paper(number, paper, None, tuple(dict.fromkeys(organizations)), own)
+
+
+def find_paper(kg: KnowledgeGraph, name: str) -> Paper:
+    """The paper `name` names: its id, a title, a short name or any alias. Raises
+    `kg.errors.UnknownNameError` (with suggestions) or `AmbiguousNameError`."""
+    papers = {p.id: p for p in kg.corpus.papers}
+    if name in papers:
+        return papers[name]
+    folded = name.casefold().strip()
+    for paper in kg.corpus.papers:
+        if paper.title.casefold() == folded:
+            return paper
+    return papers[resolve(kg, name, ("paper",)).id.removeprefix("paper:")]
+
+
+def _aliases(kg: KnowledgeGraph) -> dict[str, tuple[str, ...]]:
+    out: dict[str, list[str]] = {}
+    for alias, node_id in kg.names.aliases:
+        out.setdefault(node_id, []).append(alias)
+    for node_id, node in kg.names.nodes.items():
+        out.setdefault(node_id, []).append(node.label)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def _extends(name: str, keys: set[str]) -> bool:
+    """`Medusa-2` extends `Medusa` (a shorter name of the set, then a version or variant)."""
+    match = re.match(r"(.+?)[\s\-_]*(?:\d+(?:\.\d+)?|v\d+|[a-z])$", name.casefold())
+    return match is not None and re.sub(r"[\s\-_]", "", match[1]) in keys
