@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from kg.errors import KgragError
+from kg.lang import has_han
 from kg.pdf.textjoin import clean_line
 from kg.tables import load_json
 
@@ -38,7 +39,6 @@ _NUMBERED = re.compile(
     )\s*(?P<title>\S.*)$""",
     re.VERBOSE,
 )
-_HAN = re.compile(r"[\u3400-\u9fff]")
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,7 @@ def _affix(key: str, phrase: str) -> bool:
 
 
 def _contains_han(key: str, phrase: str) -> bool:
-    return bool(_HAN.search(phrase)) and phrase in key
+    return has_han(phrase) and phrase in key
 
 
 @cache
@@ -133,8 +133,8 @@ def section_words() -> SectionWords:
 
 
 def _word_pattern(words: list[str]) -> re.Pattern[str]:
-    han = [re.escape(w) for w in words if _HAN.search(w)]
-    latin = [re.escape(w) for w in words if not _HAN.search(w)]
+    han = [re.escape(w) for w in words if has_han(w)]
+    latin = [re.escape(w) for w in words if not has_han(w)]
     return re.compile(r"\b(?:" + "|".join(latin) + r")\b|" + "|".join(han), re.I)
 
 
@@ -153,7 +153,7 @@ def parse_heading(text: str, emphasized: bool, large: bool) -> Heading | None:
         True
     """
     text = clean_line(text)
-    han = bool(_HAN.search(text))
+    han = has_han(text)
     if not text or len(text) > (40 if han else 90) or (not han and len(text.split()) > 12):
         return None
     words = section_words()
@@ -170,7 +170,7 @@ def parse_heading(text: str, emphasized: bool, large: bool) -> Heading | None:
 
 def _numbered(text: str, match: re.Match[str], words: SectionWords) -> Heading | None:
     title = match.group("title")
-    if not (title[0].isupper() or _HAN.match(title[0])) or title.endswith((".", ",", ";", "，")):
+    if not (title[0].isupper() or has_han(title[0])) or title.endswith((".", ",", ";", "，")):
         return None
     if sum(ch.isalpha() for ch in title) < 2:
         return None

@@ -21,6 +21,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from kg.lang import has_han
 from kg.pdf.front import find_arxiv_id, find_doi
 from kg.pdf.headings import section_words
 from kg.pdf.layout import Row
@@ -198,16 +199,16 @@ def _title_guess(text: str) -> str | None:
     parts = _parts(text)
     for part in parts[1:]:
         bare = part.strip("() ")
-        if re.fullmatch(r"(?:19|20)\d{2}[a-z]?", bare) or len(part.split()) < 2 and not _han(part):
+        if (
+            re.fullmatch(r"(?:19|20)\d{2}[a-z]?", bare)
+            or len(part.split()) < 2
+            and not has_han(part)
+        ):
             continue
         if re.match(r"(?:In|in)\s", part):
             return None
         return _tidy(part)
     return None
-
-
-def _han(text: str) -> bool:
-    return re.search(r"[\u4e00-\u9fff]", text) is not None
 
 
 def _tidy(title: str) -> str | None:

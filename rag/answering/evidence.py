@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from kg.lang import han_count
 from rag.checking.figures import asked_measures, figures, measured
 from rag.passages import join_sentences
 from rag.retrieval.bm25 import tokenize
@@ -59,7 +60,6 @@ _NEEDS_CONTEXT = re.compile(
     r"第二|其次|第三|最后|尽管|这|这使)",
     re.IGNORECASE,
 )
-_CJK = re.compile(r"[\u3400-\u9fff]")
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,7 @@ def estimate_tokens(text: str) -> int:
     """Prompt tokens for `text` with the Qwen2.5 tokenizer, estimated without loading it: ~0.75
     per Chinese character, ~0.3 per other character (over every sentence of the shipped corpus
     the estimate is 7,052 tokens for 6,721 real ones: 5% high, so budgets err short)."""
-    cjk = len(_CJK.findall(text))
+    cjk = han_count(text)
     return math.ceil(cjk * 0.75 + (len(text) - cjk) * 0.3)
 
 

@@ -19,12 +19,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from kg.cues import CueBook, load_cues
+from kg.paper import short_name
 from kg.tables import fold
-from rag.passages import paper_sentences
 from rag.checking.answer_text import claim as _claim
 from rag.checking.figures import figure_supported, figures, figures_together
 from rag.checking.names import latin_names
 from rag.models.catalogue import embedder_thresholds
+from rag.passages import paper_sentences
 
 if TYPE_CHECKING:
     from kg.corpus import Paper
@@ -187,7 +188,7 @@ class SupportChecker:
         evidence_raw = "\n".join(s.evidence for s in cited)
         evidence = fold(evidence_raw)
         claim = _claim(sentence)
-        own = [n for s in cited for n in (*s.own_names, _short_title(s.title))]
+        own = [n for s in cited for n in (*s.own_names, short_name(s.title))]
         known = list(self.mention_aliases(claim)) if self.mention_aliases is not None else []
         stated = [
             f
@@ -244,11 +245,6 @@ def _name_found(name: str, evidence: str) -> bool:
     # `Llama2`, `LLaMA-2` and `Llama 2` are one name.
     squashed = re.sub(r"[\s\-_.]", "", key)
     return squashed in re.sub(r"[\s\-_.]", "", evidence)
-
-
-def _short_title(title: str) -> str:
-    """`Medusa` for "Medusa: Simple LLM Inference …": how answers name the paper."""
-    return title.split(":", 1)[0].strip()
 
 
 def _claims_authorship(claim: str, span: NamedSpan) -> bool:
