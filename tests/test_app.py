@@ -142,6 +142,40 @@ def test_an_out_of_corpus_question_is_refused_with_no_citation(page: Any) -> Non
     shoot(page, "ask-refusal")
 
 
+def test_a_claim_is_checked_against_the_paper_a_search_finds(page: Any, kg: Any) -> None:
+    """The Ask tab's "Check a claim" runs `kgrag verify` on the library: the verdict, the
+    paper (opening its card) and the sentence it rests on."""
+    open_tab(page, "Ask")
+    page.locator("#kg-claim-box").get_by_text("Check a claim").click()
+    claim = page.locator("#kg-claim textarea")
+
+    def check(text: str) -> Any:
+        claim.fill(text)
+        page.locator("#kg-check").click()
+        page.wait_for_function(  # this claim's verdict (the box keeps the last one until then)
+            "t => [...document.querySelectorAll('#kg-claim-result .kg-claim-text, "
+            "#kg-claim-result .kg-error')].some(e => e.classList.contains('kg-error') "
+            "|| e.textContent.includes(t))",
+            arg=text,
+            timeout=ANSWER_TIMEOUT_MS,
+        )
+        error = page.locator("#kg-claim-result .kg-error")
+        assert not error.count(), error.inner_text()
+        return page.locator("#kg-claim-result .kg-verdict")
+
+    mixtral = kg.paper("mixtral-of-experts")
+    kept = check("In Mixtral each token has access to 47B parameters but uses only 13B active "
+                 "parameters during inference.")  # fmt: skip
+    assert kept.get_attribute("data-verdict") == "supported", kept.inner_text()
+    assert "13B" in kept.locator(".kg-evidence").inner_text()
+    kept.locator(f'[data-open="paper:{mixtral.id}"]').click()
+    page.wait_for_selector(f'#kg-ask-card .kg-card[data-card="{mixtral.id}"]')
+    shoot(page, "ask-claim")
+    wrong = check("Code Llama 不支持填充功能。")
+    assert wrong.get_attribute("data-verdict") == "contradicted", wrong.inner_text()
+    assert "Code Llama" in wrong.inner_text()
+
+
 def test_lineage_of_code_llama_draws_its_ancestors_with_evidence(page: Any, kg: Any) -> None:
     family = lineage(kg, "Code Llama")
     open_tab(page, "Lineage")

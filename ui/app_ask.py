@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
-from kg.limits import check_question
+from kg.limits import MAX_QUESTION_CHARS, check_question
 from ui.app_cards import card_html
 from ui.app_errors import message_for
 from ui.app_format import (
@@ -19,6 +19,7 @@ from ui.app_format import (
     empty_card,
     error_box,
     supporting_sentence,
+    verdict_html,
 )
 from ui.app_services import AppServices
 
@@ -68,6 +69,17 @@ def build_ask_tab(services: AppServices, interact_js: str) -> None:
                 send = gr.Button("Ask", variant="primary", scale=1, min_width=90, elem_id="kg-ask")
                 clear = gr.Button("New chat", scale=1, min_width=90, elem_id="kg-clear")
             gr.Examples(EXAMPLES, inputs=[question], label="Example questions · 示例问题")
+            with gr.Accordion("Check a claim · 核对一句话", open=False, elem_id="kg-claim-box"):
+                with gr.Row():
+                    claim = gr.Textbox(
+                        show_label=False,
+                        placeholder="A sentence about a paper, e.g. from your draft: "
+                        "“Mixtral uses 13B active parameters per token.”",
+                        scale=8,
+                        elem_id="kg-claim",
+                    )
+                    check = gr.Button("Check", scale=1, min_width=90, elem_id="kg-check")
+                verdict = gr.HTML(elem_id="kg-claim-result", js_on_load=interact_js)
         with gr.Column(scale=2, min_width=320):
             meta = gr.HTML(
                 '<div class="kg-muted">The route, citations and sources of the answer appear '
@@ -103,8 +115,27 @@ def build_ask_tab(services: AppServices, interact_js: str) -> None:
         return card_html(services, node, *_support(answer, paper_id))
 
     meta.select(open_card, [last], [card], api_visibility="private")
+    check.click(lambda text: _check_claim(services, text), [claim], [verdict],
+                api_visibility="private")  # fmt: skip
+    claim.submit(lambda text: _check_claim(services, text), [claim], [verdict],
+                 api_visibility="private")  # fmt: skip
+    verdict.select(open_node, None, [card], api_visibility="private")
     card.select(open_node, None, [card],
                 api_visibility="private")  # fmt: skip
+
+
+def _check_claim(services: AppServices, text: str) -> str:
+    """`kgrag verify` on the library for the claim box: the verdict, or what went wrong."""
+    text = (text or "").strip()
+    if not text:
+        return error_box("type a claim to check first: one sentence about a paper.")
+    if len(text) > MAX_QUESTION_CHARS:  # a claim is a sentence: a question's limit is ample
+        return error_box(f"the claim has {len(text):,} characters; check one sentence at a "
+                         f"time (at most {MAX_QUESTION_CHARS:,}).")  # fmt: skip
+    try:
+        return verdict_html(services.check_claim(text))
+    except Exception as exc:
+        return error_box(message_for(exc))
 
 
 def _support(answer: Answer, paper_id: str) -> tuple[list[str], int | None, str]:

@@ -85,6 +85,28 @@ def draft_message(text: str) -> str:
             f"{escape(text, quote=False)}</span>")  # fmt: skip
 
 
+VERDICT_LABELS = {"supported": "Supported", "contradicted": "Contradicted",
+                  "not_stated": "Not stated"}  # fmt: skip
+
+
+def verdict_html(verdict: Any) -> str:
+    """A checked claim (`rag.checking.verify.Verdict`): the verdict, the paper and the sentence
+    it rests on (with its page), and the reasons, one a line."""
+    label = VERDICT_LABELS.get(verdict.verdict, verdict.verdict)
+    paper = ""
+    if verdict.paper_id:
+        paper = (f' · <a class="kg-link" data-open="paper:{escape(verdict.paper_id)}">'
+                 f"{escape(verdict.paper_title or verdict.paper_id)}</a>")  # fmt: skip
+    page = f" (p. {verdict.page})" if verdict.page is not None else ""
+    quote = (f'<blockquote class="kg-evidence">{escape(verdict.evidence)}{page}</blockquote>'
+             if verdict.evidence else "")  # fmt: skip
+    reasons = "".join(f"<li>{escape(r)}</li>" for r in verdict.reasons)
+    return (f'<div class="kg-verdict" data-verdict="{escape(verdict.verdict)}">'
+            f'<div class="kg-claim-text">“{escape(verdict.claim)}”</div>'
+            f'<b class="kg-verdict-label">{escape(label)}</b>{paper}{quote}'
+            f'<ul class="kg-reasons">{reasons}</ul></div>')  # fmt: skip
+
+
 def error_box(message: str) -> str:
     return (
         f'<div class="kg-error" role="alert"><b>Something went wrong.</b> {escape(message)}</div>'

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
     from rag.answering.engine import Engine
     from rag.answering.records import Answer
+    from rag.checking.verify import Verdict
     from rag.indexing.index import VectorIndex
     from rag.protocols import Generator
     from rag.settings import Settings
@@ -223,6 +224,14 @@ class AppServices:
         from rag.answering.pipeline import stream
 
         return stream(question, engine=self.engine(), history=tuple(history))
+
+    def check_claim(self, claim: str) -> Verdict:
+        """`kgrag verify` on the app's library: the claim against the papers a search ranks
+        first (`rag.checking.library.check_claim`; the embedder and index load on first use)."""
+        from rag.checking.library import check_claim
+
+        engine = self.engine()
+        return check_claim(engine.kg, claim, engine.embedder, engine.retriever)
 
     def manifest(self) -> Manifest | None:
         """The index manifest (of whichever store the settings name), or None when no index

@@ -135,4 +135,3 @@ def _only_restates_a_header(sentence: str, sources: Sequence[SourceText]) -> boo
 
 def _is_cjk_text(text: str) -> bool:
     return han_count(text) > len(text) * 0.1
-

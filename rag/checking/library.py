@@ -2,8 +2,10 @@
 
 `paper_source(kg, paper)` is the paper's whole entry as a `SourceText` with its organisations'
 aliases and its own names; `graph_checker(kg, embedder)` is a `SupportChecker` that finds the
-names the graph knows and reads lineage cues. `kgrag verify` and `kgrag eval verify` build theirs
-here (the answer engine builds the same from its caches).
+names the graph knows and reads lineage cues. `check_claim` is the whole of `kgrag verify` (and
+the app's "Check a claim"): the paper named, or those a search ranks first, then `verify_claim`.
+`kgrag eval verify` builds its checker here too (the answer engine builds the same from its
+caches).
 """
 
 from __future__ import annotations
@@ -18,8 +20,42 @@ from rag.checking.support import NamedSpan, SourceText, SupportChecker
 if TYPE_CHECKING:
     from kg.corpus import Paper
     from kg.graph import KnowledgeGraph
+    from rag.checking.verify import Verdict
+    from rag.protocols import Retriever
 
-__all__ = ["find_paper", "graph_checker", "paper_source"]
+__all__ = ["CANDIDATE_PAPERS", "check_claim", "find_paper", "graph_checker", "paper_source"]
+
+CANDIDATE_PAPERS = 3
+"""Without a named paper, a claim is checked against this many of the papers a search ranks
+first; the closest sentence among them is the evidence."""
+
+
+def check_claim(
+    kg: KnowledgeGraph,
+    claim: str,
+    embedder: object,
+    retriever: Retriever | None = None,
+    paper: str | None = None,
+) -> Verdict:
+    """`claim` checked against the paper `paper` names, else against the papers `retriever`
+    ranks first for it (its direct hits: graph-expanded ones are neighbours, not matches).
+    Raises `ClaimError` for an empty claim, `UnknownNameError` / `AmbiguousNameError` for a
+    paper name that names none or several."""
+    from rag.checking.verify import ClaimError, verify_claim
+
+    if not claim.strip():
+        raise ClaimError("the claim is empty: give the sentence to check.")
+    if paper is not None:
+        papers = [find_paper(kg, paper)]
+    elif retriever is None:
+        raise ClaimError("name the paper the claim is about (no index to search).")
+    else:
+        by_id = kg.corpus.by_id()
+        hits = [h for h in retriever.retrieve(claim, CANDIDATE_PAPERS).hits
+                if set(h.via) - {"graph"} and h.paper_id in by_id]  # fmt: skip
+        papers = [by_id[h.paper_id] for h in hits[:CANDIDATE_PAPERS]]
+    sources = [paper_source(kg, p, i + 1) for i, p in enumerate(papers)]
+    return verify_claim(claim, sources, graph_checker(kg, embedder))
 
 
 def graph_checker(kg: KnowledgeGraph, embedder: object) -> SupportChecker:

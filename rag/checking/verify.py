@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from kg.errors import KgragError
+from kg.paper import short_name
 from rag.checking.answer_text import claim as _claim_text
 from rag.checking.figures import figure_supported, figures
 from rag.checking.roles import Similarity, role_conflicts
@@ -90,7 +91,7 @@ def verify_claim(
                f"{checker.threshold:.2f}): “{sentence}”")  # fmt: skip
         return replace(found, reasons=(why,))
     found = replace(found, evidence=sentence)
-    own = tuple(n for n in (*source.own_names, source.title.split(":", 1)[0].strip()) if n)
+    own = tuple(n for n in (*source.own_names, short_name(source.title)) if n)
     if not checker.facts_supported(text, [source]):
         verdict, reasons = _facts_verdict(text, sentence, source, own)
         return replace(found, verdict=verdict, reasons=reasons)

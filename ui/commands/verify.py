@@ -5,15 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from ui.commands.common import add_index_options, add_json_option, print_json, settings_from
-
-if TYPE_CHECKING:
-    from kg.corpus import Paper
-    from kg.graph import KnowledgeGraph
-    from rag.protocols import Embedder
-    from rag.settings import Settings
+from ui.commands.common import (
+    add_index_options,
+    add_json_option,
+    print_json,
+    settings_from,
+    terminal_safe,
+)
 
 # Exit statuses: supported, anything else, bad input.
 _SUPPORTED, _NOT_SUPPORTED, _BAD_INPUT = 0, 1, 2
@@ -52,27 +51,25 @@ def register(commands: argparse._SubParsersAction, evals: argparse._SubParsersAc
 
 def run_verify(args: argparse.Namespace) -> int:
     from kg.corpus import load_corpus
-    from kg.errors import KgragError
+    from kg.errors import AmbiguousNameError, KgragError, UnknownNameError
     from kg.graph import build_graph
-    from rag.checking.library import find_paper, graph_checker, paper_source
-    from rag.checking.verify import verify_claim
-    from rag.engine import build_embedder
+    from rag.checking.library import check_claim
+    from rag.engine import build_embedder, build_retriever
 
-    if not args.claim.strip():
-        print("kgrag: error: the claim is empty: give the sentence to check.", file=sys.stderr)
-        return _BAD_INPUT
     settings = settings_from(args)
     kg = build_graph(load_corpus(settings.corpus))
-    try:
-        papers = [find_paper(kg, args.paper)] if args.paper is not None else None
-    except KgragError as exc:
-        print(f"kgrag: error: --paper: {exc}", file=sys.stderr)
-        return _BAD_INPUT
     embedder = build_embedder(settings)
-    if papers is None:
-        papers = _found_papers(settings, kg, embedder, args.claim)
-    sources = [paper_source(kg, p, i + 1) for i, p in enumerate(papers)]
-    verdict = verify_claim(args.claim, sources, graph_checker(kg, embedder))
+    retriever = None
+    if args.paper is None and args.claim.strip():  # the claim's papers are found by search
+        retriever = build_retriever(settings, kg.corpus, embedder=embedder, progress=False)
+    try:
+        verdict = check_claim(kg, args.claim, embedder, retriever, args.paper)
+    except (UnknownNameError, AmbiguousNameError) as exc:  # only --paper names a thing
+        print(f"kgrag: error: --paper: {terminal_safe(str(exc))}", file=sys.stderr)
+        return _BAD_INPUT
+    except KgragError as exc:
+        print(f"kgrag: error: {terminal_safe(str(exc))}", file=sys.stderr)
+        return _BAD_INPUT
     if args.json:
         print_json(verdict.to_json())
     else:
@@ -84,18 +81,6 @@ def run_verify(args: argparse.Namespace) -> int:
         for reason in verdict.reasons:
             print(f"  - {reason}")
     return _SUPPORTED if verdict.supported else _NOT_SUPPORTED
-
-
-def _found_papers(
-    settings: Settings, kg: KnowledgeGraph, embedder: Embedder, claim: str
-) -> list[Paper]:
-    """The papers a search for the claim ranks first (the hybrid retriever `kgrag search`
-    uses, without graph expansion): the claim is checked against the closest of them."""
-    from rag.engine import build_retriever
-
-    retriever = build_retriever(settings, kg.corpus, embedder=embedder, progress=False)
-    papers = kg.corpus.by_id()
-    return [papers[h.paper_id] for h in retriever.search(claim, 3) if h.paper_id in papers]
 
 
 def run_eval_verify(args: argparse.Namespace) -> int:
