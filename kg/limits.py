@@ -128,6 +128,13 @@ def read_bounded(path: Path, limit: int, check_size: Callable[[object, int], Non
     return data
 
 
+def read_head(path: Path, size: int) -> bytes:
+    """The first `size` bytes of the regular file at `path`, read without blocking (to sniff
+    its type). Anything but a regular file is a `ReaderError` at once; `OSError` is left to
+    the caller."""
+    return read_bounded(path, size, lambda _path, _size: None)[:size]
+
+
 def _check_regular(path: Path, mode: int) -> None:
     if not stat.S_ISREG(mode):
         kind = file_kind(mode)

@@ -158,9 +158,14 @@ def read_source(
     file = Path(path)
     shown = Path(name) if name else file
     cache_dir = pdf_cache_dir() if cache_dir is None else cache_dir
-    if fmt == "pdf" or (fmt == "auto" and is_pdf(file, data)):
+    named_pdf = file.suffix.casefold() == ".pdf"
+    content = data
+    if content is None and not (fmt == "pdf" or (fmt == "auto" and named_pdf)):
+        content = _read(file)  # bounded, and refused at once unless a regular file (a FIFO)
+    if fmt == "pdf" or (fmt == "auto" and is_pdf(file, content)):
+        # a file's path, not its bytes, so the PDF reader records which file it read
         return _read_binary(get_reader("pdf"), file, data, shown, cache_dir, progress)
-    data = _read(file) if data is None else data
+    data = _read(file) if content is None else content
     path = shown
     try:
         text = data.decode("utf-8-sig")

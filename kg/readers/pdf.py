@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from kg.errors import ReaderError
-from kg.limits import read_bounded
+from kg.limits import read_bounded, read_head
 from kg.paper import Paper, PaperIds
 from kg.pdf.errors import PdfError, PdfLimitError
 from kg.pdf.read import DEFAULT_MAX_BYTES, DEFAULT_MAX_PAGES
@@ -85,9 +85,8 @@ def is_pdf(path: Path, data: bytes | None = None) -> bool:
         return True
     if data is not None:
         return data.startswith(PDF_MAGIC)
-    try:
-        with path.open("rb") as handle:
-            return handle.read(len(PDF_MAGIC)) == PDF_MAGIC
+    try:  # a FIFO or device is refused here, never opened for a blocking read
+        return read_head(path, len(PDF_MAGIC)) == PDF_MAGIC
     except OSError:
         return False
 
