@@ -117,6 +117,8 @@ def test_ask_json_sources_and_citations_carry_the_page(
         assert quote and document is not None
         page_text = "".join(document.page(citation["page"]).text.split())
         assert "".join(quote.group(1).split()) in page_text
+        # and the citation names that sentence: the one the app's card marks on the page
+        assert "".join(quote.group(1).split()) in "".join(answer.citations[0].sentence.split())
 
 
 def test_a_shipped_paper_answer_has_null_pages(

@@ -139,9 +139,12 @@ def _check_claim(services: AppServices, text: str) -> str:
 
 
 def _support(answer: Answer, paper_id: str) -> tuple[list[str], int | None, str]:
-    """What a cited paper's card marks: the answer's sentences citing it and the source's
-    evidence (its abstract sentence is chosen by them), and for a body passage of a PDF its page
-    and the evidence sentence closest to those answer sentences (marked on the page image)."""
+    """What a cited paper's card marks: the source sentence that supports what the answer cites
+    it for (`Citation.sentence`), and its page when it is from a PDF's body; for a source shown
+    but not cited, the answer's sentences and the source's evidence choose the sentence."""
+    cited = next((c for c in answer.citations if c.id == paper_id and c.sentence), None)
+    if cited is not None:
+        return [cited.sentence], cited.page, cited.sentence
     citing = citing_sentences(answer.text, answer.sources, paper_id)
     sources = [s for s in answer.sources if s.id == paper_id]
     highlight = citing + [s.snippet for s in sources]

@@ -13,7 +13,7 @@ the token limit (`limits`), the texts (`prompts`) and when to refuse (`refusal`)
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -34,6 +34,7 @@ from rag.answering.sources import (
     find_candidates,
     with_evidence,
 )
+from rag.checking.citations import CITATION
 from rag.checking.cite import (
     CheckedText,
     SourceText,
@@ -154,7 +155,46 @@ def _generate(
     if lead:
         numbers = tuple(dict.fromkeys((*cited_numbers(lead), *checked.cited)))
         checked = replace(checked, text=_join_text([lead, checked.text], language), cited=numbers)
-    yield _rag_answer(question, analysis, contexts, checked, similarity)
+    support = _supporting_sentences(engine, checked.text, contexts)
+    yield _rag_answer(question, analysis, contexts, checked, similarity, support)
+
+
+# A source sentence this long found whole in the answer is quoted there, not met by chance.
+QUOTE_MIN_CHARS = 20
+
+
+def _supporting_sentences(
+    engine: Engine, text: str, contexts: Sequence[Context]
+) -> dict[int, tuple[str, int | None]]:
+    """Per cited source number, the shown sentence of that source closest (the embedder's
+    cosine, so across languages too) to the answer's sentences citing it, with its page: what
+    the citation's page is, and what the card marks."""
+    by_number = {c.number: c for c in contexts}
+    claims: dict[int, list[str]] = {}
+    for sentence in split_sentences(text):
+        for number in cited_numbers(sentence):
+            claims.setdefault(number, []).append(CITATION.sub("", sentence).strip())
+    out: dict[int, tuple[str, int | None]] = {}
+    whole = _squashed(text)
+    for number, said in claims.items():
+        context = by_number.get(number)
+        if context is None or not context.sentences:
+            continue
+        quoted = [
+            s
+            for s in context.sentences
+            if len(_squashed(s[0])) >= QUOTE_MIN_CHARS and _squashed(s[0]) in whole
+        ]
+        if quoted:  # a quote (an extractive answer): the sentence quoted, whatever it says
+            out[number] = quoted[0]
+            continue
+        scores = engine.similarity(" ".join(said), [t for t, _ in context.sentences])
+        out[number] = context.sentences[int(scores.argmax())]
+    return out
+
+
+def _squashed(text: str) -> str:
+    return "".join(text.split())
 
 
 def _without_answer(
@@ -249,16 +289,25 @@ def _graph_answer(question: str, graph: GraphAnswer) -> Answer:
     return Answer(question, graph.text, GRAPH, citations, sources)
 
 
+def _citation(context: Context, support: tuple[str, int | None] | None) -> Citation:
+    """A cited source: its page is the supporting sentence's (else the best evidence's)."""
+    if support is None:
+        return Citation(context.paper.id, context.paper.title, context.page)
+    sentence, page = support
+    return Citation(context.paper.id, context.paper.title, page, sentence)
+
+
 def _rag_answer(
     question: str,
     analysis: Route,
     contexts: list[Context],
     checked: CheckedText,
     similarity: float,
+    support: Mapping[int, tuple[str, int | None]] | None = None,
 ) -> Answer:
     by_number = {c.number: c for c in contexts}
-    citations = tuple(Citation(by_number[n].paper.id, by_number[n].paper.title, by_number[n].page)
-                      for n in checked.cited)  # fmt: skip
+    support = support or {}
+    citations = tuple(_citation(by_number[n], support.get(n)) for n in checked.cited)
     sources = tuple(Source(c.paper.id, c.paper.title, _clip(c.passage, SNIPPET_CHARS), c.via,
                            c.why, c.page, c.section) for c in contexts)  # fmt: skip
     return Answer(

@@ -17,7 +17,11 @@ class Citation:
     id: str
     title: str
     page: int | None = None
-    """The PDF page the cited evidence is on (None: the abstract or the graph)."""
+    """The PDF page of the sentence supporting what the answer cites the paper for (None: an
+    abstract or the graph)."""
+    sentence: str = ""
+    """That supporting sentence of the source as shown (what the app's card marks); empty for a
+    graph answer. Not part of `to_json`: the source's snippet holds it."""
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,8 @@ class Context:
     page: int | None = None
     """The PDF page of the body passage the best evidence sentence is from (None: abstract)."""
     section: str | None = None
+    sentences: tuple[tuple[str, int | None], ...] = ()
+    """The evidence sentences shown for this source, each with its PDF page (None: abstract)."""
 
     def source_text(self, organizations: tuple[str, ...], own_names: tuple[str, ...]) -> SourceText:
         return SourceText.from_paper(self.number, self.paper, self.passage, organizations,
@@ -150,8 +152,11 @@ def with_evidence(
         best = evidence.best(pid)
         where = pools[pid][1].get(best.position) if best is not None else None
         page, section = where or (None, None)
+        shown_sentences = tuple((e.text, pools[pid][1].get(e.position, (None, None))[0])
+                                for e in sorted(evidence.sentences, key=lambda e: e.position)
+                                if e.paper_id == pid)  # fmt: skip
         contexts.append(Context(i + 1, chosen[pid][0], evidence.text_for(pid), chosen[pid][1],
-                                chosen[pid][2], page, section))  # fmt: skip
+                                chosen[pid][2], page, section, shown_sentences))  # fmt: skip
     return contexts, candidates.similarity, evidence
 
 
