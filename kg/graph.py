@@ -23,6 +23,7 @@ from kg.authors import AuthorTable, SeedIndex, author_node_id, load_seed_authors
 from kg.citations import Citation, DocumentCitations, document_citations
 from kg.corpus import load_corpus
 from kg.keys import compact
+from kg.lang import pinyin_name
 from kg.lexicon import Lexicon, Work, load_lexicon
 from kg.lineage import derive_edges, paper_sentences
 from kg.names import NameIndex, find_mentions
@@ -236,6 +237,7 @@ class _Builder:
             paper.id,
             *leads,
             *self.lexicon.aliases_for_title(paper.title),
+            *filter(None, [pinyin_name(paper.short_name)]),  # "Qingwu" for 青梧
         )
         self._add(
             node_id_for_paper(paper.id), "paper", paper.short_name, paper.date, names,

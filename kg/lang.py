@@ -17,13 +17,22 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-__all__ = ["HAN_CLASS", "Language", "detect_language", "han_count", "has_han", "is_chinese"]
+__all__ = [
+    "HAN_CLASS",
+    "Language",
+    "detect_language",
+    "han_count",
+    "has_han",
+    "is_chinese",
+    "pinyin_name",
+]
 
 # CJK unified ideographs, extension A and compatibility ideographs: the characters of Chinese
 # words (and of Japanese kanji), as used in regular-expression classes.
 HAN_CLASS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _HAN = re.compile(f"[{HAN_CLASS}]")
 _KANA = re.compile("[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f]")
+_ALL_HAN = re.compile(f"[{HAN_CLASS}]{{2,8}}")
 _HANGUL = re.compile("[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]")
 
 Language = Literal["zh", "ja", "ko", "en"]
@@ -51,3 +60,15 @@ def has_han(text: str) -> bool:
 def han_count(text: str) -> int:
     """How many Han characters `text` holds (for "mostly Chinese" ratios)."""
     return len(_HAN.findall(text))
+
+
+def pinyin_name(name: str) -> str | None:
+    """The name an English sentence gives a Chinese name of 2 to 8 Han characters: its pinyin
+    run together, capitalised, without tones ("青梧" → "Qingwu"), as papers and readers write
+    Chinese system names in English; None for any other name. Polyphonic characters get their
+    most common reading (pypinyin's phrase dictionary picks the reading in context)."""
+    if not _ALL_HAN.fullmatch(name):
+        return None
+    from pypinyin import lazy_pinyin  # a 6 MB dictionary: loaded only for Chinese names
+
+    return "".join(lazy_pinyin(name)).capitalize()

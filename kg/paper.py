@@ -95,8 +95,10 @@ def short_name(title: str) -> str:
 
         >>> short_name("Code Llama: Open Foundation Models for Code"), short_name("LLaMA 2")
         ('Code Llama', 'LLaMA 2')
+        >>> short_name("青梧：面向低资源方言的语音识别预训练")
+        '青梧'
     """
-    head, sep, _ = title.partition(":")
+    head, sep, _ = title.replace("：", ":").partition(":")  # the full-width colon of Chinese
     return head.strip() if sep and 0 < len(head.strip()) <= 40 else title.strip()
 
 

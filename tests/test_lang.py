@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kg.lang import detect_language, han_count, has_han, is_chinese
+from kg.lang import detect_language, han_count, has_han, is_chinese, pinyin_name
 from rag.retrieval.bm25 import tokenize
 
 
@@ -34,3 +34,15 @@ def test_han_characters_are_counted_in_every_block() -> None:
 
 def test_bm25_cuts_han_runs_and_leaves_kana_out() -> None:
     assert "量化" in tokenize("模型量化") and tokenize("これは") == []
+
+
+@pytest.mark.parametrize(("name", "english"), [("青梧", "Qingwu"), ("长颈鹿", "Changjinglu")])
+def test_a_chinese_name_has_its_pinyin_run_together(name: str, english: str) -> None:
+    assert pinyin_name(name) == english
+
+
+@pytest.mark.parametrize(
+    "name", ["青", "Quillwort", "青梧 Model", "面向低资源方言的语音识别预训练"]
+)
+def test_only_a_short_all_han_name_gets_a_pinyin_name(name: str) -> None:
+    assert pinyin_name(name) is None

@@ -19,6 +19,9 @@ from kg.graph import KnowledgeGraph, build_graph
 from kg.library import add_files
 from rag.answering.pipeline import Engine, stream
 from rag.answering.records import Answer, Citation, Source
+from rag.answering.route import route
+from rag.checking.cite import check_answer
+from rag.checking.support import SourceText, SupportChecker
 from rag.indexing.index import VectorIndex, open_index
 from rag.llm.generator import Message
 from rag.passages import paper_passages
@@ -65,6 +68,31 @@ def pdf_retriever(pdf_kg: KnowledgeGraph, pdf_index: VectorIndex, embedder: Any)
 
 def _paper_of(corpus: Corpus, pdf: str) -> str:
     return next(p.id for p in corpus.papers if Path(p.pdf_path).name == pdf)
+
+
+def test_a_chinese_paper_is_named_by_its_title_before_the_colon_and_by_its_pinyin(
+    pdf_corpus: Corpus, pdf_kg: KnowledgeGraph
+) -> None:
+    paper = next(p for p in pdf_corpus.papers if Path(p.pdf_path).name == "qingwu.pdf")
+    assert "：" in paper.title and paper.short_name == "青梧"
+    asked = route(pdf_kg, "How many hours of labelled data does Qingwu use for fine-tuning?")
+    assert [w.label for w in asked.works] == ["青梧"] and not asked.unknown_names
+
+
+def test_a_figure_of_a_body_passage_is_checked_against_that_passage(
+    pdf_corpus: Corpus, pdf_retriever: Retriever, embedder: Any
+) -> None:
+    """The abstract does not hold the block size; the body passage shown does."""
+    paper = next(p for p in pdf_corpus.papers if Path(p.pdf_path).name == "quillwort.pdf")
+    passage = "In all our experiments the block size is b = 96 tokens."
+    assert "96" not in paper.abstract
+    source = SourceText.from_paper(1, paper, passage)
+    checked = check_answer("Quillwort routes blocks of 96 tokens. [P1]", [source],
+                           SupportChecker(embedder), "What block size does Quillwort use?")  # fmt: skip
+    assert checked.text and checked.cited == (1,)
+    wrong = check_answer("Quillwort routes blocks of 69 tokens. [P1]", [source],
+                         SupportChecker(embedder), "What block size does Quillwort use?")  # fmt: skip
+    assert not wrong.text
 
 
 def test_the_index_embeds_only_the_pdf_papers_passages(

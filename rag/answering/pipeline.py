@@ -325,11 +325,12 @@ def _rag_answer(
 
 def _outside_names_in(analysis: Route, contexts: Sequence[Context]) -> bool:
     """Every name the graph holds outside the corpus (unknown names, reference-only works)
-    occurs as a whole word in the retrieved papers' entries."""
+    occurs as a whole word in the retrieved papers' entries or the passages shown (a PDF's
+    body names its models: "Halyard-1.3B")."""
     names = [*analysis.unknown_names, *(w.label for w in analysis.works if w.kind == "work")]
     if not names or not contexts:
         return False
-    text = " ".join(entry_text(c.paper) for c in contexts)
+    text = " ".join(f"{entry_text(c.paper)} {c.passage}" for c in contexts)
     return all(
         re.search(rf"(?<![A-Za-z0-9]){re.escape(n)}(?![A-Za-z0-9])", text, re.IGNORECASE)
         for n in names

@@ -113,8 +113,10 @@ class SourceText:
 
     @property
     def evidence(self) -> str:
-        """Where stated figures and names are looked up: the header lines and the entry."""
-        return f"{self.title}\n{self.meta}\n{self.body}"
+        """Where stated figures and names are looked up: the header lines, the entry and the
+        passage shown (a body passage of the PDF is in no entry)."""
+        shown = "" if self.passage in self.body else f"\n{self.passage}"
+        return f"{self.title}\n{self.meta}\n{self.body}{shown}"
 
 
 class SupportChecker:
