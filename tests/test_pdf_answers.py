@@ -20,6 +20,7 @@ from kg.library import add_files
 from rag.answering.pipeline import Engine, stream
 from rag.answering.records import Answer, Citation, Source
 from rag.answering.route import route
+from rag.answering.sources import contexts_for
 from rag.checking.cite import check_answer
 from rag.checking.support import SourceText, SupportChecker
 from rag.indexing.index import VectorIndex, open_index
@@ -93,6 +94,22 @@ def test_a_figure_of_a_body_passage_is_checked_against_that_passage(
     wrong = check_answer("Quillwort routes blocks of 69 tokens. [P1]", [source],
                          SupportChecker(embedder), "What block size does Quillwort use?")  # fmt: skip
     assert not wrong.text
+
+
+def test_a_fact_of_a_pdf_papers_abstract_is_cited_to_the_abstracts_page(
+    pdf_corpus: Corpus, pdf_kg: KnowledgeGraph, pdf_retriever: Retriever, embedder: Any
+) -> None:
+    paper = next(p for p in pdf_corpus.papers if Path(p.pdf_path).name == "quillwort.pdf")
+    document = pdf_corpus.document(paper.id)
+    assert document is not None
+    on_page = {pr.page for _, pr in document.paragraphs(frozenset({"abstract"}))}
+    engine = Engine(pdf_kg, pdf_retriever, embedder)
+    asked = route(pdf_kg, "How much faster than dense attention is Quillwort at 128k tokens?")
+    contexts, _, _ = contexts_for(engine, asked)
+    top = contexts[0]
+    assert top.paper.id == paper.id and "3.4" in top.passage
+    stating = [page for text, page in top.sentences if "3.4" in text and text in paper.abstract]
+    assert stating and stating[0] in on_page
 
 
 def test_the_index_embeds_only_the_pdf_papers_passages(

@@ -53,6 +53,8 @@ def _card(
         extra = _authors_line(credit) + _lineage_note(links.builds_on, links.built_on_by)
         if page is not None:
             extra += _page_view(paper, page, passage)
+            if passage and passage not in paper.abstract:
+                highlight = ()  # the supporting sentence is in the body: no abstract sentence is
         return paper_card(paper, highlight, extra)
     links = node_links(services.kg(), node_id)
     node, papers = links.node, list(links.papers)
@@ -75,7 +77,8 @@ def _page_view(paper: Paper, page: int, passage: str) -> str:
     if not paper.pdf_path:
         return ""
     try:
-        return page_figure(highlighted_page(paper.pdf_path, page, passage), page, paper.title)
+        png = highlighted_page(paper.pdf_path, page, passage)
+        return page_figure(png, page, paper.title, passage)
     except (OSError, PdfError) as exc:
         return notice_box(f"Page {page} cannot be shown: {message_for(exc)}")
 

@@ -277,13 +277,16 @@ def supporting_sentence(text: str, highlight: Sequence[str]) -> str:
     return pieces[best or 0]
 
 
-def page_figure(png: bytes, page: int, title: str) -> str:
-    """A cited PDF page, inlined as an image (the app works offline: no file URL to serve)."""
+def page_figure(png: bytes, page: int, title: str, sentence: str = "") -> str:
+    """A cited PDF page, inlined as an image (the app works offline: no file URL to serve),
+    under its page number and the supporting `sentence` (marked on the image too)."""
     import base64
 
     data = base64.b64encode(png).decode("ascii")
     alt = escape(f"Page {page} of {title}, the supporting passage marked")
+    quote = f'<blockquote class="kg-page-quote"><mark>{escape(sentence)}</mark></blockquote>'
     return (f'<figure class="kg-page"><figcaption>p. {page}</figcaption>'
+            f'{quote if sentence.strip() else ""}'
             f'<img src="data:image/png;base64,{data}" alt="{alt}"></figure>')  # fmt: skip
 
 

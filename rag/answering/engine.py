@@ -145,6 +145,13 @@ class Engine:
             self._sentences[paper.id] = paper_sentences(paper.influence, paper.abstract)
         return self._sentences[paper.id]
 
+    def abstract_page(self, paper: Paper) -> tuple[int | None, str | None]:
+        """(page, section) of the paper's abstract in its PDF: the page its Abstract section
+        starts on; (None, None) for a paper without a full text or an abstract section."""
+        document = self.kg.corpus.document(paper.id)
+        found = document.paragraphs(frozenset({"abstract"})) if document is not None else []
+        return (found[0][1].page, found[0][0].name) if found else (None, None)
+
     def organization_aliases(self, paper: Paper) -> tuple[str, ...]:
         """Every alias of the paper's organisations and of the organisations they belong to."""
         graph = self.kg.graph

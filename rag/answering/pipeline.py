@@ -43,6 +43,7 @@ from rag.checking.cite import (
     cited_numbers,
     split_sentences,
 )
+from rag.checking.figures import figures
 from rag.protocols import Message
 
 if TYPE_CHECKING:
@@ -188,8 +189,12 @@ def _supporting_sentences(
         if quoted:  # a quote (an extractive answer): the sentence quoted, whatever it says
             out[number] = quoted[0]
             continue
-        scores = engine.similarity(" ".join(said), [t for t, _ in context.sentences])
-        out[number] = context.sentences[int(scores.argmax())]
+        # a sentence stating the cited figures supports them; among those, the closest
+        stated = {v for f in figures(" ".join(said)) for v in f.values}
+        pool = [s for s in context.sentences
+                if stated <= {v for f in figures(s[0]) for v in f.values}] or context.sentences  # fmt: skip
+        scores = engine.similarity(" ".join(said), [t for t, _ in pool])
+        out[number] = pool[int(scores.argmax())]
     return out
 
 

@@ -58,10 +58,12 @@ class Context:
     via: tuple[str, ...] = ()
     why: str = ""
     page: int | None = None
-    """The PDF page of the body passage the best evidence sentence is from (None: abstract)."""
+    """The PDF page the best evidence sentence is on (None: the paper has no PDF, or the
+    sentence is its influence note)."""
     section: str | None = None
     sentences: tuple[tuple[str, int | None], ...] = ()
-    """The evidence sentences shown for this source, each with its PDF page (None: abstract)."""
+    """The evidence sentences shown for this source, each with its PDF page (None: not from a
+    PDF)."""
 
     def source_text(self, organizations: tuple[str, ...], own_names: tuple[str, ...]) -> SourceText:
         return SourceText.from_paper(self.number, self.paper, self.passage, organizations,
@@ -142,7 +144,8 @@ def with_evidence(
     """`rag.answering.evidence` picks the candidates' answering sentences and which of them to show."""
     chosen, query = candidates.chosen, candidates.query
     papers = [paper for paper, _, _ in chosen.values()]
-    pools = {p.id: _sentence_pool(engine.sentences(p), candidates.body.get(p.id, ()))
+    pools = {p.id: _sentence_pool(engine.sentences(p), candidates.body.get(p.id, ()),
+                                  engine.abstract_page(p), bool(p.influence.strip()))
              for p in papers}  # fmt: skip
     evidence = select_evidence(query, [(p.id, pools[p.id][0]) for p in papers],
                                engine.similarity, budget or EVIDENCE_TOKENS)  # fmt: skip
@@ -161,12 +164,19 @@ def with_evidence(
 
 
 def _sentence_pool(
-    own: list[str], body: tuple[Passage, ...]
+    own: list[str],
+    body: tuple[Passage, ...],
+    abstract: tuple[int | None, str | None] = (None, None),
+    has_influence: bool = False,
 ) -> tuple[list[str], dict[int, tuple[int | None, str | None]]]:
     """The paper's own sentences (influence note, abstract), then its retrieved body passages'
-    in document order; and the (page, section) of each body sentence by its position."""
+    in document order; and the (page, section) of each sentence from the PDF by its position:
+    the abstract's sentences are on the page its Abstract section starts (`abstract`), the
+    influence note is in no PDF."""
     sentences = list(own)
     where: dict[int, tuple[int | None, str | None]] = {}
+    if abstract[0] is not None:
+        where.update((i, abstract) for i in range(1 if has_influence else 0, len(own)))
     for passage in sorted(body, key=lambda p: p.ordinal):
         for sentence in paper_sentences("", passage.body):
             where[len(sentences)] = (passage.page, passage.section)
