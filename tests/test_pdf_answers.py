@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from kg.corpus import Corpus, default_corpus_path, load_corpus
+from kg.errors import KgragError
 from kg.graph import KnowledgeGraph, build_graph
 from kg.library import add_files
 from rag.answering.pipeline import Engine, stream
@@ -23,6 +24,11 @@ from rag.answering.route import route
 from rag.answering.sources import contexts_for
 from rag.checking.cite import check_answer
 from rag.checking.support import SourceText, SupportChecker
+from rag.evaluation.pdf_answers import evaluate as evaluate_pdf
+from rag.evaluation.pdf_answers import load_questions as load_pdf_questions
+from rag.evaluation.pdf_answers import papers_by_pdf
+from rag.evaluation.pdf_answers import score as score_pdf
+from rag.evaluation.pdf_answers import summary as pdf_summary
 from rag.indexing.index import VectorIndex, open_index
 from rag.llm.generator import Message
 from rag.passages import paper_passages
@@ -202,3 +208,33 @@ def test_the_real_model_answers_a_body_fact_citing_its_page(
     assert any(e in shown["answer"] for e in question["expect_any"]), shown["answer"]
     cited = [c for c in shown["citations"] if c["id"] == paper_id]
     assert cited and cited[0]["page"] == shown["sources"][0]["page"] == question["page"]
+
+
+def test_eval_pdf_counts_the_fact_and_the_page_of_the_cited_paper(
+    pdf_corpus: Corpus, pdf_kg: KnowledgeGraph, pdf_retriever: Retriever, embedder: Any
+) -> None:
+    questions = [q for q in load_pdf_questions() if q.id == "qingwu-01"]
+    engine = Engine(pdf_kg, pdf_retriever, embedder, _SaysNotStated())
+    (result,) = evaluate_pdf(questions, engine, progress=False)
+    # the quoted evidence sentence states the fact, on its page
+    assert result.fact and result.page_right and result.extractive, result.to_json()
+    (row,) = [s for s in pdf_summary([result]) if s["group"] == "all"]
+    assert row["n"] == row["fact_and_page"] == row["extractive"] == 1
+
+    q = next(q for q in load_pdf_questions() if q.id == "quillwort-01")
+    wrong_page = Answer(q.question, f"{q.expect_any[0]} [P1]", "rag",
+                        (Citation("quillwort", "Quillwort", page=q.page + 1),))  # fmt: skip
+    no_fact = Answer(q.question, "Blocks of 69 tokens. [P1]", "rag",
+                     (Citation("quillwort", "Quillwort", page=q.page),))  # fmt: skip
+    assert score_pdf(q, wrong_page, "quillwort").fact
+    assert not score_pdf(q, wrong_page, "quillwort").page_right
+    assert score_pdf(q, no_fact, "quillwort").page_right
+    assert not score_pdf(q, no_fact, "quillwort").fact
+    assert not score_pdf(q, no_fact, "another-paper").cited
+
+
+def test_eval_pdf_names_the_pdfs_the_library_lacks(pdf_corpus: Corpus) -> None:
+    questions = load_pdf_questions()
+    assert len(questions) >= 40 and {q.part for q in questions} == {"tune", "report"}
+    with pytest.raises(KgragError, match="tamarack.pdf"):
+        papers_by_pdf(pdf_corpus, questions)

@@ -1,4 +1,4 @@
-"""`kgrag ask` (a checked, cited answer, streamed) and `kgrag eval answers`."""
+"""`kgrag ask` (a checked, cited answer, streamed), `kgrag eval answers` and `kgrag eval pdf`."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 
 def register(commands: argparse._SubParsersAction, evals: argparse._SubParsersAction) -> None:
-    """Add `ask` and `eval answers` to the parser."""
+    """Add `ask`, `eval answers` and `eval pdf` to the parser."""
     ask = commands.add_parser(
         "ask",
         help="answer a question from the corpus with verified citations",
@@ -49,6 +49,19 @@ def register(commands: argparse._SubParsersAction, evals: argparse._SubParsersAc
     add_engine_options(answers)
     add_json_option(answers)
     answers.set_defaults(handler=run_eval_answers)
+
+    pdf = evals.add_parser(
+        "pdf",
+        help="evaluate answers from PDF bodies: the fact stated, cited to its page",
+        description="Ask every question of a PDF question file (its PDFs must be in the "
+        "library: kgrag add tests/fixtures/pdf/*.pdf) and count the facts stated and the pages "
+        "cited right, per part and language.",
+    )
+    pdf.add_argument("--questions", type=Path, default=None,
+                     help="JSONL question file (default: data/eval/pdf_body_dev.jsonl)")  # fmt: skip
+    add_engine_options(pdf)
+    add_json_option(pdf)
+    pdf.set_defaults(handler=run_eval_pdf)
 
 
 def _engine(args: argparse.Namespace) -> Engine:
@@ -136,4 +149,22 @@ def run_eval_answers(args: argparse.Namespace) -> int:
         print_json(report.to_json())
     else:
         sys.stdout.write(format_report(report))
+    return 0
+
+
+def run_eval_pdf(args: argparse.Namespace) -> int:
+    from rag.evaluation.pdf_answers import (
+        DEV_QUESTIONS,
+        evaluate,
+        format_table,
+        load_questions,
+        summary,
+    )
+
+    questions = load_questions(args.questions or DEV_QUESTIONS)
+    results = evaluate(questions, _engine(args), progress=not args.json)
+    if args.json:
+        print_json({"summary": summary(results), "questions": [r.to_json() for r in results]})
+    else:
+        sys.stdout.write(format_table(results))
     return 0
