@@ -204,3 +204,28 @@ def test_a_bare_answer_is_checked_together_with_its_question(
 ) -> None:
     checked = check_answer(raw, [_source(corpus, 1, paper_id)], checker, question)
     assert bool(checked.text) is kept
+
+
+def test_a_figure_is_bound_within_its_sentence_even_when_the_shown_passage_skips_sentences(
+    corpus: Corpus, checker: SupportChecker
+) -> None:
+    # The passage shown joins the influence note (naming FlashAttention-2) and the sentence that
+    # gives FlashAttention's own 2-4x over a baseline with "…": read as one text, the 2-4x was
+    # bound to FlashAttention-2. The abstract gives FlashAttention-2 about 2x over FlashAttention.
+    paper = corpus.by_id()["flashattention-2"]
+    sentences = [f"{s}。" for s in paper.abstract.split("。")]
+    faster = next(s for s in sentences if "2-4 倍" in s)
+    proposed = next(s for s in sentences if "我们提出了" in s)
+    stated = next(s for s in sentences if "约 2 倍" in s)
+    shown = "…".join([paper.influence, faster, proposed, stated])
+    own = ("FlashAttention-2", "flash-attn2")  # the paper's names: the implicit subject
+    source = SourceText.from_paper(1, paper, shown, own_names=own)
+    question = "FlashAttention-2比FlashAttention快多少?"
+    moved = check_answer(
+        "FlashAttention-2比FlashAttention快2-4倍。[P1]", [source], checker, question
+    )
+    assert not moved.text
+    kept = check_answer(
+        "FlashAttention-2比FlashAttention快约2倍。[P1]", [source], checker, question
+    )
+    assert kept.text and kept.cited == (1,)

@@ -25,7 +25,7 @@ from rag.checking.answer_text import claim as _claim
 from rag.checking.figures import figure_supported, figures, figures_together
 from rag.checking.names import latin_names
 from rag.models.catalogue import embedder_thresholds
-from rag.passages import paper_sentences
+from rag.passages import paper_sentences, split_sentences
 
 if TYPE_CHECKING:
     from kg.corpus import Paper
@@ -114,9 +114,15 @@ class SourceText:
     @property
     def evidence(self) -> str:
         """Where stated figures and names are looked up: the header lines, the entry and the
-        passage shown (a body passage of the PDF is in no entry)."""
-        shown = "" if self.passage in self.body else f"\n{self.passage}"
-        return f"{self.title}\n{self.meta}\n{self.body}{shown}"
+        shown sentences that are in no entry (a PDF's body), each on a line of its own: a shown
+        passage joins sentences from far apart with "…", and read as one text a figure would be
+        bound to a name from another sentence."""
+        head = f"{self.title}\n{self.meta}\n{self.body}"
+        if self.passage in self.body:
+            return head
+        shown = [s for part in self.passage.split("…") for s in split_sentences(part)]
+        extra = [s for s in shown if s not in head]
+        return "\n".join([head, *extra])
 
 
 class SupportChecker:
