@@ -126,6 +126,25 @@ def test_code_llama_answer_cites_llama_2_and_the_chip_opens_its_card(page: Any, 
     shoot(page, "ask")
 
 
+def test_the_answers_citation_marker_opens_its_card_with_the_supporting_sentence(
+    page: Any, kg: Any
+) -> None:
+    ask(page, "How does Medusa speed up LLM inference?")
+    marker = page.locator('#kg-chat [data-testid="bot"]').last.locator(".kg-cite").first
+    assert marker.inner_text() == "[1]"
+    paper_id = str(page.locator("#kg-answer-meta .kg-chip").first.get_attribute("data-open"))
+    paper_id = paper_id.removeprefix("paper:")
+    marker.click()
+    page.wait_for_selector(f'#kg-ask-card .kg-card[data-card="{paper_id}"]')
+    marked = page.locator("#kg-ask-card mark")
+    assert marked.count() == 1  # the sentence the answer cites it for, no other
+
+    def squeezed(text: str) -> str:
+        return re.sub(r"\s+", "", text)
+
+    assert squeezed(marked.inner_text()) in squeezed(kg.paper(paper_id).abstract)
+
+
 def test_a_chinese_question_gets_a_chinese_answer(page: Any) -> None:
     text = ask(page, "DoReMi 是如何调整预训练数据的混合比例的?")
     assert len(CJK.findall(text)) > len(LATIN.findall(text)), text

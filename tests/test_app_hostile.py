@@ -129,13 +129,15 @@ def hostile_services(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
 
 def test_the_streamed_draft_and_the_answer_are_escaped(hostile_services: Any) -> None:
     from ui.app_ask import _respond
+    from ui.app_format import settled_answer
 
     question = '<img id="kgpwn-q" src="x"> ' + ORG_QUESTION
     reply = Reply(list(_respond(hostile_services, question, [], [], None)))
     assert len(reply.steps) >= 3  # the placeholder, the streamed draft, the checked answer
     draft, final = reply.steps[-2][1][-1]["content"], reply.steps[-1][1][-1]["content"]
     assert "&lt;script id=" in draft and "&lt;script id=" in final
-    assert all("<" not in message for message in reply.messages())
+    # the only tags are the answer's own [n] markers, which `settled_answer` makes plain again
+    assert all("<" not in settled_answer(message) for message in reply.messages())
     assert "&lt;img id=&quot;kgpwn-q&quot;" not in reply.messages()[0]  # quotes as typed
     assert reply.messages()[0].startswith('&lt;img id="kgpwn-q"')
 

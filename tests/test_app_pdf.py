@@ -1,6 +1,7 @@
 """A PDF in the app as a person uses it: `kgrag add paper.pdf`, then a live `kgrag serve` in
 headless Chromium; a question about the paper's body is answered, its citation chip opens the
-paper's card, and the card shows the cited page as an image with the supporting passage marked.
+paper's card (clicked as the answer's `[n]`), and the card shows the cited page as an image with the
+supporting passage marked.
 
 The question is a `tune` item of data/eval/pdf_body_dev.jsonl; its page is the dev set's."""
 
@@ -92,7 +93,10 @@ def test_a_body_answer_cites_its_page_and_the_card_shows_the_page_marked(
     library = [json.loads(line) for line in (server.data_dir / "library.jsonl")
                .read_text(encoding="utf-8").splitlines() if line.strip()]  # fmt: skip
     paper_id = next(e["paper"]["id"] for e in library if e.get("paper", {}).get("pdf_sha256"))
-    page.locator(f'#kg-answer-meta .kg-chip[data-open="paper:{paper_id}"]').click()
+    chip = page.locator(f'#kg-answer-meta .kg-chip[data-open="paper:{paper_id}"]')
+    number = chip.locator("b").inner_text()
+    marker = page.locator('#kg-chat [data-testid="bot"]').last.locator(".kg-cite")
+    marker.filter(has_text=f"[{number}]").first.click()  # the answer's [n] opens its card
     figure = page.locator("#kg-ask-card .kg-page")
     figure.wait_for()
     assert figure.locator("figcaption").inner_text() == f"p. {QUESTION['page']}"

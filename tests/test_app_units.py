@@ -70,14 +70,26 @@ def test_each_lineage_edge_in_the_svg_carries_its_evidence(services: AppServices
     assert 'data-node="paper:llama-2"' in svg
 
 
-def test_chat_citations_are_renumbered_like_the_chips() -> None:
-    from ui.app_format import chat_text, citing_sentences
+def test_chat_citations_are_renumbered_like_the_chips_and_open_their_paper() -> None:
+    from ui.app_format import chat_answer, citing_sentences, settled_answer
 
     sources = [Cited("a", "A"), Cited("b", "B"), Cited("c", "C")]
     citations = [Cited("c", "C"), Cited("a", "A")]
     text = "First claim [P3]. Second claim [P1, P3]. Bogus [P9]."
-    assert chat_text(text, citations, sources) == "First claim [1]. Second claim [2][1]. Bogus."
+    html = chat_answer(text, citations, sources)
+    assert re.sub(r"<[^>]+>", "", html) == "First claim [1]. Second claim [2][1]. Bogus."
+    assert re.findall(r'<span class="kg-cite"[^>]*>(\[\d\])</span>', html) == ["[1]", "[2]", "[1]"]
+    assert settled_answer(html) == "First claim [1]. Second claim [2][1]. Bogus."
     assert citing_sentences(text, sources, "a") == ["Second claim."]
+
+
+def test_the_answer_around_the_markers_is_escaped() -> None:
+    from ui.app_format import chat_answer, settled_answer
+
+    sources = [Cited("x", "X")]
+    html = chat_answer("<img src=x onerror=alert(1)> is fast [P1].", sources, sources)
+    assert html.startswith('&lt;img src=x onerror=alert(1)&gt; is fast <span class="kg-cite"')
+    assert settled_answer(html) == "&lt;img src=x onerror=alert(1)&gt; is fast [1]."
 
 
 def test_a_card_for_an_unknown_id_is_a_message_not_a_traceback(services: AppServices) -> None:

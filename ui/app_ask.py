@@ -12,12 +12,13 @@ from ui.app_cards import card_html
 from ui.app_errors import message_for
 from ui.app_format import (
     answer_panel,
+    chat_answer,
     chat_message,
-    chat_text,
     citing_sentences,
     draft_message,
     empty_card,
     error_box,
+    settled_answer,
     supporting_sentence,
     verdict_html,
 )
@@ -169,6 +170,7 @@ def _respond(
             previous,
         )
         return
+    messages = [_settled(m) for m in messages]  # the chips will be the new answer's
     messages += [_msg("user", text), _msg("assistant", "…")]
     waiting = f'<div class="kg-muted">{_waiting_note(services)}</div>'
     yield "", messages, waiting, empty_card(CARD_HINT), earlier, previous
@@ -185,7 +187,8 @@ def _respond(
                 answer = item
         if answer is None:
             raise RuntimeError("the answer engine returned no checked answer")
-        messages[-1] = _msg("assistant", chat_text(answer.text, answer.citations, answer.sources))
+        shown = chat_answer(answer.text, answer.citations, answer.sources)  # escaped there
+        messages[-1] = {"role": "assistant", "content": shown}
         panel = answer_panel(answer)
         yield "", messages, panel, empty_card(CARD_HINT), [*earlier, text], answer
     except Exception as exc:
@@ -210,6 +213,22 @@ def _waiting_note(services: AppServices) -> str:
         return (f"Thinking… if this question needs the LLM, {queued} question(s) are ahead of "
                 "it; graph answers do not wait.")  # fmt: skip
     return WAITING[services.models_state()]
+
+
+def _settled(message: Any) -> Any:
+    """An earlier chat message with its `[n]` markers plain (`settled_answer`); the chat hands
+    its messages back with the content as a string or as a list of text parts."""
+    if not isinstance(message, dict) or message.get("role") != "assistant":
+        return message
+    content = message.get("content")
+    if isinstance(content, str):
+        return {**message, "content": settled_answer(content)}
+    if isinstance(content, list):
+        parts = [{**p, "text": settled_answer(p["text"])}
+                 if isinstance(p, dict) and isinstance(p.get("text"), str) else p
+                 for p in content]  # fmt: skip
+        return {**message, "content": parts}
+    return message
 
 
 def _msg(role: str, text: str) -> dict[str, str]:

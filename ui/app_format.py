@@ -225,22 +225,51 @@ def sources_list(sources: Sequence[Any]) -> str:
     )
 
 
-def chat_text(text: str, citations: Sequence[Any], sources: Sequence[Any]) -> str:
-    """The checked answer for the chat bubble, `[P2, P3]` markers renumbered as the chips: [1][2].
+def chat_answer(text: str, citations: Sequence[Any], sources: Sequence[Any]) -> str:
+    """The checked answer for the chat bubble, as HTML: the text escaped (`chat_message`), the
+    `[P2, P3]` markers renumbered as the chips, [2][3], chips numbered in citation order (`[Pn]`
+    names the answer's n-th source). Each `[n]` opens its paper's card with the sentence it
+    supports marked, as chip n does (`ui/static/interact.js`: the chat's sanitiser keeps no
+    data attribute, so the number is the link)."""
+    pieces = _marked_pieces(text, citations, sources)
+    html = "".join(
+        escape(p, quote=False) if isinstance(p, str) else " " + "".join(
+            f'<span class="kg-cite" role="button" tabindex="0" title="Open source {n}\u2019s '
+            f'card">[{n}]</span>' for n in p)
+        for p in pieces
+    )  # fmt: skip
+    return html.strip()
 
-    `[Pn]` names the answer's n-th source; chips are numbered in citation order.
-    """
+
+_MARKER = re.compile(r'<span class="kg-cite"[^>]*>(\[\d+\])</span>')
+
+
+def settled_answer(html: str) -> str:
+    """An earlier answer of the chat once a new one is asked: its `[n]` plain text again, since
+    the chips (and what `n` names) are the newest answer's."""
+    return _MARKER.sub(r"\1", html)
+
+
+def _marked_pieces(
+    text: str, citations: Sequence[Any], sources: Sequence[Any]
+) -> list[str | list[int]]:
+    """`text` cut at its `[Pn]` markers: the text between them, and for each marker its chip
+    numbers (a marker naming no cited source is dropped)."""
     chip = {c.id: i for i, c in enumerate(citations, 1)}
-
-    def marker(match: re.Match[str]) -> str:
+    pieces: list[str | list[int]] = []
+    start = 0
+    for match in _SPACED_CITATION.finditer(text):
+        pieces.append(text[start : match.start()])
+        start = match.end()
         numbers = []
         for n in re.findall(r"\d+", match.group(0)):
             index = int(n) - 1
             if 0 <= index < len(sources) and sources[index].id in chip:
                 numbers.append(chip[sources[index].id])
-        return " " + "".join(f"[{n}]" for n in dict.fromkeys(numbers)) if numbers else ""
-
-    return _SPACED_CITATION.sub(marker, text).strip()
+        if numbers:
+            pieces.append(list(dict.fromkeys(numbers)))
+    pieces.append(text[start:])
+    return pieces
 
 
 def citing_sentences(text: str, sources: Sequence[Any], paper_id: str) -> list[str]:

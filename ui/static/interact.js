@@ -21,6 +21,22 @@ if (!element.dataset.kgBound) {
     setBox(s, [px - (px - b[0]) * factor, py - (py - b[1]) * factor, w, b[3] * factor]);
   };
   const open = (value) => trigger("select", { index: 0, value: value, selected: true });
+  // The chat's [n] markers (ui.app_format.chat_answer) sit outside every gr.HTML, and the
+  // chat's sanitiser keeps no data attribute: one listener on the page clicks the answer
+  // panel's chip n, which opens the card with the cited sentence marked.
+  if (!window.kgCitationsBound) {
+    window.kgCitationsBound = true;
+    const onCitation = (e) => {
+      const cite = e.target.closest && e.target.closest("#kg-chat .kg-cite");
+      if (!cite || (e.type === "keydown" && e.key !== "Enter" && e.key !== " ")) return;
+      e.preventDefault();
+      const n = Number(cite.textContent.replace(/\D/g, ""));
+      const chip = document.querySelectorAll("#kg-answer-meta .kg-chip")[n - 1];
+      if (chip) chip.click();
+    };
+    document.addEventListener("click", onCitation);
+    document.addEventListener("keydown", onCitation);
+  }
   // An edge's evidence, as text (never HTML). A citation edge's is several lines (each citing
   // sentence with its page, then the reference entry) and stays marked while it is shown.
   const showEvidence = (edge) => {
