@@ -9,9 +9,7 @@ accepted only where some clause of the source holding it agrees with the sentenc
 - and whom it is about: a name in the sentence's clause that the source also mentions (A100,
   Medusa-2) must sit in the figure's clause, or in its sentence when the clause names nobody;
   with "分别" / "respectively" the n-th figure belongs to the n-th name, and a name compared
-  against ("faster than X", `data/comparison_cues.json`) must not be the figure's own subject;
-- and what is done with it: the claim's word right before the figure ("pretrained on") must
-  not be the word the source sentence puts before another of its figures only.
+  against ("faster than X", `data/comparison_cues.json`) must not be the figure's own subject.
 Either side saying nothing about a dimension leaves it unconstrained: only a clear mismatch
 rejects, so correct paraphrases survive.
 """
