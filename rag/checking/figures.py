@@ -74,9 +74,6 @@ def figure_supported(
                 continue  # "32 benchmarks" where the source has 30 of 32
             if _comparator_is_subject(claim, figure, sentence, own):
                 continue  # "X-2 is 2-4x faster than X" where 2-4x is X's own speed-up
-            if _predicate_elsewhere(claim_clause, figure, sentence, found):
-                continue  # "pretrained on 262,144 tokens" where "pretrained at 32k tokens and
-                # extended to 262,144 tokens": the claim's verb is the other figure's
             if _names_bound(names, clause, sentence, found, own):
                 return True
     return False
@@ -204,51 +201,6 @@ def _other_count_restated(claim: str, figure: Figure, evidence: str) -> bool:
             else:
                 other = max(other, shared)
     return other >= _RESTATED_MIN and other > same
-
-
-def _predicate_elsewhere(claim_clause: str, figure: Figure, sentence: str, found: Figure) -> bool:
-    """The word the claim's clause puts right before its figure ("pretrained on") stands in
-    the source sentence only before another of its figures ("pretrained at 32k tokens and
-    extended to 262,144 tokens"), never before this one: the source says it of another
-    quantity. In the source a word is bound to the figure it precedes, back to the figure
-    before (a verb before its object, "the student" included); lower-case Latin words only,
-    so names and Chinese text bind nothing here. A word the source does not use leaves the
-    figure unconstrained (a paraphrase)."""
-    wanted = set(_words_before(claim_clause, figure)[-1:])  # the claim's verb: the last one
-    if not wanted:
-        return False
-    near_this, near_other = False, False
-    for other in figures(sentence):
-        if not wanted & set(_words_before(sentence, other)):
-            continue
-        if other.start == found.start:
-            near_this = True
-        elif not any(close(v, w) for v in figure.values for w in other.values):
-            near_other = True
-    return near_other and not near_this
-
-
-# A lower-case Latin word: what a clause says of a figure ("pretrained", "extended"), never a
-# name ("Wren", "Llama", "MMLU").
-_LOWER_WORD = re.compile(r"(?<![A-Za-z0-9\-])[a-z]{4,}(?![A-Za-z0-9\-])")
-
-
-def _words_before(text: str, figure: Figure) -> list[str]:
-    """The stems of the lower-case words between the figure before `figure` (or the start of
-    `text`) and `figure`, but those of `predicate_skip`."""
-    stated = [f for f in figures(text) if f.start < figure.start or f.text == figure.text]
-    own = next((f for f in stated if f.text == figure.text), None)
-    if own is None:
-        return []
-    before = [f.start + len(f.text) for f in stated if f.start + len(f.text) <= own.start]
-    segment = text[max(before, default=0) : own.start]
-    skip = figure_cues().regex("predicate_skip")
-    return [_stem(w[0]) for w in _LOWER_WORD.finditer(segment) if not skip.fullmatch(w[0])]
-
-
-def _stem(word: str) -> str:
-    """Enough of a word to match its forms: pretrained, pretraining, pretrain."""
-    return word.casefold()[:6]
 
 
 def _wording(clause: str, figure: Figure) -> set[str]:
