@@ -31,6 +31,7 @@ from kg.paper import Corpus, Paper, slugify
 from kg.paths import SHIPPED_CORPUS
 from kg.records import Node
 from kg.schema import EDGE_LABELS, KnowledgeGraph, node_id_for_paper
+from kg.system_names import system_names
 from kg.tables import CategoryTable, OrgTable, load_category_table, load_org_table
 
 if TYPE_CHECKING:
@@ -167,7 +168,7 @@ class _Builder:
         self.credits = {p.id: _credits(p, seeds) for p in corpus.papers}
 
     def add_nodes(self) -> None:
-        leads = _own_lead_names(self.corpus.papers)
+        leads = _own_lead_names(self.corpus.papers, self._names_taken())
         for paper in self.corpus.papers:
             self._add_paper(paper, leads.get(paper.id, ()))
         self.paper_keys = {
@@ -229,6 +230,12 @@ class _Builder:
               line: int, method: str) -> None:  # fmt: skip
         self.graph.add_edge(source, target, key=kind, kind=kind, label=EDGE_LABELS[kind],
                             evidence=evidence, paper=paper.id, line=line, method=method)  # fmt: skip
+
+    def _names_taken(self) -> frozenset[str]:
+        """Compact keys of every curated work, technique and organisation name."""
+        works = [n for w in self.lexicon.works for n in (w.name, *w.aliases)]
+        techniques = [n for t in self.lexicon.techniques for n in (t.name, t.name_zh, *t.aliases)]
+        return frozenset(compact(n) for n in (*works, *techniques, *self.orgs.aliases()) if n)
 
     def _add_paper(self, paper: Paper, leads: tuple[str, ...]) -> None:
         names = (
@@ -297,18 +304,25 @@ class _Builder:
         self.aliases.extend((n, node_id) for n in dict.fromkeys(names) if n)
 
 
-def _own_lead_names(papers: Sequence[Paper]) -> dict[str, tuple[str, ...]]:
-    """Each paper's lead names that name it alone. "Llama 2" opening "Llama 2 Meets Vision" is
-    no name of that paper when another paper is called or opens with "Llama 2": kept, it would
-    make every mention of Llama 2 name them all (wrong lineage edges, and a cost that grows
-    with the square of such papers)."""
+def _own_lead_names(papers: Sequence[Paper], taken: frozenset[str]) -> dict[str, tuple[str, ...]]:
+    """Each paper's extra names that name it alone: the versioned name its title opens with
+    (`lead_names`) and the names its text gives what it builds (`kg.system_names`: "we build
+    vLLM"), the latter only when no work, technique or organisation has it (`taken`, compact
+    keys: "称为 GPT" must not make the work GPT this paper). "Llama 2" opening "Llama 2 Meets
+    Vision" is no name of that paper when another paper is called or opens with "Llama 2":
+    kept, it would make every mention of Llama 2 name them all (wrong lineage edges, and a
+    cost that grows with the square of such papers)."""
     claims: dict[str, set[str]] = {}
-    leads = {p.id: lead_names(p.title) for p in papers}
+    leads: dict[str, tuple[str, ...]] = {}
     for paper in papers:
-        for name in (paper.title, paper.short_name, paper.id, *leads[paper.id]):
+        lead = lead_names(paper.title)
+        known = (paper.title, paper.short_name, paper.id, *lead)
+        built = system_names((paper.influence, paper.abstract), known)
+        leads[paper.id] = (*lead, *(n for n in built if compact(n) not in taken))
+        for name in (*known, *leads[paper.id]):
             claims.setdefault(compact(name), set()).add(paper.id)
     return {
-        pid: tuple(n for n in names if claims[compact(n)] == {pid})
+        pid: tuple(dict.fromkeys(n for n in names if claims[compact(n)] == {pid}))
         for pid, names in leads.items()
         if names
     }

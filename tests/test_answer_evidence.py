@@ -138,6 +138,32 @@ def test_a_false_premise_is_corrected_from_the_graph(
     assert answer.citations[0].id == "medusa"
 
 
+@pytest.mark.parametrize(
+    ("question", "claimed"),
+    [
+        ("What speed-up does Baidu's Medusa reach?", "Baidu"),  # in the alias data, no paper
+        ("百度的 Medusa 能加速多少?", "Baidu"),
+        ("What speed-up does Northwind Labs' Medusa reach?", "Northwind Labs"),  # by its shape
+    ],
+)
+def test_an_organisation_that_publishes_nothing_in_the_corpus_is_corrected_too(
+    scripted_engine: Callable[[str], Engine], question: str, claimed: str
+) -> None:
+    answer = ask(question, scripted_engine("Medusa reaches 2.2x speed-up [P1]."))
+    assert "Princeton University" in answer.text and claimed in answer.text
+    assert answer.citations[0].id == "medusa"
+
+
+def test_a_paper_known_by_the_name_its_abstract_gives_its_dataset_is_corrected(
+    scripted_engine: Callable[[str], Engine],
+) -> None:
+    """Kosmos-2's abstract calls its grounded image-text data GRIT (称为 GRIT): the name finds
+    the paper, so Google is corrected to the list's organisation (Salesforce)."""
+    answer = ask("What does Google's GRIT contain?", scripted_engine("GRIT [P1]."))
+    assert answer.text.startswith("Kosmos-2 was published by Salesforce")
+    assert answer.citations[0].id == "kosmos-2"
+
+
 def test_a_wrong_date_is_corrected(scripted_engine: Callable[[str], Engine]) -> None:
     answer = ask("What did the 2021 GPTQ paper propose?", scripted_engine("GPTQ [P1]."))
     assert "2023-03" in answer.text and "not in 2021" in answer.text

@@ -254,3 +254,36 @@ def test_a_model_size_is_no_name_outside_the_corpus(kg: KnowledgeGraph) -> None:
     """The B of "13B" once counted as an unknown name and refused an in-corpus question."""
     question = "How much data does the final 13B checkpoint of the improved LLaVA baseline use?"
     assert route(kg, question).unknown_names == ()
+
+
+@pytest.mark.parametrize(
+    ("question", "name"),
+    [
+        ("What can Mistral Large do?", "Mistral Large"),
+        ("Mistral Large 能做什么?", "Mistral Large"),
+        ("How fast is Meta Chameleon?", "Meta Chameleon"),
+        ("What is Alibaba Qwen3 trained on?", "Alibaba Qwen3"),
+    ],
+)
+def test_a_model_named_after_its_organisation_is_a_work_not_the_organisation(
+    kg: KnowledgeGraph, question: str, name: str
+) -> None:
+    """Read as the organisation, "Mistral Large" was answered with Mistral AI's papers."""
+    result = route(kg, question)
+    assert result.organizations == () and result.intent != "papers"
+    assert name in result.unknown_names and result.names_outside_corpus
+
+
+@pytest.mark.parametrize(
+    ("question", "organization"),
+    [
+        ("Which papers did Princeton NLP publish?", "Princeton University"),
+        ("Is Meta Llama 2 open?", "Meta"),
+        ("What did Mistral AI release?", "Mistral AI"),
+        ("Google 和 Meta 发表了哪些论文?", "Google"),
+    ],
+)
+def test_an_organisation_followed_by_its_group_or_a_known_work_stays_the_organisation(
+    kg: KnowledgeGraph, question: str, organization: str
+) -> None:
+    assert organization in [o.label for o in route(kg, question).organizations]

@@ -7,12 +7,15 @@ model reads the question with the premise already corrected, so it cannot repeat
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from kg.names import find_mentions
+from kg.tables import fold, load_org_table
 from rag.answering import prompts
+from rag.answering.question import route_cues
 from rag.answering.route import Route
 from rag.answering.sources import Context
 
@@ -47,12 +50,31 @@ def false_premises(kg: KnowledgeGraph, analysis: Route) -> list[Premise]:
     own = {f"org:{o}" for o in paper.organizations}
     own |= {f"org:{kg.graph.nodes[o].get('part_of')}" for o in own if o in kg.graph}
     wrong = [o.label for o in analysis.organizations if o.id not in own]
+    if not analysis.organizations:  # none of the graph's: one it does not hold is wrong too
+        wrong = _organizations_outside(kg, analysis.question)
     if wrong and not any(o.id in own for o in analysis.organizations):
         out.append(Premise(paper, "organization", ", ".join(wrong)))
     dates = analysis.dates
     if dates is not None and not (dates.since or "") <= paper.date <= (dates.until or "9999"):
         out.append(Premise(paper, "date", analysis.question[dates.start : dates.end].strip()))
     return out
+
+
+def _organizations_outside(kg: KnowledgeGraph, question: str) -> list[str]:
+    """Organisations the question names that publish nothing in the corpus: those of the alias
+    data (`data/organizations.json`: "Baidu", "百度"), else names shaped like one ("Acme
+    Labs", `organization_shape`)."""
+    folded = fold(question)
+    named = [canonical for alias, canonical in load_org_table().aliases().items()
+             if f"org:{canonical}" not in kg.graph and _names(folded, alias)]  # fmt: skip
+    if named:
+        return list(dict.fromkeys(named))
+    return [m[0] for m in route_cues().regex("organization_shape").finditer(question)]
+
+
+def _names(text: str, alias: str) -> bool:
+    """`alias` stands in `text` as a whole word (a Chinese alias anywhere)."""
+    return re.search(rf"(?<![a-z0-9]){re.escape(alias)}(?![a-z0-9])", text) is not None
 
 
 def correction(premise: Premise, contexts: Sequence[Context], language: str) -> str:
@@ -75,8 +97,15 @@ def corrected_question(kg: KnowledgeGraph, question: str, premises: Sequence[Pre
         if premise.field == "date" and premise.claimed:
             question = question.replace(premise.claimed, paper.date)
         elif premise.field == "organization":
-            for mention in reversed(find_mentions(kg, question, ("organization",))):
+            mentions = find_mentions(kg, question, ("organization",))
+            for mention in reversed(mentions):
                 if mention.node.label in premise.claimed:
                     question = question[: mention.start] + paper.organizations[0] + \
                         question[mention.end :]  # fmt: skip
+            if not mentions:  # one the graph does not hold: any alias of it, or as written
+                claimed = premise.claimed.split(", ")
+                names = [a for a, c in load_org_table().aliases().items() if c in claimed]
+                for name in sorted({*names, *claimed}, key=len, reverse=True):
+                    question = re.sub(rf"(?<![A-Za-z0-9]){re.escape(name)}(?![A-Za-z0-9])",
+                                      paper.organizations[0], question, flags=re.IGNORECASE)  # fmt: skip
     return question

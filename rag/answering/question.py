@@ -103,8 +103,8 @@ class Question:
 def analyse(kg: KnowledgeGraph, question: str) -> Question:
     """Read a question: its language, the graph things it names and its shape."""
     language = detect_language(question)
-    mentions = find_mentions(kg, question)
-    unknown = _unknown_names(kg, question, mentions, language)
+    mentions, led = _org_led_names(question, find_mentions(kg, question))
+    unknown = [*led, *_unknown_names(kg, question, mentions, language)]
     mentions = [m for m in mentions if not _inside_unknown(m, question, unknown)]
     mentions = _prefer_filters(mentions)
     dates = find_date_range(blank(question, mentions), _default_year(kg))
@@ -192,6 +192,30 @@ def _unknown_names(
             continue
         names.append(name)
     return names
+
+
+def _org_led_names(question: str, mentions: list[Mention]) -> tuple[list[Mention], list[str]]:
+    """Names that start with an organisation's ("Mistral Large", "Google Gemma 2") are works,
+    not the organisation: those organisation mentions dropped, the whole names returned (as
+    names the corpus lacks). One followed by a name of the graph ("Meta Llama 2") or by a word
+    that continues an organisation's name ("Princeton NLP") stays."""
+    cues = route_cues()
+    led, kept = [], []
+    for m in mentions:
+        after = (
+            cues.regex("org_led_name").match(question[m.end :])
+            if m.node.kind == "organization"
+            else None
+        )
+        if after is not None:
+            start = m.end + after.start("rest")
+            rest = after["rest"]
+            if not any(o.start <= start < o.end for o in mentions) and \
+                    rest.split()[0].casefold() not in cues.words("organization_parts"):  # fmt: skip
+                led.append(question[m.start : m.end + after.end()])
+                continue
+        kept.append(m)
+    return kept, led
 
 
 def _overlaps(match: re.Match[str], dates: DateRange | None) -> bool:
