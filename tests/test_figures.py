@@ -10,6 +10,10 @@ from rag.checking.figures import figure_supported, figures_together
 from rag.checking.measures import asked_measures
 
 
+def _all_supported(claim: str, evidence: str) -> bool:
+    return all(figure_supported(f, claim, evidence) for f in figures(claim))
+
+
 def _supported(corpus: Corpus, paper_id: str, claim: str) -> bool:
     paper = corpus.by_id()[paper_id]
     evidence = f"{paper.influence}\n{paper.abstract}"
@@ -27,6 +31,15 @@ def test_figures_are_read_in_every_written_form() -> None:
     assert found["67%"] == ((67.0,), "percent")
     assert found["100K"] == ((1e5,), "money")
     assert figures("GPT-3, A100, Medusa-2 and Llama2-7B") == []  # names, not figures
+
+
+def test_a_rate_written_with_a_power_of_ten_is_one_figure() -> None:
+    """"2.4e-4" read as 2.4 would let "a learning rate of 2.4" pass as stated."""
+    found = [(f.text, f.values) for f in figures("a peak learning rate of 2.4e-4, then 1E−5")]
+    assert found == [("2.4e-4", (2.4e-4,)), ("1E−5", (1e-5,))]
+    source = "Quillwort was trained with a peak learning rate of 2.4e-4 and a cosine schedule."
+    assert _all_supported("Quillwort uses a peak learning rate of 2.4e-4.", source)
+    assert not _all_supported("Quillwort uses a peak learning rate of 2.4.", source)
 
 
 def test_figures_in_chinese_numerals_are_read_before_their_measure_word() -> None:

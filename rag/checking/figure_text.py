@@ -26,7 +26,8 @@ __all__ = [
     "sentences",
 ]
 
-_NUMBER = r"(\d+(?:,\d{3})*(?:\.\d+)?)"
+# A number: thousands separators, decimals, and a power of ten as papers write rates (2.4e-4).
+_NUMBER = r"(\d+(?:,\d{3})*(?:\.\d+)?(?:[eE][-+\u2212]?\d+)?)"
 _SENTENCE = re.compile(r"(?<=[。！？!?])|(?<=[.])\s+")
 
 
@@ -59,7 +60,7 @@ def figures(text: str) -> list[Figure]:
     for match in _figure_pattern().finditer(text):
         unit = match[3] or ""
         scale = float(scales.get(unit.casefold(), 1.0))
-        values = tuple(float(v.replace(",", "")) * scale for v in (match[1], match[2]) if v)
+        values = tuple(_number(v) * scale for v in (match[1], match[2]) if v)
         if money.search(text[max(0, match.start() - 2) : match.start()]) or \
                 money.match(text[match.end() : match.end() + 4].strip()):  # fmt: skip
             unit = unit if unit in kinds else "$"
@@ -69,6 +70,10 @@ def figures(text: str) -> list[Figure]:
         if value is not None and value != 1:
             out.append(Figure(match[0], (value,), match[2] or "", match.start()))
     return sorted(out, key=lambda f: f.start)
+
+
+def _number(written: str) -> float:
+    return float(written.replace(",", "").replace("\u2212", "-"))
 
 
 @cache
