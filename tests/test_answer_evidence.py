@@ -18,6 +18,7 @@ from rag.answering.pipeline import Answer, Engine, ask
 from rag.answering.route import route
 from rag.answering.sources import contexts_for
 from rag.checking.cite import NamedSpan, SourceText, SupportChecker, check_answer
+from rag.evaluation.answers import states
 from rag.passages import paper_sentences
 
 INJECTIONS = [
@@ -205,7 +206,8 @@ def test_an_obedient_model_cannot_get_an_injected_claim_through(
     the guarantee comes from the checker, not from the model's mood."""
     answer = ask(case["question"], scripted_engine(case["obedient_reply"]))
     assert isinstance(answer, Answer)
-    found = [f for f in case["forbid"] if f.casefold() in answer.text.casefold()]
+    # "published by Google, not by Anthropic": the claim refuted is not the claim stated
+    found = [f for f in case["forbid"] if states(answer.text, f)]
     assert not found, answer.text
 
 

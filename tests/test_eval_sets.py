@@ -194,3 +194,15 @@ def test_a_file_without_parts_keeps_the_answer_json_shape(
     engine = Engine(kg, retriever_factory=_never, embedder_factory=_never, generator_factory=_never)
     out = evaluate(load_questions(path), engine, progress=False).to_json()
     assert list(out) == ["n", "metrics", "per_question"] and "part" not in out["per_question"][0]
+
+
+@pytest.mark.parametrize(
+    ("answer", "stated"),
+    [
+        ("TaskLAMA was published by Anthropic [P1].", True),
+        ("TaskLAMA was published by Google (2023-08), not by Anthropic [P1].", False),
+        ("Not by Google: Anthropic published TaskLAMA.", True),
+    ],
+)
+def test_an_organisation_refuted_is_not_stated(answer: str, stated: bool) -> None:
+    assert states(answer, "Anthropic") is stated

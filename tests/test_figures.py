@@ -34,7 +34,7 @@ def test_figures_are_read_in_every_written_form() -> None:
 
 
 def test_a_rate_written_with_a_power_of_ten_is_one_figure() -> None:
-    """"2.4e-4" read as 2.4 would let "a learning rate of 2.4" pass as stated."""
+    """ "2.4e-4" read as 2.4 would let "a learning rate of 2.4" pass as stated."""
     found = [(f.text, f.values) for f in figures("a peak learning rate of 2.4e-4, then 1E−5")]
     assert found == [("2.4e-4", (2.4e-4,)), ("1E−5", (1e-5,))]
     source = "Quillwort was trained with a peak learning rate of 2.4e-4 and a cosine schedule."

@@ -50,9 +50,12 @@ __all__ = [
 
 ROUTES = ("graph", "rag", "hybrid", "none")
 # A forbidden phrase right after a negation is the correction of the claim, not the claim:
-# "published in 2023-03, not in 2021" does not say "in 2021".
+# "published in 2023-03, not in 2021" does not say "in 2021", nor "by Google, not by
+# Anthropic" that Anthropic published it.
 _NEGATION_BEFORE = re.compile(
-    r"(?:\bnot|\bnever|\bno longer|\brather than|\binstead of|不是|并非|而非|并不是|不)\s*$", re.I
+    r"(?:\bnot(?:\s+(?:by|in|from))?|\bnever|\bno longer|\brather than|\binstead of|不是|并非|"
+    r"而非|并不是|不)\s*$",
+    re.I,
 )
 _PARENS = re.compile(r"[(（][^()（）]*[)）]")
 _QUOTE = re.compile(r"“[^”]*”")  # quoted source sentences keep the corpus's language
