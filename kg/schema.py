@@ -21,6 +21,7 @@ is re-exported by `kg.graph`, where callers import it from.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from kg.names import NameIndex
@@ -44,6 +45,10 @@ EDGE_LABELS = {
 }
 
 
+# The field edges a paper has into a group node, indexed by `KnowledgeGraph.papers_into`.
+_FIELD_EDGES = frozenset({"published_by", "in_category"})
+
+
 @dataclass(frozen=True, eq=False)
 class KnowledgeGraph:
     """The graph, the corpus it was built from, and the name index over its nodes."""
@@ -57,6 +62,20 @@ class KnowledgeGraph:
 
     def paper(self, paper_id: str) -> Paper:
         return self.corpus.by_id()[paper_id]
+
+    def papers_into(self, node_id: str, kind: str) -> tuple[str, ...]:
+        """The ids of the papers with a `kind` field edge into `node_id` (an organisation's
+        `published_by`, a category's `in_category`), in the corpus' order. The index is built
+        once per graph (a graph is read-only once built), so a look-up costs its answer."""
+        return self._papers_into.get((node_id, kind), ())
+
+    @cached_property
+    def _papers_into(self) -> dict[tuple[str, str], tuple[str, ...]]:
+        index: dict[tuple[str, str], list[str]] = {}
+        for u, v, key in self.graph.edges(keys=True):  # papers' edges come in the corpus' order
+            if key in _FIELD_EDGES and u.startswith("paper:"):
+                index.setdefault((v, key), []).append(u.removeprefix("paper:"))
+        return {k: tuple(ids) for k, ids in index.items()}
 
 
 def node_id_for_paper(paper_id: str) -> str:

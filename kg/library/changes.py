@@ -80,7 +80,7 @@ class LibraryState:
 
     def __post_init__(self) -> None:
         corpus = compose(self.base, self.library)
-        self.papers = corpus.by_id()
+        self.papers = dict(corpus.by_id())  # changed below: a copy of the shared index
         self.records = {p.id: p for p in self.library.papers}
         self.removed = {r.id: r for r in self.library.removed}
         self.ids = PaperIds([*self.papers, *(p.id for p in self.base.papers)])

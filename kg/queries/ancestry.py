@@ -57,14 +57,18 @@ def lineage(kg: KnowledgeGraph, name: NameOrNode) -> Lineage:
     """
     root = as_node(kg, name, WORK_KINDS)
     up, down = walk(kg, root, upward=True), walk(kg, root, upward=False)
-    family = {root.id, *(n.id for n in up), *(n.id for n in down)}
-    edges = [e for e in lineage_edges(kg) if e.source.id in family and e.target.id in family]
     # Only edges on a path through the root: a sibling's other parents are not this lineage.
+    # Read from the family's own edges, so the cost follows the family, not the library.
     ups, downs = {root.id, *(n.id for n in up)}, {root.id, *(n.id for n in down)}
-    edges = [
-        e for e in edges if {e.source.id, e.target.id} <= ups or {e.source.id, e.target.id} <= downs
-    ]
-    return Lineage(root, tuple(up), tuple(down), tuple(edges))
+    edges = {
+        (u, v): _lineage_edge(kg, u, v, data)
+        for family in (ups, downs)
+        for u in family
+        for _, v, key, data in kg.graph.out_edges(u, keys=True, data=True)
+        if key == "builds_on" and v in family
+    }
+    ordered = sorted(edges.values(), key=lambda e: (e.source.date or "", e.source.id, e.target.id))
+    return Lineage(root, tuple(up), tuple(down), tuple(ordered))
 
 
 def lineage_edges(kg: KnowledgeGraph) -> list[LineageEdge]:
@@ -94,17 +98,29 @@ def path_between(kg: KnowledgeGraph, a: NameOrNode, b: NameOrNode) -> list[Linea
         >>> [(e.source.label, e.target.label) for e in path_between(kg, "LLaMA", "Code Llama")]
         [('Llama 2', 'LLaMA'), ('Code Llama', 'Llama 2')]
     """
-    import networkx as nx
-
     start, end = as_node(kg, a, WORK_KINDS), as_node(kg, b, WORK_KINDS)
-    lineage_graph = nx.Graph()
-    for edge in lineage_edges(kg):
-        lineage_graph.add_edge(edge.source.id, edge.target.id, edge=edge)
-    try:
-        ids = nx.shortest_path(lineage_graph, start.id, end.id)
-    except (nx.NetworkXNoPath, nx.NodeNotFound):
+    # Breadth first over lineage edges either way from `a`: the cost follows the family.
+    came_from: dict[str, tuple[str, str, str]] = {start.id: ("", "", "")}
+    frontier = [start.id]
+    while frontier and end.id not in came_from:
+        following = []
+        for node_id in frontier:
+            steps = [(v, node_id, v) for v in lineage_parents(kg, node_id)]
+            steps += [(u, u, node_id) for u in lineage_children(kg, node_id)]
+            for nxt, source, target in steps:
+                if nxt not in came_from:
+                    came_from[nxt] = (node_id, source, target)
+                    following.append(nxt)
+        frontier = following
+    if end.id not in came_from or start.id == end.id:
         return []
-    return [lineage_graph.edges[x, y]["edge"] for x, y in zip(ids, ids[1:], strict=False)]
+    path, node_id = [], end.id
+    while node_id != start.id:
+        previous, source, target = came_from[node_id]
+        data = kg.graph.get_edge_data(source, target, key="builds_on") or {}
+        path.append(_lineage_edge(kg, source, target, data))
+        node_id = previous
+    return path[::-1]
 
 
 def walk(kg: KnowledgeGraph, root: Node, upward: bool) -> list[Node]:

@@ -67,16 +67,19 @@ def papers_by(
         >>> len(papers_by(kg, org="Google")), len(papers_by(kg, org="Google", include_parts=False))
         (5, 4)
     """
-    papers = list(kg.corpus.papers)
+    # Start from the graph's adjacency (an organisation's, category's or author's papers) so
+    # the cost follows the answer, not the library; only a date filter alone reads every paper.
+    papers: list[Paper] | None = None
     if author is not None:
-        own = {p.id for p in papers_of_author(kg, author)}
-        papers = [p for p in papers if p.id in own]
+        papers = papers_of_author(kg, author)
     if org is not None:
         orgs = _org_names(kg, org, include_parts)
-        papers = [p for p in papers if orgs & set(p.organizations)]
+        papers = _narrowed(papers, _papers_at(kg, (f"org:{o}" for o in orgs), "published_by"))
     if category is not None:
-        key = as_node(kg, category, ("category",)).id.removeprefix("category:")
-        papers = [p for p in papers if p.category == key]
+        node = as_node(kg, category, ("category",))
+        papers = _narrowed(papers, _papers_at(kg, [node.id], "in_category"))
+    if papers is None:
+        papers = list(kg.corpus.papers)
     if month is not None:
         wanted = normalize_month(month)
         papers = [p for p in papers if p.date == wanted]
@@ -194,14 +197,31 @@ def parent_organizations(kg: KnowledgeGraph, org: str) -> list[str]:
     return _org_and_parents(kg, org)[1:]
 
 
+def _papers_at(kg: KnowledgeGraph, node_ids: Iterable[str], kind: str) -> list[Paper]:
+    """The papers with a `kind` edge into any of `node_ids`, each once, in the corpus' order
+    (what a scan of the corpus gave, so ties of date keep their order)."""
+    by_id = kg.corpus.by_id()
+    lists = [kg.papers_into(node_id, kind) for node_id in node_ids]
+    if len(lists) == 1:
+        return [by_id[i] for i in lists[0]]
+    return kg.corpus.in_order(by_id[i] for i in dict.fromkeys(i for ids in lists for i in ids))
+
+
+def _narrowed(papers: list[Paper] | None, allowed: list[Paper]) -> list[Paper]:
+    if papers is None:
+        return allowed
+    ids = {p.id for p in allowed}
+    return [p for p in papers if p.id in ids]
+
+
 def _org_names(kg: KnowledgeGraph, org: str, include_parts: bool) -> set[str]:
     node = as_node(kg, org, ("organization",))
     names = {node.label}
     if include_parts:
-        names |= {
+        names |= {  # its labs: few, among the many papers that point at it too
             u.removeprefix("org:")
-            for u, _, k in kg.graph.in_edges(node.id, keys=True)
-            if k == "part_of"
+            for u, keys in kg.graph.pred[node.id].items()
+            if u.startswith("org:") and "part_of" in keys
         }
     return names
 
