@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rag.indexing.index import VectorIndex
 
-RESULT_KEYS = ["id", "title", "score", "via", "why", "snippet"]
+RESULT_KEYS = ["id", "title", "score", "via", "why", "snippet", "page", "section"]
 METRICS = ["recall@1", "recall@3", "recall@5", "mrr"]
 
 
@@ -23,6 +23,7 @@ def test_search_json_has_the_documented_shape(run_kgrag, index: VectorIndex) -> 
     for row in out["results"]:
         assert list(row) == RESULT_KEYS
         assert set(row["via"]) <= {"dense", "bm25", "graph"} and row["why"]
+        assert row["page"] is None and row["section"] is None  # abstracts: no page
     assert "index" not in result.stderr, "the fresh test index is reused, not rebuilt"
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -238,3 +240,18 @@ def test_eval_pdf_names_the_pdfs_the_library_lacks(pdf_corpus: Corpus) -> None:
     assert len(questions) >= 40 and {q.part for q in questions} == {"tune", "report"}
     with pytest.raises(KgragError, match="tamarack.pdf"):
         papers_by_pdf(pdf_corpus, questions)
+
+
+def test_search_json_gives_a_body_passages_page_and_section(
+    pdf_corpus: Corpus, pdf_index: VectorIndex
+) -> None:
+    question = next(q for q in QUESTIONS if q["pdf"] == "quillwort.pdf")
+    found = subprocess.run([sys.executable, "-m", "ui.cli", "search", question["question"], "-k", "3",
+                            "--json", "--no-expand", "--index-dir", str(pdf_index.path)],
+                           capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert found.returncode == 0, found.stderr
+    rows = json.loads(found.stdout)["results"]
+    paper = _paper_of(pdf_corpus, "quillwort.pdf")
+    top = next(r for r in rows if r["id"] == paper)
+    assert top["page"] == question["page"] and top["section"]
+    assert any(fact in top["snippet"] for fact in question["expect_any"]), top["snippet"]

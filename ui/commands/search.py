@@ -144,7 +144,8 @@ def run_search(args: argparse.Namespace) -> int:
     if not hits:
         print("no matching papers")
     for rank, hit in enumerate(hits, start=1):
-        print(f"{rank}. {hit.title}  [{hit.paper_id}]")
+        where = f", p. {hit.passage.page}" if hit.passage.page is not None else ""
+        print(f"{rank}. {hit.title}  [{hit.paper_id}{where}]")
         print(f"   score {hit.score:.4f} via {'+'.join(hit.via)} — {hit.why}")
         print(f"   {hit.snippet}")
     return 0
@@ -158,6 +159,8 @@ def _hit_json(hit: Any) -> dict[str, Any]:
         "via": list(hit.via),
         "why": hit.why,
         "snippet": hit.snippet,
+        "page": hit.passage.page,  # a PDF body passage's page, else null
+        "section": hit.passage.section,
     }
 
 
