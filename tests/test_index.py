@@ -85,6 +85,9 @@ def test_index_holds_every_passage_with_a_versioned_manifest(
     index = open_index(corpus, counting, tmp_path / "ix", progress=False)
     assert index.state.action == "built"
     assert len(index.passages) == len(passages(corpus)) == index.faiss_index.ntotal
+    rate = index.state.passages_per_second  # what `kgrag index` prints
+    assert rate is not None and rate > 0
+    assert rate == index.state.embedded / index.state.embed_seconds
     manifest = json.loads((tmp_path / "ix" / MANIFEST).read_text("utf-8"))
     assert manifest["format"] == FORMAT
     assert manifest["corpus_sha256"] == corpus.sha256
@@ -102,6 +105,7 @@ def test_a_fresh_index_is_reused_without_embedding(
     counting.documents.clear()
     again = open_index(corpus, counting, tmp_path, progress=False)
     assert again.state.action == "reused" and counting.documents == []
+    assert again.state.passages_per_second is None  # nothing embedded, no rate to report
 
 
 def test_adding_one_paper_embeds_only_that_paper(

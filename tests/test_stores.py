@@ -378,6 +378,7 @@ def test_the_vector_uri_option_wins_over_the_environment(run_kgrag, tmp_path: Pa
     report = json.loads(done.stdout)
     assert report["store"] == "faiss" and (tmp_path / "ix" / "manifest.json").is_file()
     assert report["index_type"] == report["manifest"]["index_type"] == "flat-ip"
+    assert report["embedded"] > 0 and report["passages_per_second"] > 0
     assert _keys(report) == _keys(_documented_shapes()["index"]), "README's `index --json` shape"
     bad = run_kgrag("index", KGRAG_VECTOR_URI="qdrant://nowhere")
     assert bad.returncode != 0 and "no known store" in bad.stderr and "Traceback" not in bad.stderr

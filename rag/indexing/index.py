@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +52,15 @@ class IndexState:
     action: Action
     reason: str
     embedded: int
+    embed_seconds: float = 0.0
+    """Wall time spent embedding the `embedded` passages (0 when none were)."""
+
+    @property
+    def passages_per_second(self) -> float | None:
+        """Embedding throughput of this run, or None when nothing was embedded."""
+        if not self.embedded or self.embed_seconds <= 0:
+            return None
+        return self.embedded / self.embed_seconds
 
 
 @dataclass(frozen=True)
@@ -157,7 +167,9 @@ def _open_locked(
     want = {p.id: p.content_hash for p in wanted}
     stale = [pid for pid, digest in stored.items() if want.get(pid) != digest]
     todo = [p for p in wanted if stored.get(p.id) != p.content_hash]
+    started = time.perf_counter()
     vectors, embedded = _embed(todo, embedder, store, stored, progress, encode)
+    seconds = time.perf_counter() - started
     store.remove(stale)
     store.add(todo, vectors)
     manifest = store.commit(
@@ -173,7 +185,7 @@ def _open_locked(
             rows_sha256=hashes_digest([digest for _, digest in store.rows()]),
         )
     )
-    return _index(store, manifest, wanted, IndexState(action, reason, embedded))
+    return _index(store, manifest, wanted, IndexState(action, reason, embedded, seconds))
 
 
 def _fresh(

@@ -188,15 +188,22 @@ def run_index(args: argparse.Namespace) -> int:
                 "removed": max(0, before.passages - reused) if before else 0,
                 "store": manifest.store,
                 "index_type": manifest.index_type,
+                "passages_per_second": _rate(index.state.passages_per_second),
             }
         )
         return 0
+    rate = index.state.passages_per_second
+    speed = f", {index.state.embedded} embedded at {rate:.1f} passages/s" if rate else ""
     print(
         f"index {index.state.action}: {manifest.passages} passages of {len(corpus.papers)} papers, "
         f"{manifest.embedder} ({manifest.dim}-dim), {manifest.store} {manifest.index_type}, "
-        f"in {index.path}"
+        f"in {index.path}{speed}"
     )
     return 0
+
+
+def _rate(value: float | None) -> float | None:
+    return round(value, 2) if value is not None else None
 
 
 def run_eval_retrieval(args: argparse.Namespace) -> int:
