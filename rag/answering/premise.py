@@ -66,15 +66,15 @@ def _organizations_outside(kg: KnowledgeGraph, question: str) -> list[str]:
     Labs", `organization_shape`)."""
     folded = fold(question)
     named = [canonical for alias, canonical in load_org_table().aliases().items()
-             if f"org:{canonical}" not in kg.graph and _names(folded, alias)]  # fmt: skip
+             if f"org:{canonical}" not in kg.graph and _as_word(alias).search(folded)]  # fmt: skip
     if named:
         return list(dict.fromkeys(named))
     return [m[0] for m in route_cues().regex("organization_shape").finditer(question)]
 
 
-def _names(text: str, alias: str) -> bool:
-    """`alias` stands in `text` as a whole word (a Chinese alias anywhere)."""
-    return re.search(rf"(?<![a-z0-9]){re.escape(alias)}(?![a-z0-9])", text) is not None
+def _as_word(name: str) -> re.Pattern[str]:
+    """`name` as a whole word, any case (a Chinese name anywhere)."""
+    return re.compile(rf"(?<![A-Za-z0-9]){re.escape(name)}(?![A-Za-z0-9])", re.IGNORECASE)
 
 
 def correction(premise: Premise, contexts: Sequence[Context], language: str) -> str:
@@ -106,6 +106,5 @@ def corrected_question(kg: KnowledgeGraph, question: str, premises: Sequence[Pre
                 claimed = premise.claimed.split(", ")
                 names = [a for a, c in load_org_table().aliases().items() if c in claimed]
                 for name in sorted({*names, *claimed}, key=len, reverse=True):
-                    question = re.sub(rf"(?<![A-Za-z0-9]){re.escape(name)}(?![A-Za-z0-9])",
-                                      paper.organizations[0], question, flags=re.IGNORECASE)  # fmt: skip
+                    question = _as_word(name).sub(paper.organizations[0], question)
     return question
