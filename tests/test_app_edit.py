@@ -231,13 +231,19 @@ def type_into(page: Any, box: str, text: str) -> list[str]:
     field.press("Control+a")
     field.press("Backspace")
     field.press_sequentially(text, delay=40)
-    options = page.locator("[data-testid=dropdown-option]")
-    page.wait_for_function(
-        "t => [...document.querySelectorAll('[data-testid=dropdown-option]')]"
-        ".every(o => o.innerText.toLowerCase().includes(t.toLowerCase()))",
+    # The choices are read in the same script that sees them settle: the list is redrawn as
+    # the typing lands, so counting first and reading each later can ask for a gone option.
+    shown = page.wait_for_function(
+        """t => {
+            const texts = [...document.querySelectorAll('[data-testid=dropdown-option]')]
+                .map(o => o.innerText);
+            const settled = texts.length > 0
+                && texts.every(x => x.toLowerCase().includes(t.toLowerCase()));
+            return settled ? texts : null;
+        }""",
         arg=text,
     )
-    return [options.nth(i).inner_text() for i in range(options.count())]
+    return list(shown.json_value())
 
 
 def rows(page: Any) -> set[str]:

@@ -196,7 +196,7 @@ def ask_ids(page: Any, question: str = ORG_QUESTION) -> set[str]:
     page.locator("#kg-ask").click()
     page.wait_for_selector("#kg-answer-meta .kg-badge", timeout=60_000)
     chips = page.locator("#kg-answer-meta .kg-chip")
-    return {str(chips.nth(i).get_attribute("data-open")) for i in range(chips.count())}
+    return set(chips.evaluate_all("cs => cs.map(c => String(c.dataset.open))"))  # in one read
 
 
 def listed_ids(page: Any, count: int, org: str = "Anthropic") -> set[str]:
@@ -210,7 +210,7 @@ def listed_ids(page: Any, count: int, org: str = "Anthropic") -> set[str]:
         arg=count,
     )
     rows = page.locator("#kg-papers-table .kg-paper-row")
-    return {str(rows.nth(i).get_attribute("data-open")) for i in range(rows.count())}
+    return set(rows.evaluate_all("rs => rs.map(r => String(r.dataset.open))"))  # in one read
 
 
 Run = Callable[..., Any]
