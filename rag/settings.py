@@ -11,8 +11,8 @@ nowhere else in `rag` and `ui`:
 - `KGRAG_INDEX_DIR` — the index folder (else `index/` in the data folder);
 - `KGRAG_VECTOR_URI` / `KGRAG_VECTOR_TOKEN` — the vector store (`rag.stores.base`; else FAISS in the
   index folder) and a Milvus server's token;
-- `KGRAG_EMBEDDER` — the embedder spec (else EmbeddingGemma-300M); `KGRAG_EMBEDDER_BACKEND=torch`
-  runs EmbeddingGemma on sentence-transformers instead of its checked ONNX export;
+- `KGRAG_EMBEDDER` — the embedder spec (else EmbeddingGemma-300M); `KGRAG_EMBEDDER_BACKEND`
+  `int8` (unset: the same), `onnx` or `torch` picks how EmbeddingGemma runs (`rag.embedding.gemma`);
 - `KGRAG_MODEL` — the GGUF file (else the one `kgrag models --install` installed);
 - `KGRAG_CHAT_FORMAT` — llama-cpp-python's chat format for that file (else the GGUF's own
   template);
@@ -63,8 +63,9 @@ class Settings:
     corpus_pinned: bool = False
     """The paper list was named (`--corpus` or `KGRAG_CORPUS`), not found: no library behind it."""
     embedder_backend: str = ""
-    """'' runs EmbeddingGemma on its checked ONNX export when there is one; `torch` on
-    sentence-transformers (the same vectors)."""
+    """'' or `int8` runs EmbeddingGemma on the int8 flavour of its checked ONNX export, `onnx` on
+    the float export, `torch` on sentence-transformers (the float export's vectors); a missing
+    flavour falls back to the next (`rag.embedding.gemma`)."""
     chat_format: str | None = None
     """llama-cpp-python's chat format for the GGUF (`chatml`, `llama-2`, `gemma`, …); None
     means the template the GGUF file carries."""

@@ -21,7 +21,7 @@ def _check_vectors(vectors: np.ndarray, rows: int, dim: int) -> None:
 
 
 def test_default_embedder_is_embeddinggemma_loaded_from_the_store(embedder: Embedder) -> None:
-    assert embedder.name == "embeddinggemma-300m" and embedder.dim == 768
+    assert embedder.name.startswith("embeddinggemma-300m") and embedder.dim == 768
     assert os.environ.get("HF_HUB_OFFLINE") == "1", "nothing may reach a model hub"
     assert embeddinggemma_path().is_relative_to(kgrag_home())
     _check_vectors(embedder.encode_documents(["LLaMA", "量化"]), 2, 768)
