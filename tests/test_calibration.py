@@ -86,6 +86,20 @@ def test_the_support_threshold_lies_between_own_and_other_papers_on_average(
     assert own["closest_other_mean"] < spec.thresholds.support < own["mean"]
 
 
+def test_the_int8_flavour_shares_embeddinggemmas_thresholds_and_they_fit_its_scores() -> None:
+    """Its own calibration (`python -m rag.evaluation.calibrate` on the int8 flavour) is
+    separated by the float model's thresholds as the float model's own scores are."""
+    thresholds = embedder_thresholds("embeddinggemma-300m-int8")
+    assert thresholds == EMBEDDINGGEMMA.thresholds
+    data = json.loads((DATA_DIR / "calibration/embeddinggemma-300m-int8.json").read_text("utf-8"))
+    assert data["embedder"] == "embeddinggemma-300m-int8" and data["rule"] == RULE
+    refusal, own = data["refusal"], data["support"]["own"]
+    assert refusal["out_of_domain"]["range"][1] < thresholds.min_similarity
+    assert thresholds.min_similarity <= refusal["in_corpus"]["range"][0]
+    assert refusal["near_miss"]["range"][1] < thresholds.named_outside_similarity
+    assert own["closest_other_mean"] < thresholds.support < own["mean"]
+
+
 def test_each_embedder_has_its_own_thresholds() -> None:
     assert EMBEDDINGGEMMA.thresholds != USE_MULTILINGUAL.thresholds
     assert embedder_thresholds("use-multilingual") == USE_MULTILINGUAL.thresholds

@@ -197,11 +197,14 @@ DEFAULT_EMBEDDER = EMBEDDINGGEMMA.key
 
 
 def embedder_thresholds(name: str) -> Thresholds:
-    """The thresholds of the embedder called `name` (an `Embedder.name`): its spec's, else
-    EmbeddingGemma's (a sentence-transformers folder has no spec; calibrate it with
-    `python -m rag.evaluation.calibrate --embedder PATH` and compare)."""
+    """The thresholds of the embedder called `name` (an `Embedder.name`): its spec's, also for a
+    flavour of its model (`<key>-<flavour>`: EmbeddingGemma's int8 flavour, whose calibration,
+    `calibration/embeddinggemma-300m-int8.json`, suggests values within 0.01 of the float
+    model's), else EmbeddingGemma's (a sentence-transformers folder has no spec; calibrate it
+    with `python -m rag.evaluation.calibrate --embedder PATH` and compare)."""
     for spec in MODELS:
-        if spec.role == "embedder" and spec.key == name and spec.thresholds is not None:
+        flavour = name == spec.key or name.startswith(spec.key + "-")
+        if spec.role == "embedder" and flavour and spec.thresholds is not None:
             return spec.thresholds
     assert EMBEDDINGGEMMA.thresholds is not None
     return EMBEDDINGGEMMA.thresholds
