@@ -54,6 +54,40 @@ def test_figures_in_chinese_numerals_are_read_before_their_measure_word() -> Non
     assert figures("第三个阶段提出了一种十分有效的方法") == []
 
 
+def test_figures_in_english_words_are_counts_and_multiples() -> None:
+    found = [(f.text, f.values, f.kind) for f in
+             figures("two of its sixteen experts, four times larger, a ten-fold cut, twice its size")]  # fmt: skip
+    assert found == [
+        ("two", (2.0,), ""),
+        ("sixteen", (16.0,), ""),
+        ("four times", (4.0,), "multiple"),
+        ("ten-fold", (10.0,), "multiple"),
+        ("twice", (2.0,), "multiple"),
+    ]
+    assert figures("someone, GPT-four, anyone") == []  # inside a word or a name: none
+    source = "Unlike the dense baseline, Quillwort routes each token to two of its sixteen experts."
+    assert _all_supported("Quillwort sends every token to 2 of its 16 experts.", source)
+    assert not _all_supported("Quillwort sends every token to 4 of its 16 experts.", source)
+    assert _all_supported("Quillwort 的数据集是第一版的四倍。", "a corpus four times larger")
+    assert not _all_supported("Quillwort 的数据集是第一版的三倍。", "a corpus four times larger")
+
+
+def test_a_scale_is_read_with_its_number_in_both_languages() -> None:
+    """1.2 万亿 is 1.2T (not 1.2 万); "175-billion-parameter" is 175B and 1750 亿."""
+    assert [f.values for f in figures("1.2 万亿个标记")] == [(1.2e12,)]
+    assert [f.values for f in figures("a 175-billion-parameter model")] == [(1.75e11,)]
+    assert _all_supported(
+        "Quillwort 在 1.2 万亿个标记上训练。", "Quillwort was trained on 1.2T tokens."
+    )
+    assert not _all_supported(
+        "Quillwort 在 1.2 万个标记上训练。", "Quillwort was trained on 1.2T tokens."
+    )
+    assert _all_supported(
+        "Quillwort quantizes a 175-billion-parameter model.",
+        "Quillwort 可以量化具有 1750 亿个参数的模型。",
+    )
+
+
 @pytest.mark.parametrize(
     ("paper_id", "claim"),
     [

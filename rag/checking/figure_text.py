@@ -69,7 +69,23 @@ def figures(text: str) -> list[Figure]:
         value = _cjk_value(match[1])
         if value is not None and value != 1:
             out.append(Figure(match[0], (value,), match[2] or "", match.start()))
+    out.extend(_word_figures(text))
     return sorted(out, key=lambda f: f.start)
+
+
+def _word_figures(text: str) -> list[Figure]:
+    """Counts and multiples written in English words: "sixteen experts", "four times larger",
+    "twice its size" (a multiple by itself), as `两倍` and `十六个` are in Chinese."""
+    cues = figure_cues()
+    numbers, multiples = cues.table("en_numbers"), cues.table("en_multiple_words")
+    out = []
+    for match in _word_figure_pattern().finditer(text):
+        word = match[1].casefold()
+        if word in multiples:
+            out.append(Figure(match[0], (float(multiples[word]),), "times", match.start()))
+        else:
+            out.append(Figure(match[0], (float(numbers[word]),), match[2] or "", match.start()))
+    return out
 
 
 def _number(written: str) -> float:
@@ -82,7 +98,21 @@ def _figure_pattern() -> re.Pattern[str]:
     units = figure_cues().source("units")
     return re.compile(
         rf"(?<![A-Za-z0-9.\-_]){_NUMBER}(?:\s*[-–~到至]\s*{_NUMBER})?"
-        rf"(?:\s*({units})(?![A-Za-z]))?"
+        rf"(?:(?:\s*|-(?=[A-Za-z]{{2}}))({units})(?![A-Za-z]))?"
+    )
+
+
+@cache
+def _word_figure_pattern() -> re.Pattern[str]:
+    """An English number word, maybe followed by `times` / `-fold`; or `twice`. A word joined to
+    a name by a hyphen ("GPT-four") is part of the name."""
+    cues = figure_cues()
+    words = sorted((*cues.table("en_numbers"), *cues.table("en_multiple_words")), key=len,
+                   reverse=True)  # fmt: skip
+    return re.compile(
+        rf"(?<![A-Za-z0-9\-])({'|'.join(words)})(?![A-Za-z0-9])"
+        rf"(?:[\s\-]*({cues.source('en_multiples')}))?",
+        re.IGNORECASE,
     )
 
 
