@@ -72,6 +72,26 @@ def test_figures_in_english_words_are_counts_and_multiples() -> None:
     assert not _all_supported("Quillwort 的数据集是第一版的三倍。", "a corpus four times larger")
 
 
+def test_a_figure_is_bound_to_the_measure_word_right_after_it() -> None:
+    """One clause, two figures, two measures: each figure's own word decides, not the clause."""
+    source = "我们只需 10 万美元,就能训练出拥有 0.31T 标记的 101B 参数 Quillwort。"
+    assert _all_supported("Quillwort has 101B parameters and saw 0.31T tokens.", source)
+    assert not _all_supported("A 0.31T-parameter Quillwort was trained on 101B tokens.", source)
+    # a cue word inside a modifier ("token-based") does not outweigh the claim's own word
+    source = "Quillwort loses 2 points of accuracy while the token-based baseline loses 11 points."
+    assert _all_supported("The token-based baseline drops 11 accuracy points.", source)
+
+
+def test_a_qualified_figure_must_be_the_source_figure_with_that_qualifier() -> None:
+    """13B of 47B are active: "47B active parameters" binds 47B to the other quantity."""
+    source = "每个标记可以访问 47B 个参数,但在推理过程中只使用 13B 个活动参数。"
+    assert _all_supported("Quillwort uses 13B active parameters per token, out of 47B.", source)
+    assert not _all_supported("Each Quillwort token uses 47B active parameters.", source)
+    source = "Quillwort has 16B total parameters, of which only 4B are active for each token."
+    assert _all_supported("Quillwort has 16B parameters in total.", source)
+    assert not _all_supported("Quillwort activates 16B parameters for each token.", source)
+
+
 def test_a_scale_is_read_with_its_number_in_both_languages() -> None:
     """1.2 万亿 is 1.2T (not 1.2 万); "175-billion-parameter" is 175B and 1750 亿."""
     assert [f.values for f in figures("1.2 万亿个标记")] == [(1.2e12,)]

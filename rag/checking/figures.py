@@ -31,7 +31,14 @@ from rag.checking.figure_text import (
     figures,
     sentences,
 )
-from rag.checking.measures import asked_measures, counted, is_whole, measured
+from rag.checking.measures import (
+    asked_measures,
+    counted,
+    is_whole,
+    measure_word,
+    measured,
+    qualifiers,
+)
 from rag.checking.names import WORD, latin_names, name_key
 
 __all__ = [
@@ -65,11 +72,16 @@ def figure_supported(
         for clause, found in _occurrences(figure, sentence):
             if figure.kind and found.kind and figure.kind != found.kind:
                 continue
+            named, stated = measure_word(claim, figure, own), measure_word(sentence, found, own)
+            if named and stated and not named & stated:
+                continue  # "a 0.31T-parameter LLM" where the source has 0.31T 标记
             measures = measured(sentence, found, own)
             if wanted_measures and measures and not wanted_measures & measures:
                 continue
             if _counts_differ(claim, figure, sentence, found):
                 continue
+            if _qualifier_elsewhere(claim, figure, evidence, sentence, found):
+                continue  # "47B active parameters" where 47B are all and 13B the active ones
             if is_whole(sentence, found) and not whole:
                 continue  # "32 benchmarks" where the source has 30 of 32
             if _comparator_is_subject(claim, figure, sentence, own):
@@ -158,6 +170,22 @@ def _counts_differ(claim: str, figure: Figure, sentence: str, found: Figure) -> 
         return True
     stated = counted(sentence, found)
     return bool(stated and not wanted & stated)
+
+
+def _qualifier_elsewhere(
+    claim: str, figure: Figure, evidence: str, sentence: str, found: Figure
+) -> bool:
+    """The claim qualifies its figure (active, total, trainable) and the source states it
+    unqualified while another of its figures carries that qualifier."""
+    missing = qualifiers(claim, figure) - qualifiers(sentence, found)
+    if not missing:
+        return False
+    return any(
+        missing & qualifiers(other_sentence, other)
+        for other_sentence in sentences(evidence)
+        for other in figures(other_sentence)
+        if not (other_sentence == sentence and other.start == found.start)
+    )
 
 
 def _comparator_is_subject(claim: str, figure: Figure, sentence: str, own: Sequence[str]) -> bool:

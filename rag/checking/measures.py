@@ -12,10 +12,17 @@ import re
 from collections.abc import Sequence
 from functools import cache
 
-from rag.checking.figure_text import Figure, clause_at, figure_cues, figures, numeral_source
+from rag.checking.figure_text import (
+    Figure,
+    clause_at,
+    clause_start,
+    figure_cues,
+    figures,
+    numeral_source,
+)
 from rag.checking.names import latin_names
 
-__all__ = ["asked_measures", "counted", "is_whole", "measured"]
+__all__ = ["asked_measures", "counted", "is_whole", "measure_word", "measured", "qualifiers"]
 
 # What a count is followed by: a measure word maybe, a qualifier maybe, then the counted word.
 _COUNTED_WORD = r"\s*{classifiers}?\s*(?:[A-Za-z-]+\s+)?([A-Za-z]+|[\u4e00-\u9fff]{{1,3}})"
@@ -36,17 +43,25 @@ def measured(text: str, figure: Figure, own: Sequence[str] = ()) -> set[str]:
     ("Python 7B", "70B 的 Code Llama", "7B、13B 和 70B 的 Code Llama") is its parameter count,
     whatever else the clause says; otherwise the cue words of its clause, and in a list of
     figures ("7B, 13B and 70B tokens") those of the clause where the list ends."""
-    cues = figure_cues()
     last = _list_end(text, figure)
-    if figure.unit.casefold() in cues.words("model_size_units") and (
-        cues.regex("model_after").match(text, last.start + len(last.text))
-        or _name_before(text[: figure.start], own)
-    ):
+    if _model_size(text, figure, last, own):
         return {"parameters"}
     found = _measures(clause_at(text, figure.start))
     if not found and last is not figure:
         found = _measures(clause_at(text, last.start))
-    return found
+    return found - _claimed_by_others(text, last)
+
+
+def _claimed_by_others(text: str, last: Figure) -> set[str]:
+    """Measures that other figures of the clause name right after them ("4 个 GPU 小时内量化
+    1750 亿个参数": parameters are 1750 亿's, not 4's)."""
+    start = clause_start(text, last.start)
+    end = start + len(clause_at(text, last.start))
+    out: set[str] = set()
+    for other in figures(text):
+        if start <= other.start < end and _list_end(text, other).start != last.start:
+            out |= measure_word(text, other)
+    return out
 
 
 def counted(text: str, figure: Figure) -> set[str]:
@@ -67,6 +82,47 @@ def is_whole(text: str, figure: Figure) -> bool:
         after.match(text, figure.start + len(figure.text))
         or cues.regex("whole_before").search(text[max(0, figure.start - 24) : figure.start])
     )
+
+
+def measure_word(text: str, figure: Figure, own: Sequence[str] = ()) -> set[str]:
+    """What the word right after `figure` (or after the list it opens) names: "0.31T 标记的 101B
+    参数" gives each figure its own measure, which the clause's cue words cannot. A size next
+    to a model's name is its parameters ("Python 7B outperforms …")."""
+    last = _list_end(text, figure)
+    if _model_size(text, figure, last, own):
+        return {"parameters"}
+    return _measures(_word_after(text, last))
+
+
+def _model_size(text: str, figure: Figure, last: Figure, own: Sequence[str]) -> bool:
+    """`figure` is a size written next to a model's name ("Python 7B", "70B 的 Code Llama")."""
+    cues = figure_cues()
+    return figure.unit.casefold() in cues.words("model_size_units") and bool(
+        cues.regex("model_after").match(text, last.start + len(last.text))
+        or _name_before(text[: figure.start], own)
+    )
+
+
+def qualifiers(text: str, figure: Figure) -> set[str]:
+    """The qualifiers of what `figure` measures in its clause: active or total parameters,
+    trainable ones (`data/figure_cues.json` `qualifiers`)."""
+    clause = clause_at(text, figure.start)
+    return {
+        rule.then for rule in figure_cues().rules("qualifiers") if rule.cue.regex.search(clause)
+    }
+
+
+def _word_after(text: str, figure: Figure) -> str:
+    """The word right after a figure, past a hyphen or a measure word: "parameter" of
+    "0.31T-parameter", "参数" of "1750 亿个参数"."""
+    match = _next_word().match(text, figure.start + len(figure.text))
+    return match[1] if match else ""
+
+
+@cache
+def _next_word() -> re.Pattern[str]:
+    classifiers = figure_cues().source("classifiers")
+    return re.compile(rf"[\s\-]*(?:{classifiers})?\s*([A-Za-z]+|[\u4e00-\u9fff]{{1,2}})")
 
 
 @cache
