@@ -51,6 +51,8 @@ class EmbedderRequest:
 
     spec: str
     backend: str = ""
+    threads: int | None = None
+    """CPU threads the embedder may use (None: every core); a Ray worker given one CPU asks 1."""
 
 
 EmbedderFactory = Callable[[EmbedderRequest], Embedder]
@@ -89,10 +91,10 @@ def embedder_kind(spec: str) -> str:
     )
 
 
-def load_embedder(spec: str, backend: str = "") -> Embedder:
+def load_embedder(spec: str, backend: str = "", threads: int | None = None) -> Embedder:
     """Load the embedder `spec` names (`rag.engine.build_embedder` passes the settings')."""
     kind = embedder_kind(spec)
-    request = EmbedderRequest(spec, backend)
+    request = EmbedderRequest(spec, backend, threads)
     if kind in _REGISTERED:
         return _REGISTERED[kind](request)
     module_name, attr = EMBEDDERS[kind].split(":")

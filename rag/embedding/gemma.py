@@ -43,13 +43,13 @@ def from_request(request: EmbedderRequest) -> Embedder:
         )
     path = embeddinggemma_path()
     wanted = backend or INT8
-    fast = _onnx_embedder(path, int8=True) if wanted == INT8 else None
+    fast = _onnx_embedder(path, True, request.threads) if wanted == INT8 else None
     if fast is None and wanted in (INT8, ONNX):
-        fast = _onnx_embedder(path, int8=False)
+        fast = _onnx_embedder(path, False, request.threads)
     return fast or SentenceTransformerEmbedder.load(path, name=EMBEDDINGGEMMA.key)
 
 
-def _onnx_embedder(path: Path, int8: bool) -> Embedder | None:
+def _onnx_embedder(path: Path, int8: bool, threads: int | None) -> Embedder | None:
     """A checked ONNX flavour of EmbeddingGemma, or None: none current, or it does not load."""
     from rag.embedding.onnx_embedder import (
         FLOAT_MODEL,
@@ -67,7 +67,8 @@ def _onnx_embedder(path: Path, int8: bool) -> Embedder | None:
     name = EMBEDDINGGEMMA.key + (INT8_SUFFIX if int8 else "")
     try:
         return OnnxEmbedder.load(path, export_dir(path), name=name,
-                                 model_file=INT8_MODEL if int8 else FLOAT_MODEL)  # fmt: skip
+                                 model_file=INT8_MODEL if int8 else FLOAT_MODEL,
+                                 threads=threads)  # fmt: skip
     except (ImportError, OSError, RuntimeError, ValueError, KeyError) as exc:
         log.warning("the ONNX export %s of %s did not load (%s); using a slower backend",
                     INT8_MODEL if int8 else FLOAT_MODEL, path.name, exc)  # fmt: skip

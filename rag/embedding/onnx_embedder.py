@@ -322,13 +322,14 @@ class OnnxEmbedder:
 
     @classmethod
     def load(
-        cls, model_dir: Path, folder: Path, name: str, model_file: str = FLOAT_MODEL
-    ) -> OnnxEmbedder:
+        cls, model_dir: Path, folder: Path, name: str, model_file: str = FLOAT_MODEL,
+        threads: int | None = None,
+    ) -> OnnxEmbedder:  # fmt: skip
         import onnxruntime
         from tokenizers import Tokenizer
 
         options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = os.cpu_count() or 1
+        options.intra_op_num_threads = threads or os.cpu_count() or 1
         options.log_severity_level = 3
         session = onnxruntime.InferenceSession(
             str(folder / model_file), options, providers=["CPUExecutionProvider"]
