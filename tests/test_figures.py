@@ -50,6 +50,7 @@ def test_figures_in_chinese_numerals_are_read_before_their_measure_word() -> Non
         "十六": ((16.0,), ""),
         "一百二十": ((120.0,), ""),
     }
+    assert [f.values for f in figures("三重优势,两方面")] == [(3.0,), (2.0,)]
     # an ordinal, "a kind of" and an adverb are no figures
     assert figures("第三个阶段提出了一种十分有效的方法") == []
 
