@@ -35,6 +35,15 @@ DPO = paper_entry(
     "human preferences without fitting a reward model.",
 )  # fmt: skip
 
+# An invented paper (no model knows it) for the checks of this stop: a property given to the
+# compared method, an alternative denied, a figure's direction.
+OSPREY = paper_entry(
+    "Osprey: Draft Trees Checked by a Small Verifier",
+    date="2024.03", org="Tsinghua", influence="小模型校验的推测解码",
+    abstract="与 Medusa 相比,Osprey 易于部署,只需 20 行代码。Osprey 把小模型用作校验器,而不是"
+    "起草器。与逐词解码相比,Osprey 把目标模型的调用次数减少了 3.5 倍。",
+)  # fmt: skip
+
 # Measured on the report part: 69/105 false rejected (66 %), 48/68 faithful supported (71 %),
 # docs/VERIFY.md; each floor a few claims under the measurement.
 REPORT_FALSE_REJECTED_FLOOR = 0.60
@@ -44,7 +53,7 @@ REPORT_FAITHFUL_SUPPORTED_FLOOR = 0.68
 @pytest.fixture(scope="module")
 def issue_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("verify") / "papers.txt"
-    path.write_text("基座\n\n" + MAMBA + "\n" + DPO, encoding="utf-8")
+    path.write_text("基座\n\n" + MAMBA + "\n" + DPO + "\n" + OSPREY, encoding="utf-8")
     return path
 
 
@@ -76,6 +85,22 @@ def test_a_property_moved_to_the_other_method_is_contradicted(
     kept = _verify(issue_kg, embedder, "DPO is stable, while RLHF with PPO is complex and often "
                    "unstable.", "dpo")  # fmt: skip
     assert kept.verdict == "supported", kept
+
+
+@pytest.mark.parametrize(
+    ("wrong", "right"),
+    [
+        ("与 Osprey 相比,Medusa 易于部署,只需 20 行代码。", "Osprey 比 Medusa 易于部署,只需 20 行代码。"),
+        ("Osprey 把小模型用作起草器,而不是校验器。", "Osprey uses the small model as a verifier, not as a drafter."),
+        ("Osprey 把目标模型的调用次数增加了 3.5 倍。", "Osprey calls the target model 3.5 times less often than token-by-token decoding."),
+    ],
+)  # fmt: skip
+def test_a_moved_property_a_swapped_alternative_and_a_reversed_figure_are_contradicted(
+    issue_kg: KnowledgeGraph, embedder: Embedder, wrong: str, right: str
+) -> None:
+    verdict = _verify(issue_kg, embedder, wrong, "osprey")
+    assert verdict.verdict == "contradicted", verdict
+    assert _verify(issue_kg, embedder, right, "osprey").verdict == "supported"
 
 
 def test_an_english_paraphrase_of_a_chinese_sentence_is_supported(

@@ -15,7 +15,7 @@ from kg.cues import load_cues
 from rag.checking.citations import CITATION
 from rag.retrieval.bm25 import tokenize
 
-__all__ = ["adds_to"]
+__all__ = ["adds_to", "stem"]
 
 
 def adds_to(question: str, answer: str) -> bool:
@@ -33,7 +33,15 @@ def _stems(token: str) -> set[str]:
     longer name apart from the word it starts with (tooleval / tool). Other tokens as they are."""
     if not (token.isalpha() and token.isascii()):
         return {token}
-    return {_english_stemmer().stemWord(token), token[: max(4, len(token) - 3)]}
+    return {stem(token), token[: max(4, len(token) - 3)]}
+
+
+def stem(token: str) -> str:
+    """The Snowball stem of a lower-case Latin word (published / publish); other tokens as
+    they are."""
+    if not (token.isalpha() and token.isascii()):
+        return token
+    return str(_english_stemmer().stemWord(token))
 
 
 @lru_cache(maxsize=1)

@@ -4,14 +4,15 @@ A claim close in meaning to its source can still swap who beats whom, move a pro
 subject, drop or add a negation, or turn "beats" into "matches". This module reads both the claim
 and the source sentence the same way and compares what it reads:
 
-- clauses: split at commas and semicolons (`rag.checking.figure_text.clauses`) and where a
-  sentence turns to another subject (`data/role_cues.json` `clause_breaks`: whereas, 而, 但);
-- polarity: the parity of negation cues in a clause, words that only look negative (不稳定,
-  不如) masked first; each claim clause is compared with the source clause closest to it;
+- clauses and polarity (`rag.checking.negation`): the parity of negation cues in a clause; each
+  claim clause is compared with the source clause closest to it, and each negation's scope is
+  looked up in the other text (a negation moved within the sentence);
 - comparisons: a predicate (`comparisons`: more, less, equal, at_least) with its subject (the
   text before it) and its object (the text after it, or between 比/与/than and it); the sides are
   bound by the names they hold (`rag.checking.names`) and else by embedding closeness, so an
   English claim binds to a Chinese source by meaning;
+- figures: the direction each restated figure goes (`rag.checking.directions`: 减少了 8,000 倍
+  is not 8,000 times more);
 - properties (`properties`: complex, unstable, frozen, teacher …) with their subject, and the
   opposite each one has (`property_opposites`).
 
@@ -28,17 +29,12 @@ from functools import cache
 
 import numpy as np
 
-from kg.cues import CueBook, load_cues
+from kg.cues import load_cues
+from rag.checking.directions import direction_conflicts
 from rag.checking.names import latin_names, name_key
+from rag.checking.negation import clause_polarity, role_cues, scope_conflicts, split_clauses
 
-__all__ = [
-    "Relation",
-    "Similarity",
-    "clause_polarity",
-    "relations",
-    "role_conflicts",
-    "split_clauses",
-]
+__all__ = ["Relation", "Similarity", "relations", "role_conflicts"]
 
 # Cosine of each text (rows) to each other text (columns), from the embedder.
 Similarity = Callable[[Sequence[str], Sequence[str]], np.ndarray]
@@ -58,23 +54,6 @@ class Relation:
     subject: str
     object: str = ""
     comparison: bool = True
-
-
-def role_cues() -> CueBook:
-    """The role cue words (`data/role_cues.json`)."""
-    return load_cues("role_cues")
-
-
-def split_clauses(text: str) -> list[str]:
-    """`text` split at commas, semicolons and the words that turn to another subject."""
-    out = [p for p in _breaks().split(text) if p and p.strip(" .。")]
-    return out or [text]
-
-
-def clause_polarity(clause: str) -> int:
-    """1 when the clause is negated (an odd number of negation cues), else 0."""
-    masked = role_cues().regex("lexical_negatives").sub(" ", clause)
-    return len(role_cues().regex("negation").findall(masked)) % 2
 
 
 def relations(sentence: str, own: Sequence[str] = ()) -> list[Relation]:
@@ -111,7 +90,8 @@ def role_conflicts(
     """Why `claim` does not keep the roles of `source` (the sentence it restates): a clause of
     the other polarity, a comparison of another direction or object, a property given to
     another subject. Empty when it keeps them."""
-    reasons = _polarity_conflicts(claim, source, similar)
+    reasons = _polarity_conflicts(claim, source, similar) or scope_conflicts(claim, source)
+    reasons += direction_conflicts(claim, source)
     claimed, stated = relations(claim, own), relations(source, own)
     if not claimed:
         reasons += _subject_conflicts(claim, source)
@@ -119,7 +99,10 @@ def role_conflicts(
         [r for r in claimed if r.comparison], [r for r in stated if r.comparison], similar
     )
     reasons += _property_conflicts(
-        [r for r in claimed if not r.comparison], [r for r in stated if not r.comparison], similar
+        [r for r in claimed if not r.comparison],
+        [r for r in stated if not r.comparison],
+        similar,
+        _name_keys(source),
     )
     return reasons
 
@@ -174,10 +157,14 @@ def _comparison_conflicts(
 
 
 def _property_conflicts(
-    claimed: Sequence[Relation], stated: Sequence[Relation], similar: Similarity
+    claimed: Sequence[Relation],
+    stated: Sequence[Relation],
+    similar: Similarity,
+    source_names: set[str],
 ) -> list[str]:
     """A property the claim gives a subject that the source gives the opposite of (or gives
-    only to another subject while that one has the opposite)."""
+    only to another subject while that one has the opposite), or gives only to another subject
+    it names while the claim's subject is one the source names in another role."""
     opposites = role_cues().table("property_opposites")
     out = []
     for ours in claimed:
@@ -185,6 +172,11 @@ def _property_conflicts(
         other = [
             r.subject for r in stated if r.kind == opposites.get(ours.kind) and r.subject.strip()
         ]
+        if not other and _moved_by_name(ours.subject, same, source_names):
+            out.append(
+                f"the claim calls {ours.subject.strip()} {ours.kind}; the source calls "
+                f"{_first_name(same[0])} {ours.kind}"
+            )
         if not other or not ours.subject.strip():
             continue
         to_same = max((_side_match(ours.subject, s, similar) for s in same), default=-1.0)
@@ -195,6 +187,29 @@ def _property_conflicts(
                 f"{opposites.get(ours.kind)}"
             )
     return out
+
+
+def _moved_by_name(subject: str, holders: Sequence[str], source_names: set[str]) -> bool:
+    """The claim gives a property to a name the source mentions, while the source gives it
+    only to subjects named otherwise ("与 ReMax 相比,PPO 易于实现" against "与 PPO 相比, ReMax
+    … 易于实现"): the property moved from one named entity to another."""
+    ours = _name_keys(subject)
+    theirs = [_name_keys(h) for h in holders]
+    if not ours or not theirs or not all(theirs) or not ours <= source_names:
+        return False
+    return not any(_same_name(a, b) for keys in theirs for a in ours for b in keys)
+
+
+def _first_name(side: str) -> str:
+    found = _NAME_PHRASE.search(side)
+    return found[0].rstrip(":") if found else side.strip()
+
+
+def _same_name(a: str, b: str) -> bool:
+    """Two name keys of one entity: equal, or one the other with a variant after it (Auklet,
+    Auklet-1B)."""
+    short, long = sorted((a, b), key=len)
+    return long == short or long.startswith(short) and not long[len(short)].isalpha()
 
 
 def _subject_conflicts(claim: str, source: str) -> list[str]:
@@ -351,11 +366,6 @@ def _frame() -> re.Pattern[str]:
     """A comparison word near the end of the text before a predicate: 'A 比 B 快', 'A 与 B 相当'."""
     words = load_cues("comparison_cues").source("compare_words")
     return re.compile(rf"(?:{words})(?!.*(?:{words}))", re.DOTALL)
-
-
-@cache
-def _breaks() -> re.Pattern[str]:
-    return re.compile(role_cues().source("clause_breaks"))
 
 
 @cache

@@ -247,6 +247,24 @@ class SupportChecker:
 
 
 def _name_found(name: str, evidence: str) -> bool:
+    """The name is in the evidence as written or as its bare form (`_bare_forms`)."""
+    return any(_form_found(form, evidence) for form in (name, *_bare_forms(name)))
+
+
+def _bare_forms(name: str) -> list[str]:
+    """The name under English morphology: without a plural s after a capital or a digit (LLMs,
+    A100s) and without a hyphenated word that makes it an adjective (PPO-based,
+    `name_modifiers`)."""
+    out = []
+    if re.search(r"[A-Z0-9]s$", name):
+        out.append(name[:-1])
+    head, hyphen, tail = name.rpartition("-")
+    if hyphen and head and tail.casefold() in citation_cues().words("name_modifiers"):
+        out.append(head)
+    return out
+
+
+def _form_found(name: str, evidence: str) -> bool:
     key = fold(name)
     if key in evidence:
         return True
