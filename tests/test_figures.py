@@ -203,3 +203,21 @@ def test_a_misbound_or_absent_figure_is_rejected(
 )
 def test_a_question_names_the_quantity_it_asks(question: str, measures: set[str]) -> None:
     assert asked_measures(question) == measures
+
+
+SELECTOR = "我们用一个 350M 参数的小模型来挑选训练样本,再用这些样本训练一个 6B 参数的模型。"
+
+
+@pytest.mark.parametrize(
+    ("claim", "supported"),
+    [
+        ("我们用一个 6B 参数的模型来挑选训练样本。", False),  # 6B is the trained model's
+        ("挑选训练样本的是一个 6B 参数的模型,再用样本训练 350M 参数的模型。", False),  # traded
+        ("挑选出的样本用来训练一个 6B 参数的模型。", True),
+        ("350M 参数的小模型挑选训练样本,再用这些样本训练 6B 参数的模型。", True),
+        ("A 6B-parameter model is trained on samples that a 350M-parameter model picks.", True),
+    ],
+)  # fmt: skip
+def test_an_amount_is_bound_to_the_role_its_clause_gives_it(claim: str, supported: bool) -> None:
+    six = next(f for f in figures(claim) if f.text.startswith("6B"))
+    assert figure_supported(six, claim, SELECTOR) is supported

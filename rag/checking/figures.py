@@ -52,6 +52,9 @@ __all__ = [
 
 # Shared wording (character pairs, words) for a clause to count as the one a claim restates.
 _RESTATED_MIN = 3
+# Figures relative to something a clause before often names ("对于卸载推理, 比现有系统高 2.6-3.5
+# 倍"): their own clause's wording says too little of what they measure.
+_RELATIVE = ("multiple", "percent")
 _NAME_REACH = 12  # how far before a name a comparison word may stand
 
 
@@ -213,22 +216,69 @@ def _compared_name() -> re.Pattern[str]:
 def _other_count_restated(claim: str, figure: Figure, evidence: str) -> bool:
     """A count ("8 个专家") where the source clause closest in wording to the claim's clause
     counts the same things with another figure ("路由器网络选择两个专家"), while the clauses
-    stating this figure ("每层由 8 个前馈块(即专家)组成") share less of its wording."""
+    stating this figure ("每层由 8 个前馈块(即专家)组成") share less of its wording; and so for
+    an amount ("用 8B 参数的模型来设置域权重" where the source sets them with the 280M model and
+    trains the 8B one). Where the claim states that other figure too, the two must trade places
+    (each claim clause closer to the other's source clause): "4B of its 16B parameters" in one
+    clause, or "每个标记只动用 13B …, 尽管总共可访问 47B" restate the source in their own order."""
     things = set() if figure.unit else counted(claim, figure)
-    if not things:
+    if not things and not _amount_kind(figure):
         return False
-    words = _wording(clause_at(claim, figure.start), figure)
-    same, other = 0, 0
-    for sentence in sentences(evidence):
-        for found in figures(sentence):
-            if found.unit or not things & counted(sentence, found):
-                continue
-            shared = len(words & _wording(clause_at(sentence, found.start), found))
-            if any(close(v, w) for v in figure.values for w in found.values):
-                same = max(same, shared)
-            else:
-                other = max(other, shared)
-    return other >= _RESTATED_MIN and other > same
+    wording = _source_wording(figure, things, evidence)
+    ours = clause_at(claim, figure.start)
+    same, other = _closeness(ours, figure, wording)
+    if other is None or other[0] < _RESTATED_MIN or other[0] <= same:
+        return False
+    partner = next((f for f in figures(claim) if f.values == other[1].values), None)
+    if partner is None:
+        return True
+    theirs = clause_at(claim, partner.start)
+    back_same, back_other = _closeness(theirs, partner, wording)
+    return theirs != ours and back_other is not None and back_other[0] > back_same
+
+
+def _source_wording(
+    figure: Figure, things: set[str], evidence: str
+) -> list[tuple[Figure, set[str]]]:
+    """Each source figure of the kind of `figure`, with the wording of its clause."""
+    return [
+        (found, _wording(clause_at(sentence, found.start), found))
+        for sentence in sentences(evidence)
+        for found in figures(sentence)
+        if _alike(figure, things, sentence, found)
+    ]
+
+
+def _closeness(
+    clause: str, figure: Figure, wording: list[tuple[Figure, set[str]]]
+) -> tuple[int, tuple[int, Figure] | None]:
+    """How much of `clause`'s wording the source clauses stating `figure` share (the most), and
+    the most any clause stating another figure shares, with that figure."""
+    words = _wording(clause, figure)
+    same, other = 0, None
+    for found, theirs in wording:
+        shared = len(words & theirs)
+        if any(close(v, w) for v in figure.values for w in found.values):
+            same = max(same, shared)
+        elif other is None or shared > other[0]:
+            other = (shared, found)
+    return same, other
+
+
+def _alike(figure: Figure, things: set[str], sentence: str, found: Figure) -> bool:
+    """Two figures of one kind: counts of the same things, or amounts of one kind (280M and 8B,
+    `_amount_kind`)."""
+    if things:
+        return not found.unit and bool(things & counted(sentence, found))
+    return _amount_kind(found) == _amount_kind(figure) != ""
+
+
+def _amount_kind(figure: Figure) -> str:
+    """'size' for a figure in a scale unit (280M, 8B, 1.2 万亿), else its unit kind, but ''
+    for multiples and percentages (`_RELATIVE`)."""
+    if figure.unit.casefold() in figure_cues().words("model_size_units"):
+        return "size"
+    return "" if figure.kind in _RELATIVE else figure.kind
 
 
 def _wording(clause: str, figure: Figure) -> set[str]:
