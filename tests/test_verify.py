@@ -91,6 +91,8 @@ def test_a_property_moved_to_the_other_method_is_contradicted(
     ("wrong", "right"),
     [
         ("与 Osprey 相比,Medusa 易于部署,只需 20 行代码。", "Osprey 比 Medusa 易于部署,只需 20 行代码。"),
+        ("Compared with Osprey, Medusa is easy to deploy, needing only 20 lines of code.",
+         "Compared with Medusa, Osprey is easy to deploy and needs only 20 lines of code."),
         ("Osprey 把小模型用作起草器,而不是校验器。", "Osprey uses the small model as a verifier, not as a drafter."),
         ("Osprey 把目标模型的调用次数增加了 3.5 倍。", "Osprey calls the target model 3.5 times less often than token-by-token decoding."),
     ],

@@ -95,6 +95,7 @@ def role_conflicts(
     claimed, stated = relations(claim, own), relations(source, own)
     if not claimed:
         reasons += _subject_conflicts(claim, source)
+    reasons += _frame_conflicts(claim, source, own)
     reasons += _comparison_conflicts(
         [r for r in claimed if r.comparison], [r for r in stated if r.comparison], similar
     )
@@ -222,6 +223,36 @@ def _subject_conflicts(claim: str, source: str) -> list[str]:
     if ours in _name_keys(source) and theirs in _name_keys(claim):
         return [f"the claim says of {ours} what the source says of {theirs}"]
     return []
+
+
+def _frame_conflicts(claim: str, source: str, own: Sequence[str]) -> list[str]:
+    """The claim sets against its subject ("与 X 相比", "compared with X", "unlike X") a name
+    the source does not set against anyone but names in another role, the source's own
+    subject or the paper itself: "相比 DeepSeek-V2, DeepSeek 67B 节省了…" where the source says
+    "相比 DeepSeek 67B, 它节省了…"."""
+    ours, theirs = _frame_names(claim), _frame_names(source)
+    if not ours or not theirs:
+        return []
+    if any(_same_name(a, b) for a in ours for b in theirs):
+        return []
+    named = _name_keys(source) | {k for name in own for k in _name_keys(name)}
+    if not all(any(_same_name(a, b) for b in named) for a in ours):
+        return []
+    return [f"the claim compares against what the source does not (“{_frames(claim)}”); the "
+            f"source: “{_frames(source)}”"]  # fmt: skip
+
+
+def _frame_names(text: str) -> set[str]:
+    """The name keys inside the text's contrast frames."""
+    return {k for frame in _frame_texts(text) for k in _name_keys(frame)}
+
+
+def _frames(text: str) -> str:
+    return "; ".join(f.strip() for f in _frame_texts(text))
+
+
+def _frame_texts(text: str) -> list[str]:
+    return [m[0] for m in role_cues().regex("contrast_frames").finditer(text)]
 
 
 def _main_subject(text: str, other: str) -> str:
