@@ -44,10 +44,10 @@ OSPREY = paper_entry(
     "起草器。与逐词解码相比,Osprey 把目标模型的调用次数减少了 3.5 倍。",
 )  # fmt: skip
 
-# Measured on the report part: 69/105 false rejected (66 %), 48/68 faithful supported (71 %),
+# Measured on the report part: 74/105 false rejected (70 %), 49/68 faithful supported (72 %),
 # docs/VERIFY.md; each floor a few claims under the measurement.
-REPORT_FALSE_REJECTED_FLOOR = 0.60
-REPORT_FAITHFUL_SUPPORTED_FLOOR = 0.68
+REPORT_FALSE_REJECTED_FLOOR = 0.66
+REPORT_FAITHFUL_SUPPORTED_FLOOR = 0.69
 
 
 @pytest.fixture(scope="module")
@@ -73,6 +73,15 @@ def test_same_size_is_not_twice_its_size(issue_kg: KnowledgeGraph, embedder: Emb
     assert "Mamba-3B" in (wrong.evidence or "")
     right = _verify(issue_kg, embedder, "Mamba-3B matches Transformers twice its size.", "mamba")
     assert right.verdict == "supported", right
+
+
+def test_a_weaker_comparison_than_the_source_states_is_supported(
+    issue_kg: KnowledgeGraph, embedder: Embedder
+) -> None:
+    weaker = "Mamba-3B matches or beats Transformers of the same size."  # the source: outperforms
+    assert _verify(issue_kg, embedder, weaker, "mamba").verdict == "supported"
+    wrong = "Transformers of the same size match or beat Mamba-3B."
+    assert _verify(issue_kg, embedder, wrong, "mamba").verdict == "contradicted"
 
 
 def test_a_property_moved_to_the_other_method_is_contradicted(

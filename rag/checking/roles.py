@@ -307,9 +307,12 @@ def _key(name: str) -> str:
 
 
 def _compatible(claimed: str, stated: str) -> bool:
-    """A claimed direction the stated one allows: "at least" allows more and equal."""
+    """A claimed direction the stated one allows: "at least" allows more and equal, and is
+    allowed by either."""
     if claimed == stated:
         return True
+    if claimed == "at_least":
+        return stated in ("more", "equal")  # "beats" entails "matches or beats"
     return stated == "at_least" and claimed in ("more", "equal")
 
 
