@@ -221,3 +221,22 @@ SELECTOR = "我们用一个 350M 参数的小模型来挑选训练样本,再用�
 def test_an_amount_is_bound_to_the_role_its_clause_gives_it(claim: str, supported: bool) -> None:
     six = next(f for f in figures(claim) if f.text.startswith("6B"))
     assert figure_supported(six, claim, SELECTOR) is supported
+
+
+SURVEY = ("We selected 240 papers published under open licences. The papers span two domains: 96 "
+          "come from chemistry and 144 from geology. We present Larchmere, a benchmark of 5,120 "
+          "questions over 870 tables taken from 240 open-access papers.")  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("claim", "supported"),
+    [
+        ("Larchmere has 240 tables.", False),  # 240 counts papers (after an adjective too)
+        ("Larchmere 的问题涉及 240 张表格。", False),
+        ("Larchmere draws its tables from 240 papers.", True),
+        ("There are 96 source papers from chemistry in Larchmere.", True),  # 96 counts nothing
+        ("The Larchmere benchmark contains 5,120 questions.", True),
+    ],
+)  # fmt: skip
+def test_a_count_is_bound_to_the_thing_it_counts(claim: str, supported: bool) -> None:
+    assert all(figure_supported(f, claim, SURVEY) for f in figures(claim)) is supported

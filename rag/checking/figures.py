@@ -40,6 +40,7 @@ from rag.checking.measures import (
     qualifiers,
 )
 from rag.checking.names import WORD, latin_names, name_key
+from rag.retrieval.bm25 import tokenize
 
 __all__ = [
     "Figure",
@@ -240,12 +241,13 @@ def _other_count_restated(claim: str, figure: Figure, evidence: str) -> bool:
 def _source_wording(
     figure: Figure, things: set[str], evidence: str
 ) -> list[tuple[Figure, set[str]]]:
-    """Each source figure of the kind of `figure`, with the wording of its clause."""
+    """Each source figure of the kind of `figure` or of its value ("128 come from …" counts
+    nothing by itself but states the figure), with the wording of its clause."""
     return [
         (found, _wording(clause_at(sentence, found.start), found))
         for sentence in sentences(evidence)
         for found in figures(sentence)
-        if _alike(figure, things, sentence, found)
+        if _alike(figure, things, sentence, found) or _same_value(figure, found)
     ]
 
 
@@ -258,11 +260,15 @@ def _closeness(
     same, other = 0, None
     for found, theirs in wording:
         shared = len(words & theirs)
-        if any(close(v, w) for v in figure.values for w in found.values):
+        if _same_value(figure, found):
             same = max(same, shared)
         elif other is None or shared > other[0]:
             other = (shared, found)
     return same, other
+
+
+def _same_value(figure: Figure, found: Figure) -> bool:
+    return any(close(v, w) for v in figure.values for w in found.values)
 
 
 def _alike(figure: Figure, things: set[str], sentence: str, found: Figure) -> bool:
@@ -282,12 +288,16 @@ def _amount_kind(figure: Figure) -> str:
 
 
 def _wording(clause: str, figure: Figure) -> set[str]:
-    """Character pairs of a clause's Chinese text and its lower-cased Latin words, the figure
-    and what it counts left out: what two clauses share when one restates the other."""
+    """Character pairs of a clause's Chinese text and its lower-cased Latin words, the figure,
+    English stop words and the English words of counted things left out: what two clauses share
+    when one restates the other."""
     text = clause.replace(figure.text, " ")
     runs = re.findall(r"[\u4e00-\u9fff]+", text)
     pairs = {run[i : i + 2] for run in runs for i in range(len(run) - 1)}
-    return pairs | {w.casefold() for w in re.findall(r"[A-Za-z]{3,}", text)}
+    latin = " ".join(re.findall(r"[A-Za-z]{3,}", text))
+    for rule in figure_cues().rules("counted"):  # the English things counted ("papers")
+        latin = rule.cue.regex.sub(" ", latin)
+    return pairs | {w for w in tokenize(latin) if w.isalpha()}  # stop words ("the") left out
 
 
 def _is_own(name: str, own: Sequence[str]) -> bool:

@@ -24,8 +24,11 @@ from rag.checking.names import latin_names
 
 __all__ = ["asked_measures", "counted", "is_whole", "measure_word", "measured", "qualifiers"]
 
-# What a count is followed by: a measure word maybe, a qualifier maybe, then the counted word.
-_COUNTED_WORD = r"\s*{classifiers}?\s*(?:[A-Za-z-]+\s+)?([A-Za-z]+|[\u4e00-\u9fff]{{1,3}})"
+# What a count is followed by: a measure word maybe, then the counted word or an adjective and
+# the counted word ("312 open-access papers").
+_COUNTED_WORD = (
+    r"\s*{classifiers}?\s*([A-Za-z][A-Za-z-]*|[\u4e00-\u9fff]{{1,3}})(?:\s+([A-Za-z]+))?"
+)
 _NAME_TAIL = re.compile(r"(?P<word>[A-Za-z][A-Za-z0-9.\-]*)(?:\s+\d+(?:\.\d+)?)?\s*$")
 
 
@@ -66,11 +69,17 @@ def _claimed_by_others(text: str, last: Figure) -> set[str]:
 
 def counted(text: str, figure: Figure) -> set[str]:
     """What the count `figure` (found at its `start` in `text`) counts ("8 layers", "8 个前馈
-    块"), as the names of the counted rules."""
+    块", the word after an adjective: "312 open-access papers"), as the names of the counted
+    rules."""
     match = _counted_word().match(text, figure.start + len(figure.text))
     if match is None:
         return set()
-    return {rule.then for rule in figure_cues().rules("counted") if rule.cue.regex.match(match[1])}
+    rules = figure_cues().rules("counted")
+    for word in (match[1], match[2]):  # "312 papers published", "312 open-access papers"
+        things = {rule.then for rule in rules if word and rule.cue.regex.match(word)}
+        if things:
+            return things
+    return set()
 
 
 def is_whole(text: str, figure: Figure) -> bool:
