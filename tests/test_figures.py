@@ -240,3 +240,11 @@ SURVEY = ("We selected 240 papers published under open licences. The papers span
 )  # fmt: skip
 def test_a_count_is_bound_to_the_thing_it_counts(claim: str, supported: bool) -> None:
     assert all(figure_supported(f, claim, SURVEY) for f in figures(claim)) is supported
+
+
+def test_a_count_is_weighed_against_the_same_things_counted_in_a_scale_unit() -> None:
+    source = "Larch-7B was pretrained on 300 billion tokens. At 131,072 tokens its memory stays under 40 GB."
+    wrong = "Larch-7B was pretrained on 131,072 tokens."  # 131,072 is the memory's context length
+    assert not all(figure_supported(f, wrong, source) for f in figures(wrong))
+    right = "At 131,072 tokens Larch-7B uses under 40 GB of memory."
+    assert all(figure_supported(f, right, source) for f in figures(right))

@@ -274,8 +274,9 @@ def _same_value(figure: Figure, found: Figure) -> bool:
 def _alike(figure: Figure, things: set[str], sentence: str, found: Figure) -> bool:
     """Two figures of one kind: counts of the same things, or amounts of one kind (280M and 8B,
     `_amount_kind`)."""
-    if things:
-        return not found.unit and bool(things & counted(sentence, found))
+    if things:  # "262,144 tokens" and "412 billion tokens" count the same things
+        scaled = bool(found.unit) and _amount_kind(found) == "size"
+        return (not found.unit or scaled) and bool(things & counted(sentence, found))
     return _amount_kind(found) == _amount_kind(figure) != ""
 
 
