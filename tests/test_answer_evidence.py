@@ -52,6 +52,26 @@ def test_a_sentence_leaning_on_the_one_before_brings_it_along() -> None:
     assert evidence.text_for("p").startswith("Medusa adds decoding heads")
 
 
+def test_a_sentence_leaning_on_the_one_before_is_scored_with_it(answer_embedder: Any) -> None:
+    """A sentence opening with "It" is about the model the sentence before names: scored alone,
+    it loses to every sentence that names the model (seen on a PDF body passage)."""
+    sentences = [
+        "Larch-7B reaches 71.8 on the GridNeedle benchmark at a context of 128k tokens.",
+        "With eight requests of 128k tokens, Larch-7B produces the first token in 2.1 seconds.",
+        "Larch-7B has 32 layers and a hidden size of 4,096.",
+        "It was pretrained on 412 billion tokens of books and code, with a peak learning rate of "
+        "2.4e-4 and a cosine schedule.",
+    ]
+
+    def cosines(question: str, texts: Sequence[str]) -> np.ndarray:
+        vectors = answer_embedder.encode_documents([question, *texts])
+        return np.asarray(vectors[1:] @ vectors[0])
+
+    question = "What peak learning rate was used to pretrain Larch-7B?"
+    evidence = select_evidence(question, [("p", sentences)], cosines, budget=60)
+    assert "2.4e-4" in evidence.text_for("p")
+
+
 def test_a_clearly_weaker_paper_is_not_shown() -> None:
     papers = [("a", ["Medusa speed-up 2.2x"]), ("b", ["Unrelated text about data"])]
     evidence = select_evidence("Medusa speed-up", papers, _overlap)
