@@ -11,7 +11,14 @@ level reached ("falls to 1.3x", 下降到 1.3 倍: the speedup is 1.3x, whicheve
 
 from __future__ import annotations
 
-from rag.checking.figure_text import Figure, clause_at, clause_start, close, figure_cues, figures
+from rag.checking.figure_text import (
+    Figure,
+    clause_at,
+    clause_start,
+    figure_cues,
+    figures,
+    same_values,
+)
 
 __all__ = ["direction_conflicts"]
 
@@ -28,7 +35,7 @@ def direction_conflicts(claim: str, source: str) -> list[str]:
     for figure in figures(claim):
         if figure.kind not in _CHANGES:
             continue
-        same = [f for f in stated if _same_unit(f, figure) and _same_value(f, figure)]
+        same = [f for f in stated if _same_unit(f, figure) and same_values(f, figure)]
         ours = _direction(claim, figure)
         theirs = {d for d in (_direction(source, f) for f in same) if d}
         if ours and theirs and ours not in theirs:
@@ -42,12 +49,6 @@ def direction_conflicts(claim: str, source: str) -> list[str]:
 def _same_unit(a: Figure, b: Figure) -> bool:
     """One unit, or units of one kind (倍 and times are both multiples)."""
     return a.unit.casefold() == b.unit.casefold() or bool(a.kind) and a.kind == b.kind
-
-
-def _same_value(a: Figure, b: Figure) -> bool:
-    return len(a.values) == len(b.values) and all(
-        close(x, y) for x, y in zip(a.values, b.values, strict=True)
-    )
 
 
 def _direction(text: str, figure: Figure) -> str | None:

@@ -23,6 +23,7 @@ __all__ = [
     "figure_cues",
     "figures",
     "numeral_source",
+    "same_values",
     "sentences",
 ]
 
@@ -187,3 +188,10 @@ def sentences(text: str) -> list[str]:
 def close(a: float, b: float) -> bool:
     """Two values are one figure (up to rounding in the last place of a float)."""
     return abs(a - b) <= 1e-6 * max(1.0, abs(a), abs(b))
+
+
+def same_values(a: Figure, b: Figure) -> bool:
+    """Two figures of the same value or range (2.6-3.5 倍 and 2.6-3.5x), value by value."""
+    return len(a.values) == len(b.values) and all(
+        close(x, y) for x, y in zip(a.values, b.values, strict=True)
+    )

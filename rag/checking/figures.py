@@ -29,6 +29,7 @@ from rag.checking.figure_text import (
     close,
     figure_cues,
     figures,
+    same_values,
     sentences,
 )
 from rag.checking.measures import (
@@ -230,7 +231,7 @@ def _other_count_restated(claim: str, figure: Figure, evidence: str) -> bool:
     same, other = _closeness(ours, figure, wording)
     if other is None or other[0] < _RESTATED_MIN or other[0] <= same:
         return False
-    partner = next((f for f in figures(claim) if f.values == other[1].values), None)
+    partner = next((f for f in figures(claim) if same_values(f, other[1])), None)
     if partner is None:
         return True
     theirs = clause_at(claim, partner.start)
@@ -247,7 +248,7 @@ def _source_wording(
         (found, _wording(clause_at(sentence, found.start), found))
         for sentence in sentences(evidence)
         for found in figures(sentence)
-        if _alike(figure, things, sentence, found) or _same_value(figure, found)
+        if _alike(figure, things, sentence, found) or _shares_value(figure, found)
     ]
 
 
@@ -260,14 +261,15 @@ def _closeness(
     same, other = 0, None
     for found, theirs in wording:
         shared = len(words & theirs)
-        if _same_value(figure, found):
+        if _shares_value(figure, found):
             same = max(same, shared)
         elif other is None or shared > other[0]:
             other = (shared, found)
     return same, other
 
 
-def _same_value(figure: Figure, found: Figure) -> bool:
+def _shares_value(figure: Figure, found: Figure) -> bool:
+    """`found` states one of `figure`'s values (any of a range's ends)."""
     return any(close(v, w) for v in figure.values for w in found.values)
 
 

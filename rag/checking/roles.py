@@ -97,13 +97,14 @@ def role_conflicts(
         reasons += _subject_conflicts(claim, source)
     reasons += _frame_conflicts(claim, source, own)
     reasons += _comparison_conflicts(
-        [r for r in claimed if r.comparison], [r for r in stated if r.comparison], similar
+        [r for r in claimed if r.comparison], [r for r in stated if r.comparison], similar, own
     )
     reasons += _property_conflicts(
         [r for r in claimed if not r.comparison],
         [r for r in stated if not r.comparison],
         similar,
         _name_keys(source),
+        own,
     )
     return reasons
 
@@ -129,7 +130,10 @@ def _polarity_conflicts(claim: str, source: str, similar: Similarity) -> list[st
 
 
 def _comparison_conflicts(
-    claimed: Sequence[Relation], stated: Sequence[Relation], similar: Similarity
+    claimed: Sequence[Relation],
+    stated: Sequence[Relation],
+    similar: Similarity,
+    own: Sequence[str] = (),
 ) -> list[str]:
     """Each comparison the claim makes against the source comparison of the same two sides
     (either way round): the same direction once the sides are lined up."""
@@ -150,9 +154,9 @@ def _comparison_conflicts(
         kind = _flip(theirs.kind) if flipped else theirs.kind
         if not _compatible(ours.kind, kind):
             out.append(
-                f"the claim says {ours.subject.strip()} {_WORDS[ours.kind]} {ours.object.strip()}"
-                f"; the source says {theirs.subject.strip()} {_WORDS[theirs.kind]} "
-                f"{theirs.object.strip()}"
+                f"the claim says {_shown(ours.subject, own)} {_WORDS[ours.kind]} "
+                f"{ours.object.strip()}; the source says {_shown(theirs.subject, own)} "
+                f"{_WORDS[theirs.kind]} {theirs.object.strip()}"
             )
     return out
 
@@ -162,6 +166,7 @@ def _property_conflicts(
     stated: Sequence[Relation],
     similar: Similarity,
     source_names: set[str],
+    own: Sequence[str] = (),
 ) -> list[str]:
     """A property the claim gives a subject that the source gives the opposite of (or gives
     only to another subject while that one has the opposite), or gives only to another subject
@@ -175,8 +180,8 @@ def _property_conflicts(
         ]
         if not other and _moved_by_name(ours.subject, same, source_names):
             out.append(
-                f"the claim calls {ours.subject.strip()} {ours.kind}; the source calls "
-                f"{_first_name(same[0])} {ours.kind}"
+                f"the claim calls {_shown(ours.subject, own)} {ours.kind}; the source calls "
+                f"{_shown(same[0], own)} {ours.kind}"
             )
         if not other or not ours.subject.strip():
             continue
@@ -184,7 +189,7 @@ def _property_conflicts(
         to_other = max(_side_match(ours.subject, s, similar) for s in other)
         if to_other > to_same + _SIDE_MARGIN:
             out.append(
-                f"the claim calls {ours.subject.strip()} {ours.kind}; the source calls it "
+                f"the claim calls {_shown(ours.subject, own)} {ours.kind}; the source calls it "
                 f"{opposites.get(ours.kind)}"
             )
     return out
@@ -201,9 +206,13 @@ def _moved_by_name(subject: str, holders: Sequence[str], source_names: set[str])
     return not any(_same_name(a, b) for keys in theirs for a in ours for b in keys)
 
 
-def _first_name(side: str) -> str:
-    found = _NAME_PHRASE.search(side)
-    return found[0].rstrip(":") if found else side.strip()
+def _shown(side: str, own: Sequence[str]) -> str:
+    """A side as a reason names it: the paper by its shortest name where the side is the paper
+    itself (`_subject` gives it all of the paper's names, for matching), else as written."""
+    if own and side.strip() == " ".join(own).strip():
+        written = [n for n in own if n != n.casefold()] or list(own)  # not a lower-case slug
+        return min(written, key=len)
+    return side.strip()
 
 
 def _same_name(a: str, b: str) -> bool:
