@@ -144,3 +144,30 @@ def test_a_named_organisation_without_an_intent_goes_to_retrieval_not_refusal(
     kg: KnowledgeGraph,
 ) -> None:
     assert route(kg, "Tell me about Princeton").kind == "hybrid"  # hybrid is never refused
+
+
+@pytest.mark.parametrize(
+    ("question", "first"),
+    [
+        ("Who published Medusa?", "The library does not record who published Medusa (2024-01)"),
+        ("Medusa 是谁发表的？", "资料库没有记录 Medusa 的发表单位(2024-01)"),
+        ("When was Medusa published?", "Medusa was published in 2024-01 [P1]; the library does"),
+    ],
+)
+def test_an_attribute_answer_says_when_no_organisation_is_known(
+    kg: KnowledgeGraph, question: str, first: str
+) -> None:
+    """A PDF's or a bare list's paper may name no organisation: never 'published by  [P1]'."""
+    from dataclasses import replace
+
+    from kg.graph import build_graph
+
+    papers = tuple(replace(p, organizations=()) if p.short_name == "Medusa" else p
+                   for p in kg.corpus.papers)  # fmt: skip
+    bare = build_graph(replace(kg.corpus, papers=papers))
+    engine = Engine(bare, retriever_factory=_never, embedder_factory=_never,
+                    generator_factory=_never)  # fmt: skip
+    answer = ask(question, engine)
+    assert answer.route == "graph"
+    assert answer.text.startswith(first)
+    assert "by  " not in answer.text and "由  " not in answer.text

@@ -25,6 +25,12 @@ __all__ = ["INTENTS", "answer", "detect"]
 
 INTENTS = ("attribute",)
 
+# The phrases that name a paper's organisations and what to say instead when it has none.
+_NAMING_ORGANIZATIONS = {
+    "organization": "attr_organization_unknown",
+    "date": "attr_date_unknown_organization",
+}
+
 
 def detect(question: Question) -> Route | None:
     base, shape, cues = question.base, question.shape, route_cues()
@@ -71,6 +77,8 @@ def _line(kg: KnowledgeGraph, paper: Paper, name: str, lang: str, values: dict[s
         return phrase("attr_influence", lang, influence=paper.influence, **values)
     if name == "abstract":
         return phrase("attr_abstract", lang, abstract=paper.abstract or paper.influence, **values)
+    if not paper.organizations and name in _NAMING_ORGANIZATIONS:  # a PDF's, a bare list's
+        return phrase(_NAMING_ORGANIZATIONS[name], lang, **values)
     return phrase(f"attr_{name}", lang, **values)
 
 
