@@ -248,3 +248,27 @@ def test_a_count_is_weighed_against_the_same_things_counted_in_a_scale_unit() ->
     assert not all(figure_supported(f, wrong, source) for f in figures(wrong))
     right = "At 131,072 tokens Larch-7B uses under 40 GB of memory."
     assert all(figure_supported(f, right, source) for f in figures(right))
+
+
+SCHEDULE = ("Osier trains a student in four stages of growing context. The first stage uses "
+            "contexts of 1,024 tokens, and 12 annotators checked every stage.")  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("claim", "supported"),
+    [
+        ("Osier's curriculum uses 4 contexts.", False),  # four counts stages; contexts is no stage
+        ("Osier 的第一阶段使用 4 个上下文。", False),
+        ("Osier has 12 graders.", False),  # 12 counts annotators, a listed thing
+        ("Osier trains in 4 curriculum stages.", True),  # the second word names the stages
+        ("Osier 的课程分为 4 个阶段。", True),
+        ("Osier trains in 4 phases.", True),  # a synonym in the data
+        ("4 of Osier's stages grow the context.", True),  # "of" counts nothing
+    ],
+)  # fmt: skip
+def test_a_count_named_with_a_word_for_something_else_is_not_the_source_s_count(
+    claim: str, supported: bool
+) -> None:
+    """The source counts a listed thing; a claim that counts the same figure with a word naming
+    none of it (listed in the data or not) counts something else."""
+    assert all(figure_supported(f, claim, SCHEDULE) for f in figures(claim)) is supported

@@ -255,3 +255,27 @@ def test_search_json_gives_a_body_passages_page_and_section(
     top = next(r for r in rows if r["id"] == paper)
     assert top["page"] == question["page"] and top["section"]
     assert any(fact in top["snippet"] for fact in question["expect_any"]), top["snippet"]
+
+
+@pytest.mark.parametrize(
+    ("claim", "verdict", "fact"),
+    [
+        ("Training Quillwort-7B took 19 days on 64 Tessera T2 accelerators.", "supported", "19 days"),
+        ("Training Quillwort-7B took 23 days on 64 Tessera T2 accelerators.", "contradicted",
+         "19 days"),
+        ("Quillwort 的分词器词表有 65,536 个条目。", "supported", "65,536"),
+    ],
+)  # fmt: skip
+def test_verify_checks_a_claim_against_the_body_and_gives_its_page(
+    pdf_kg: KnowledgeGraph, embedder: Any, claim: str, verdict: str, fact: str
+) -> None:
+    """`kgrag verify` reads a PDF paper's body, not only its abstract: the verdict rests on the
+    body sentence stating the fact, and names its page."""
+    from rag.checking.library import check_claim
+
+    found = check_claim(pdf_kg, claim, embedder, paper="Quillwort")
+    assert found.verdict == verdict, found.reasons
+    assert found.evidence is not None and fact in found.evidence
+    page = next(q["page"] for q in DEV if fact in q["expect_any"] or fact.replace(",", "") in
+                q["expect_any"])  # fmt: skip
+    assert found.page == page

@@ -23,7 +23,7 @@ import numpy as np
 from kg.lang import han_count
 from rag.checking.figures import asked_measures, figures, measured
 from rag.passages import join_sentences
-from rag.retrieval.bm25 import tokenize
+from rag.retrieval.bm25 import term_share
 
 __all__ = [
     "EVIDENCE_TOKENS",
@@ -165,11 +165,11 @@ def _score(
     texts = [s for _, _, _, s in flat]
     read = [_with_context(flat, k) for k in range(len(flat))]
     dense = np.asarray(similarity(question, texts), dtype=np.float32)
-    lexical = _lexical(question, texts)
+    lexical = term_share(question, texts)
     leaning = [k for k in range(len(flat)) if read[k] != texts[k]]
     if leaning:  # a sentence scores as well alone or as read with the one before, whichever is more
         joined = np.asarray(similarity(question, [read[k] for k in leaning]), dtype=np.float32)
-        joined_lexical = _lexical(question, [read[k] for k in leaning])
+        joined_lexical = term_share(question, [read[k] for k in leaning])
         for n, k in enumerate(leaning):
             dense[k] = max(dense[k], joined[n])
             lexical[k] = max(lexical[k], joined_lexical[n])
@@ -204,18 +204,6 @@ def _figure_lift(text: str, known: Sequence[tuple[float, ...]], asked: set[str])
     if asked and any(asked & measured(text, f) for f in new):
         return FIGURE_LIFT + MEASURE_LIFT
     return FIGURE_LIFT
-
-
-def _lexical(question: str, texts: Sequence[str]) -> list[float]:
-    """Share of the question's term weight (IDF over these sentences) that each sentence holds."""
-    terms = set(tokenize(question))
-    if not terms:
-        return [0.0] * len(texts)
-    bags = [set(tokenize(t)) for t in texts]
-    n = len(texts)
-    idf = {t: math.log(1 + (n + 1) / (1 + sum(t in b for b in bags))) for t in terms}
-    total = sum(idf.values())
-    return [sum(idf[t] for t in terms & bag) / total for bag in bags]
 
 
 def _best_score(scored: Sequence[EvidenceSentence], paper_id: str) -> float:

@@ -35,6 +35,7 @@ from rag.checking.figure_text import (
 from rag.checking.measures import (
     asked_measures,
     counted,
+    counted_words,
     is_whole,
     measure_word,
     measured,
@@ -168,13 +169,29 @@ def _respective_name(
 def _counts_differ(claim: str, figure: Figure, sentence: str, found: Figure) -> bool:
     """The claim counts named things ("8 layers") and the source's figure is another count
     ("8 个前馈块") or no count at all ("8x7B", "8%")."""
-    wanted = set() if figure.unit else counted(claim, figure)
-    if not wanted:
+    if figure.unit:
         return False
+    wanted = counted(claim, figure)
+    if not wanted:
+        return _counts_another_word(claim, figure, sentence, found)
     if found.unit:
         return True
     stated = counted(sentence, found)
     return bool(stated and not wanted & stated)
+
+
+def _counts_another_word(claim: str, figure: Figure, sentence: str, found: Figure) -> bool:
+    """The source's figure counts a listed thing ("five stages") and the claim counts it with a
+    word that names none of it ("5 个上下文", "5 contexts"): a word the list does not know is
+    still not the thing the source counts. A claim word that contains the thing's own word
+    or names it ("5 curriculum stages") keeps the count; the words that follow counts without
+    naming a thing ("30 out of the 32", data: `count_followers`) name nothing."""
+    stated = set() if found.unit else counted(sentence, found)
+    words = counted_words(claim, figure)
+    if not stated or not words or figure_cues().regex("count_followers").fullmatch(words[0]):
+        return False  # "30 out of the 32", "4 of Osier's stages": what is counted comes later
+    rules = [rule for rule in figure_cues().rules("counted") if rule.then in stated]
+    return not any(rule.cue.regex.search(word) for rule in rules for word in words)
 
 
 def _qualifier_elsewhere(

@@ -11,6 +11,7 @@ caches).
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -23,11 +24,22 @@ if TYPE_CHECKING:
     from rag.checking.verify import Verdict
     from rag.protocols import Retriever
 
-__all__ = ["CANDIDATE_PAPERS", "check_claim", "find_paper", "graph_checker", "paper_source"]
+__all__ = [
+    "BODY_PASSAGES",
+    "CANDIDATE_PAPERS",
+    "check_claim",
+    "find_paper",
+    "graph_checker",
+    "paper_source",
+]
 
 CANDIDATE_PAPERS = 3
 """Without a named paper, a claim is checked against this many of the papers a search ranks
 first; the closest sentence among them is the evidence."""
+
+BODY_PASSAGES = 4
+"""Of a paper with a full text, this many body passages (those sharing most of the claim's
+words) are checked besides its entry."""
 
 
 def check_claim(
@@ -54,8 +66,28 @@ def check_claim(
         hits = [h for h in retriever.retrieve(claim, CANDIDATE_PAPERS).hits
                 if set(h.via) - {"graph"} and h.paper_id in by_id]  # fmt: skip
         papers = [by_id[h.paper_id] for h in hits[:CANDIDATE_PAPERS]]
-    sources = [paper_source(kg, p, i + 1) for i, p in enumerate(papers)]
+    sources = [
+        source
+        for i, p in enumerate(papers)
+        for source in _with_body(kg, paper_source(kg, p, i + 1), claim)
+    ]
     return verify_claim(claim, sources, graph_checker(kg, embedder))
+
+
+def _with_body(kg: KnowledgeGraph, entry: SourceText, claim: str) -> list[SourceText]:
+    """The paper's entry, then, for a paper with a full text, the `BODY_PASSAGES` body passages
+    that share most of the claim's words, each with its page: a claim about the method section
+    is checked against the method section, and only a few passages are embedded."""
+    from rag.passages import body_pieces
+    from rag.retrieval.bm25 import term_share
+
+    document = kg.corpus.document(entry.paper_id)
+    if document is None:
+        return [entry]
+    pieces = body_pieces(document)
+    shares = term_share(claim, [text for text, _, _ in pieces])
+    best = sorted(range(len(pieces)), key=lambda k: -shares[k])[:BODY_PASSAGES]
+    return [entry, *(replace(entry, passage=pieces[k][0], page=pieces[k][1]) for k in best)]
 
 
 def graph_checker(kg: KnowledgeGraph, embedder: object) -> SupportChecker:

@@ -21,14 +21,26 @@ from rag.checking.figure_text import (
     numeral_source,
 )
 from rag.checking.names import latin_names
+from rag.retrieval.bm25 import tagged_words
 
-__all__ = ["asked_measures", "counted", "is_whole", "measure_word", "measured", "qualifiers"]
+__all__ = [
+    "asked_measures",
+    "counted",
+    "counted_words",
+    "is_whole",
+    "measure_word",
+    "measured",
+    "qualifiers",
+]
 
 # What a count is followed by: a measure word maybe, then the counted word or an adjective and
 # the counted word ("312 open-access papers").
 _COUNTED_WORD = (
     r"\s*{classifiers}?\s*([A-Za-z][A-Za-z-]*|[\u4e00-\u9fff]{{1,3}})(?:\s+([A-Za-z]+))?"
 )
+_WORD_GOES_ON = re.compile(r"[A-Za-z0-9]")
+_NOUN_REACH = 8  # characters of Chinese text read for the noun after a count
+_NOUN_TAGS = ("n", "j")  # jieba's noun tags (n, nz, ns …) and abbreviations ("上下文": j)
 _NAME_TAIL = re.compile(r"(?P<word>[A-Za-z][A-Za-z0-9.\-]*)(?:\s+\d+(?:\.\d+)?)?\s*$")
 
 
@@ -80,6 +92,26 @@ def counted(text: str, figure: Figure) -> set[str]:
         if things:
             return things
     return set()
+
+
+def counted_words(text: str, figure: Figure) -> tuple[str, ...]:
+    """The nouns a bare count may be counting, as written, listed or not in the counted things
+    of the data: the word right after it (past a measure word) and the one after that ("312
+    open-access papers"), whole words only ("8 A100s" names none); in Chinese the first word
+    jieba reads as a noun ("5 个上下文"), never a place word ("30 个上超越" names nothing)."""
+    match = _counted_word().match(text, figure.start + len(figure.text))
+    if match is None or _WORD_GOES_ON.match(text, match.end(1)):
+        return ()
+    if match[1].isascii():
+        return tuple(word for word in (match[1], match[2]) if word)
+    return _chinese_noun(text[match.start(1) : match.start(1) + _NOUN_REACH])
+
+
+def _chinese_noun(text: str) -> tuple[str, ...]:
+    first = next(iter(tagged_words(text)), None)
+    if first is None or len(first[0]) < 2 or not first[1].startswith(_NOUN_TAGS):
+        return ()
+    return (first[0],)
 
 
 def is_whole(text: str, figure: Figure) -> bool:

@@ -31,7 +31,7 @@ import numpy as np
 
 from kg.cues import load_cues
 from rag.checking.directions import direction_conflicts
-from rag.checking.names import latin_names, name_key
+from rag.checking.names import is_marked, latin_names, name_key
 from rag.checking.negation import clause_polarity, role_cues, scope_conflicts, split_clauses
 
 __all__ = ["Relation", "Similarity", "relations", "role_conflicts"]
@@ -265,12 +265,17 @@ def _frame_texts(text: str) -> list[str]:
 
 
 def _main_subject(text: str, other: str) -> str:
-    """The key of the first name of `text` (outside contrast frames) that `other` names too."""
+    """The key of the first name of `text` (outside contrast frames) that `other` names too.
+    A capitalised word opening both texts ("Training took 19 days" against "Training X took
+    …") is the sentence's capital, not a name: it counts only where `other` has it as a name
+    inside a sentence ("Mamba outperforms …" against "… than Mamba")."""
     bare = role_cues().regex("contrast_frames").sub(lambda m: " " * len(m[0]), text)
     shared = _name_keys(other)
+    inside = {_key(word) for _, _, word in latin_names(other)}
     for match in _NAME_PHRASE.finditer(bare):
         key = _key(match[0])
-        if key in shared:
+        opening = not bare[: match.start()].strip() and " " not in match[0]
+        if key in shared and not (opening and not is_marked(match[0]) and key not in inside):
             return key
     return ""
 

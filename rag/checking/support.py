@@ -69,7 +69,8 @@ class SourceText:
     `entry` is the paper's whole entry below its header (influence note and abstract: every figure
     and name the citation can stand for; defaults to `passage`), `organizations` every alias of
     its organisations and their parents (the structured field), `own_names` the paper's own names
-    (its implicit subject: "our method" in the abstract). Build one with `from_paper`."""
+    (its implicit subject: "our method" in the abstract), `page` the page of a body passage.
+    Build one with `from_paper`."""
 
     number: int
     paper_id: str
@@ -80,6 +81,8 @@ class SourceText:
     entry: str = ""
     organizations: tuple[str, ...] = ()
     own_names: tuple[str, ...] = ()
+    page: int | None = None
+    """The PDF page of `passage` when it is a passage of the paper's body."""
 
     @classmethod
     def from_paper(

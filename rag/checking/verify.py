@@ -25,7 +25,7 @@ from rag.checking.answer_text import claim as _claim_text
 from rag.checking.figures import figure_supported, figures
 from rag.checking.roles import Similarity, role_conflicts
 from rag.checking.support import SourceText, SupportChecker
-from rag.passages import paper_sentences
+from rag.passages import paper_sentences, split_sentences
 
 __all__ = ["CONTRADICTED", "NOT_STATED", "SUPPORTED", "ClaimError", "Verdict", "verify_claim"]
 
@@ -85,7 +85,8 @@ def verify_claim(
     if not sources:
         raise ClaimError("No paper to check the claim against: name one with --paper.")
     source, sentence, score = _closest(text, sources, checker)
-    found = Verdict(text, NOT_STATED, source.paper_id, source.title, similarity=score)
+    found = Verdict(text, NOT_STATED, source.paper_id, source.title, page=source.page,
+                    similarity=score)  # fmt: skip
     if score < checker.threshold:
         why = (f"no sentence of {source.title} is close to the claim (best cosine {score:.2f} < "
                f"{checker.threshold:.2f}): “{sentence}”")  # fmt: skip
@@ -109,9 +110,7 @@ def _closest(
     """The source and sentence closest to the claim, and its cosine (`closeness` per sentence)."""
     best: tuple[SourceText, str, float] | None = None
     for source in sources:
-        # the entry is the influence note, a line without a full stop, then the abstract
-        influence, _, abstract = source.body.partition("\n")
-        sentences = paper_sentences(influence, abstract) or [source.body]
+        sentences = _sentences(source)
         one = [SourceText(0, source.paper_id, source.title, s) for s in sentences]
         scores = checker.closeness([claim], one)[0]
         i = int(np.argmax(scores))
@@ -119,6 +118,15 @@ def _closest(
             best = (source, sentences[i], float(scores[i]))
     assert best is not None
     return best
+
+
+def _sentences(source: SourceText) -> list[str]:
+    """The sentences of a body passage, or of the entry: the influence note (a line without a
+    full stop), then the abstract."""
+    if source.page is not None:
+        return split_sentences(source.passage) or [source.passage]
+    influence, _, abstract = source.body.partition("\n")
+    return paper_sentences(influence, abstract) or [source.body]
 
 
 def _facts_verdict(

@@ -8,6 +8,7 @@ lower-case word tokens, with hyphenated and versioned names kept whole and also 
 from __future__ import annotations
 
 import logging
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ import numpy as np
 from kg.lang import HAN_CLASS
 from rag.passages import Passage
 
-__all__ = ["Bm25Index", "tokenize"]
+__all__ = ["Bm25Index", "tagged_words", "term_share", "tokenize"]
 
 _RUN = re.compile(f"[{HAN_CLASS}]+|[0-9A-Za-z]+(?:[-_.+][0-9A-Za-z]+)*")
 _CJK = re.compile(f"[{HAN_CLASS}]")
@@ -83,6 +84,18 @@ def tokenize(text: str) -> list[str]:
     return tokens
 
 
+def term_share(query: str, texts: Sequence[str]) -> list[float]:
+    """Share of the query's term weight (IDF over these texts) that each text holds."""
+    terms = set(tokenize(query))
+    if not terms:
+        return [0.0] * len(texts)
+    bags = [set(tokenize(t)) for t in texts]
+    n = len(texts)
+    idf = {t: math.log(1 + (n + 1) / (1 + sum(t in b for b in bags))) for t in terms}
+    total = sum(idf.values())
+    return [sum(idf[t] for t in terms & bag) / total for bag in bags]
+
+
 def _latin_tokens(word: str) -> list[str]:
     parts = [p for p in re.split(r"[-_.+]", word) if p]
     out = [word] if word not in _EN_STOP else []
@@ -92,13 +105,26 @@ def _latin_tokens(word: str) -> list[str]:
 
 
 def _cut_chinese(run: str) -> list[str]:
+    return [t for t in _jieba().lcut_for_search(run) if t.strip()]
+
+
+def tagged_words(text: str) -> list[tuple[str, str]]:
+    """Chinese `text` cut into words with jieba's part-of-speech tags ("阶段", "n")."""
+    _jieba()
+    import jieba.posseg
+
+    return [(pair.word, pair.flag) for pair in jieba.posseg.cut(text) if pair.word.strip()]
+
+
+def _jieba() -> Any:
+    """jieba, quiet: its dictionary loads once, without a word on stderr (the CLI's JSON)."""
     global _jieba_ready
     import jieba
 
     if not _jieba_ready:
         jieba.setLogLevel(logging.WARNING)
         _jieba_ready = True
-    return [t for t in jieba.lcut_for_search(run) if t.strip()]
+    return jieba
 
 
 @dataclass
