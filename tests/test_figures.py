@@ -7,7 +7,7 @@ import pytest
 from kg.corpus import Corpus
 from rag.checking.figure_text import figures
 from rag.checking.figures import figure_supported, figures_together
-from rag.checking.measures import asked_measures
+from rag.checking.measures import asked_measures, qualifiers
 
 
 def _all_supported(claim: str, evidence: str) -> bool:
@@ -272,3 +272,34 @@ def test_a_count_named_with_a_word_for_something_else_is_not_the_source_s_count(
     """The source counts a listed thing; a claim that counts the same figure with a word naming
     none of it (listed in the data or not) counts something else."""
     assert all(figure_supported(f, claim, SCHEDULE) for f in figures(claim)) is supported
+
+
+def test_a_qualifier_belongs_to_the_figure_it_stands_nearest() -> None:
+    claim = "Wren beats Heron by 8.7% with 54x fewer trainable parameters."
+    eight, fifty_four = figures(claim)[:2]
+    assert qualifiers(claim, eight) == set()
+    assert qualifiers(claim, fifty_four) == {"trainable"}
+    mixed = "Wren can use 47B parameters in total but only 13B active parameters per token."
+    total, active = figures(mixed)
+    assert (qualifiers(mixed, total), qualifiers(mixed, active)) == ({"total"}, {"active"})
+
+
+@pytest.mark.parametrize(
+    ("claim", "source"),
+    [
+        ("Wren 把每个权重量化到 3 到 4 位。", "Wren 将位宽减少到每个权重 3 或 4 位。"),
+        ("Wren quantises each weight to 3-4 bits.", "Wren quantises to 3 or 4 bits per weight."),
+        ("Wren quantises each weight to 3-4 bits.", "Wren quantises to 3, 4 bits per weight."),
+    ],
+)
+def test_a_range_restates_the_list_of_its_ends(claim: str, source: str) -> None:
+    assert all(figure_supported(f, claim, source) for f in figures(claim))
+    assert not all(figure_supported(f, claim, "Wren quantises to 3 or 8 bits per weight.")
+                   for f in figures(claim))  # fmt: skip
+
+
+def test_a_version_then_a_size_after_a_name_is_no_range() -> None:
+    assert [f.text for f in figures("Falcon 2-11B beats Llama 3 8B.")] == ["2", "11B", "3", "8B"]
+    assert [f.text for f in figures("Qwen 1.5-72B leads.")] == ["1.5", "72B"]
+    assert [f.values for f in figures("We train models of 1-8B parameters.")] == [(1e9, 8e9)]
+    assert [f.values for f in figures("From 1-8B parameters, loss falls.")] == [(1e9, 8e9)]

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from kg.cues import CueBook, load_cues
+from rag.retrieval.bm25 import tokenize
 
 __all__ = [
     "Figure",
@@ -62,6 +63,10 @@ def figures(text: str) -> list[Figure]:
         unit = match[3] or ""
         scale = float(scales.get(unit.casefold(), 1.0))
         values = tuple(_number(v) * scale for v in (match[1], match[2]) if v)
+        if _version_then_size(text, match):  # "Falcon 2-11B": Falcon 2, 11B parameters
+            out.append(Figure(match[1], (_number(match[1]),), "", match.start(1)))
+            out.append(Figure(text[match.start(2) : match.end()], values[1:], unit, match.start(2)))
+            continue
         if money.search(text[max(0, match.start() - 2) : match.start()]) or \
                 money.match(text[match.end() : match.end() + 4].strip()):  # fmt: skip
             unit = unit if unit in kinds else "$"
@@ -72,6 +77,20 @@ def figures(text: str) -> list[Figure]:
             out.append(Figure(match[0], (value,), match[2] or "", match.start()))
     out.extend(_word_figures(text))
     return sorted(out, key=lambda f: f.start)
+
+
+def _version_then_size(text: str, match: re.Match[str]) -> bool:
+    """ "2-11B" after a name ("Falcon 2-11B", "Qwen 1.5-72B") is the name's version, then the
+    model's size: not a range from 2 to 11 billion. A range of sizes writes no name before it
+    ("models of 1-8B parameters")."""
+    name = _NAME_BEFORE.search(text, 0, match.start())
+    return bool(
+        match[2]
+        and (match[3] or "").casefold() in figure_cues().words("model_size_units")
+        and text[match.end(1) : match.start(2)] == "-"
+        and name
+        and tokenize(name[1])  # a name, not a capitalised stop word ("From 1-8B")
+    )
 
 
 def _word_figures(text: str) -> list[Figure]:
@@ -91,6 +110,9 @@ def _word_figures(text: str) -> list[Figure]:
 
 def _number(written: str) -> float:
     return float(written.replace(",", "").replace("\u2212", "-"))
+
+
+_NAME_BEFORE = re.compile(r"(?<![A-Za-z0-9])([A-Z][A-Za-z]+) $")
 
 
 @cache

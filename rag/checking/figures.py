@@ -37,6 +37,7 @@ from rag.checking.measures import (
     counted,
     counted_words,
     is_whole,
+    listed,
     measure_word,
     measured,
     qualifiers,
@@ -121,10 +122,15 @@ def _covers(have: list[float], wanted: list[float]) -> bool:
 
 
 def _occurrences(figure: Figure, sentence: str) -> list[tuple[str, Figure]]:
-    """(clause, figure) for each figure of `sentence` whose values include all of `figure`'s."""
+    """(clause, figure) for each figure of `sentence` whose values include all of `figure`'s,
+    or which opens a list that states them all: the range "3 到 4 位" restates "3 或 4 位"."""
     out = []
     for found in figures(sentence):
-        if all(any(close(v, w) for w in found.values) for v in figure.values):
+        values = found.values
+        ends = listed(sentence, found)[: len(figure.values)]
+        if len(figure.values) > 1 and all(len(f.values) == 1 for f in ends):  # "3 或 4", not ranges
+            values = tuple(f.values[0] for f in ends)
+        if all(any(close(v, w) for w in values) for v in figure.values):
             out.append((clause_at(sentence, found.start), found))
     return out
 
