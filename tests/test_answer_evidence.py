@@ -13,7 +13,7 @@ import pytest
 
 from kg.corpus import Corpus
 from kg.tables import DATA_DIR
-from rag.answering.evidence import estimate_tokens, select_evidence
+from rag.answering.evidence import estimate_tokens, select_evidence, states_what_is_asked
 from rag.answering.pipeline import Answer, Engine, ask
 from rag.answering.route import route
 from rag.answering.sources import contexts_for
@@ -70,6 +70,27 @@ def test_a_sentence_leaning_on_the_one_before_is_scored_with_it(answer_embedder:
     question = "What peak learning rate was used to pretrain Larch-7B?"
     evidence = select_evidence(question, [("p", sentences)], cosines, budget=60)
     assert "2.4e-4" in evidence.text_for("p")
+
+
+def test_a_sentence_in_the_other_language_is_scored_by_the_concepts_it_shares() -> None:
+    """A Chinese question shares no word with an English body: the sentence naming what it asks
+    (第一阶段 … 上下文: the first stage, contexts) wins over one naming only the paper, whatever
+    the embedder's cosines (all equal here)."""
+    sentences = [
+        "Sorrel-2B retrieves the right value in 97.3 percent of the cases at 500 keys.",
+        "The first stage uses contexts of 1,024 tokens, and each later stage doubles it.",
+        "Sorrel-2B was distilled on 38 billion tokens.",
+    ]
+
+    def flat(question: str, texts: Sequence[str]) -> np.ndarray:
+        return np.full(len(texts), 0.6)
+
+    evidence = select_evidence("Sorrel 的第一阶段使用多长的上下文？", [("p", sentences)], flat,
+                               budget=20)  # fmt: skip
+    assert "1,024" in evidence.text_for("p")
+    english = select_evidence("Which stage of Sorrel uses 1,024 tokens?", [("p", sentences)],
+                              flat, budget=20)  # fmt: skip
+    assert "1,024" in english.text_for("p")  # in one language the words themselves count
 
 
 def test_a_clearly_weaker_paper_is_not_shown() -> None:
@@ -271,3 +292,23 @@ def test_an_english_claim_restating_one_chinese_sentence_is_close_enough(
     assert check_answer(kept, sources, checker).unsupported_sentences == 0
     unrelated = "It is trained with a process reward model on step-level human feedback [P1]."
     assert check_answer(unrelated, sources, checker).unsupported_sentences == 1
+
+
+def test_when_the_model_says_the_sources_are_silent_but_the_quote_names_what_is_asked(
+    scripted_engine: Callable[[str], Engine],
+) -> None:
+    """An English question, a Chinese abstract stating the figure in its own words: the model
+    says the sources are silent, kgrag quotes the sentence and never claims it is not stated."""
+    engine = scripted_engine("The sources do not state this. [P1]")
+    answer = ask("How many parameters does the largest Code Llama model have?", engine)
+    assert not answer.text.startswith("The corpus does not state this.")
+    assert "70B" in answer.text and answer.citations[0].id == "code-llama"
+
+
+def test_a_quote_names_what_is_asked_by_the_concepts_of_both_languages() -> None:
+    assert states_what_is_asked("On how many accelerators was Osier pretrained?",
+                                "整个预训练在 32 张加速卡上进行，共耗时 9 天。")  # fmt: skip
+    assert not states_what_is_asked("How long was Osier's context during pretraining?",
+                                    "整个预训练在 32 张加速卡上进行，共耗时 9 天。")  # fmt: skip
+    assert not states_what_is_asked("On how many accelerators was Osier pretrained?",
+                                    "Osier 在多种加速卡上预训练。")  # no figure  # fmt: skip

@@ -17,10 +17,12 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 
-from kg.lang import han_count
+from kg.cues import load_cues
+from kg.lang import han_count, has_han
 from rag.checking.figures import asked_measures, figures, measured
 from rag.passages import join_sentences
 from rag.retrieval.bm25 import term_share
@@ -32,6 +34,7 @@ __all__ = [
     "asks_for_figure",
     "estimate_tokens",
     "select_evidence",
+    "states_what_is_asked",
 ]
 
 # Tokens of evidence across all sources, chosen by measurement (`python -m bench evidence`, the 82
@@ -173,6 +176,7 @@ def _score(
         for n, k in enumerate(leaning):
             dense[k] = max(dense[k], joined[n])
             lexical[k] = max(lexical[k], joined_lexical[n])
+    lexical = _across_languages(question, texts, lexical)
     figure = asks_for_figure(question)
     asked = asked_measures(question) if figure else set()
     known = [f.values for f in figures(question)]
@@ -204,6 +208,45 @@ def _figure_lift(text: str, known: Sequence[tuple[float, ...]], asked: set[str])
     if asked and any(asked & measured(text, f) for f in new):
         return FIGURE_LIFT + MEASURE_LIFT
     return FIGURE_LIFT
+
+
+def _across_languages(question: str, texts: Sequence[str], lexical: list[float]) -> list[float]:
+    """A sentence in the other language shares no word with the question; it scores the share
+    of the question's concepts it names instead (data/glossary_cues.json: 阶段 / stage, 上下文 /
+    context), when that is more. Measured against weighing concepts as IDF terms beside the
+    words, in both languages: the fact reached the prompt for 34 / 33 of the 38 tune PDF
+    questions and 55 / 54 of the 56 tune abstract ones (31 and 54 without concepts)."""
+    asked = _concepts(question)
+    if not asked:
+        return lexical
+    chinese = has_han(question)
+    return [
+        max(score, len(asked & _concepts(text)) / len(asked)) if has_han(text) != chinese else score
+        for text, score in zip(texts, lexical, strict=True)
+    ]
+
+
+def states_what_is_asked(question: str, sentence: str) -> bool:
+    """`sentence` holds a figure and names every concept the question asks about, in either
+    language ("On how many accelerators was Qingwu pretrained?" / "整个预训练在 32 张加速卡上进行"):
+    a quote that may well answer, never to be introduced as "the corpus does not state this"."""
+    asked = _concepts(question)
+    return bool(asked) and bool(figures(sentence)) and asked <= _concepts(sentence)
+
+
+def _concepts(text: str) -> set[str]:
+    """The concepts `text` names (data/glossary_cues.json), in either language."""
+    pattern, names = _concept_pattern()
+    return {names[int(m.lastgroup[1:])] for m in pattern.finditer(text) if m.lastgroup}
+
+
+@cache
+def _concept_pattern() -> tuple[re.Pattern[str], tuple[str, ...]]:
+    """Every concept's words in one pattern, a group per concept (one pass over a sentence, not
+    one per concept: evidence scores a hundred sentences per question)."""
+    rules = load_cues("glossary_cues").rules("concepts")
+    pattern = "|".join(f"(?P<c{i}>{rule.cue.regex.pattern})" for i, rule in enumerate(rules))
+    return re.compile(pattern), tuple(rule.then for rule in rules)
 
 
 def _best_score(scored: Sequence[EvidenceSentence], paper_id: str) -> float:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from kg.names import find_mentions
 from rag.answering import prompts
 from rag.answering.engine import Engine, entry_text
-from rag.answering.evidence import Evidence, asks_for_figure
+from rag.answering.evidence import Evidence, asks_for_figure, states_what_is_asked
 from rag.answering.extractive import extractive_answer
 from rag.answering.graph_answer import GraphAnswer, answer_from_graph
 from rag.answering.premise import Premise, corrected_question, correction, false_premises
@@ -212,15 +212,17 @@ def _without_answer(
     said_not_stated: bool,
 ) -> CheckedText:
     """Nothing verifiable was generated, or the model said the sources lack the answer: say the
-    corpus does not state it (a figure was asked for, or the model said so) or quote the
-    sentence that best answers the question; either way cite it and invent nothing."""
+    corpus does not state it (a figure was asked for and the evidence holds none, or the model
+    said so and the best sentence does not name what was asked) or quote the sentence that best
+    answers the question; either way cite it and invent nothing."""
     quotes = {c.number: best.text for c in contexts
               if (best := evidence.best(c.paper.id)) is not None}  # fmt: skip
     top = contexts[0]
     figure_missing = asks_for_figure(analysis.question) and not any(
         _DIGITS.search(c.passage) for c in contexts
     )  # a figure was asked for and the evidence holds none
-    if (said_not_stated or figure_missing) and top.number in quotes:
+    answered = top.number in quotes and states_what_is_asked(analysis.question, quotes[top.number])
+    if (said_not_stated and not answered or figure_missing) and top.number in quotes:
         note = prompts.render("not_stated", analysis.language, paper=top.paper.short_name,
                               quote=quotes[top.number], number=top.number)  # fmt: skip
         text = _join_text([checked.text, note], analysis.language) if checked.text else note
