@@ -279,3 +279,12 @@ def test_verify_checks_a_claim_against_the_body_and_gives_its_page(
     page = next(q["page"] for q in DEV if fact in q["expect_any"] or fact.replace(",", "") in
                 q["expect_any"])  # fmt: skip
     assert found.page == page
+
+
+def test_plain_verify_prints_the_evidence_page(pdf_corpus: Corpus) -> None:
+    claim = "Training Quillwort-7B took 23 days on 64 Tessera T2 accelerators."
+    done = subprocess.run([sys.executable, "-m", "ui.cli", "verify", claim, "--paper", "Quillwort"],
+                          capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    assert done.stdout.startswith("contradicted: ")
+    assert "evidence (p. 2): Training took 19 days" in done.stdout

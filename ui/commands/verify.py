@@ -77,7 +77,8 @@ def run_verify(args: argparse.Namespace) -> int:
         if verdict.paper_title:
             print(f"paper: {verdict.paper_title} [{verdict.paper_id}]")
         if verdict.evidence:
-            print(f"evidence: {verdict.evidence}")
+            page = f" (p. {verdict.page})" if verdict.page is not None else ""
+            print(f"evidence{page}: {verdict.evidence}")
         for reason in verdict.reasons:
             print(f"  - {reason}")
     return _SUPPORTED if verdict.supported else _NOT_SUPPORTED
