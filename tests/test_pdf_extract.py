@@ -40,6 +40,17 @@ def test_a_sentence_across_the_column_break_reads_whole() -> None:
     assert "Both approaches train one module per task or language." in text and page == 1
 
 
+def test_a_display_formulas_stray_rows_stay_with_the_formula() -> None:
+    """A fraction's denominator is set below the numbered line of its formula: it must not open
+    the paragraph after it ("τ d The routing temperature …")."""
+    text, _ = _paragraph_with(paper("quillwort.pdf"), "The routing temperature")
+    assert text.startswith("The routing temperature τ is fixed at 0.35 after warm-up.")
+    formula, _ = _paragraph_with(paper("quillwort.pdf"), "topk")
+    assert formula.rstrip().endswith("τ d")  # the denominator, back with its formula
+    paragraphs = [p.text for _, p in paper("halyard.pdf").paragraphs()]
+    assert "h" not in paragraphs  # a subscript left alone as a paragraph
+
+
 def test_the_left_column_is_read_before_the_right() -> None:
     page1 = paper("quillwort.pdf").page(1).text
     order = ["Attention over very long inputs", "1 Introduction", "judge whether the method",

@@ -20,7 +20,7 @@ __all__ = ["CACHE_FORMAT", "PARSER_VERSION", "cache_path", "load_cached", "store
 
 CACHE_FORMAT = "kgrag-pdf-text v1"
 # Raise when extraction changes what it returns for the same PDF: older entries are re-read.
-PARSER_VERSION = 1
+PARSER_VERSION = 2  # 2: a display formula's stray rows go back to the formula
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 

@@ -15,6 +15,7 @@ reference list and each page's text.
 
 from __future__ import annotations
 
+import re
 import statistics
 from collections import defaultdict
 from collections.abc import Sequence
@@ -34,6 +35,10 @@ from kg.pdf.records import FrontMatter, PageText, Paragraph, PdfDocument, Refere
 from kg.pdf.references import parse_reference, split_entries
 from kg.pdf.textjoin import Vocabulary, clean_line, join_lines, join_with_offsets
 from kg.text import sentence_spans
+
+_WORD = re.compile(r"[A-Za-z]{3,}|[\u4e00-\u9fff]")  # a word, not a symbol or a variable
+_EQUATION_NUMBER = re.compile(r"\(\d+(?:\.\d+)?\)\s*$")
+_MATH = re.compile(r"[\u0370-\u03ff\u2200-\u22ff\u27e8-\u27ef\u00af]")  # Greek, operators
 
 __all__ = ["build_document"]
 
@@ -232,13 +237,39 @@ def _paragraphs(rows: Sequence[Row], pitch: dict[float, float], vocabulary: Voca
 
 
 def _groups(rows: Sequence[Row], pitch: dict[float, float]) -> list[list[Row]]:
-    """The rows cut where a paragraph breaks (`_breaks`)."""
+    """The rows cut where a paragraph breaks (`_breaks`); a display formula's stray rows at
+    the head of the next paragraph (a fraction's denominator, set below the numbered line) go
+    back to the formula."""
     groups: list[list[Row]] = []
     for row in rows:
         if not groups or _breaks(groups[-1][-1], row, pitch):
             groups.append([])
         groups[-1].append(row)
-    return groups
+    kept: list[list[Row]] = []
+    for group in groups:
+        while (
+            kept and group and _formula_fragment(group[0]) and _formula_end(kept[-1][-1], group[0])
+        ):
+            kept[-1].append(group.pop(0))
+        if group:
+            kept.append(group)
+    return kept
+
+
+def _formula_end(row: Row, fragment: Row) -> bool:
+    """`row`, just above `fragment` on its page, ends a display formula: its number "(1)" or
+    another fragment."""
+    same_place = (row.page, row.column) == (fragment.page, fragment.column)
+    return same_place and (_EQUATION_NUMBER.search(row.text) is not None or _formula_fragment(row))
+
+
+def _formula_fragment(row: Row) -> bool:
+    """A short row of mathematical symbols and letters with no word in it ("τ √d", "⟨q̄, k̄⟩"):
+    a piece of a display formula, never a paragraph's first line (a row of table figures has
+    no such symbol)."""
+    text = clean_line(row.text)
+    short = len(text) < 16 and _WORD.search(text) is None
+    return short and (_MATH.search(text) is not None or len(text) <= 3)  # "h": a subscript
 
 
 def _around_floats(groups: list[list[Row]]) -> list[list[Row]]:
