@@ -197,7 +197,9 @@ def test_a_misbound_or_absent_figure_is_rejected(
     [
         ("What speed-up does Medusa-1 reach?", {"speed"}),
         ("Code Llama 在多长的输入上仍显示出改善?", {"tokens", "time"}),
-        ("How long does GPTQ take to quantize a 175B model?", {"tokens", "time"}),
+        ("How long does GPTQ take to quantize a 175B model?", {"time"}),  # a duration
+        ("青梧的预训练持续了多久?", {"time"}),
+        ("How long a context does Code Llama handle?", {"tokens", "time"}),
         ("How many parameters does CogAgent have?", {"parameters"}),
     ],
 )

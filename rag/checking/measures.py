@@ -47,10 +47,15 @@ _NAME_TAIL = re.compile(r"(?P<word>[A-Za-z][A-Za-z0-9.\-]*)(?:\s+\d+(?:\.\d+)?)?
 
 def asked_measures(question: str) -> set[str]:
     """The quantities a question names (speed, parameters, tokens …), by the same cue words;
-    "how long" / 多长 asks a length in tokens or a time ("在多长的输入上" → "100k 字元的输入")."""
+    "how long" / 多长 asks a length in tokens or a time ("在多长的输入上" → "100k 字元的输入"),
+    a time when a word of duration goes with it ("how long did pretraining take")."""
     found = _measures(question)
     if figure_cues().regex("how_long").search(question):
-        found |= {"tokens", "time"}
+        found |= (
+            {"time"}
+            if figure_cues().regex("how_long_time").search(question)
+            else {"tokens", "time"}
+        )
     return found
 
 
