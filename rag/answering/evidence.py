@@ -17,7 +17,7 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import lru_cache
 
 import numpy as np
 
@@ -234,19 +234,13 @@ def states_what_is_asked(question: str, sentence: str) -> bool:
     return bool(asked) and bool(figures(sentence)) and asked <= _concepts(sentence)
 
 
-def _concepts(text: str) -> set[str]:
-    """The concepts `text` names (data/glossary_cues.json), in either language."""
-    pattern, names = _concept_pattern()
-    return {names[int(m.lastgroup[1:])] for m in pattern.finditer(text) if m.lastgroup}
-
-
-@cache
-def _concept_pattern() -> tuple[re.Pattern[str], tuple[str, ...]]:
-    """Every concept's words in one pattern, a group per concept (one pass over a sentence, not
-    one per concept: evidence scores a hundred sentences per question)."""
+@lru_cache(maxsize=8192)
+def _concepts(text: str) -> frozenset[str]:
+    """The concepts `text` names (data/glossary_cues.json), in either language; each concept
+    tried on its own, so that "tokenizer" is both the tokenizer and a token (cached: a paper's
+    sentences come back with every question about it)."""
     rules = load_cues("glossary_cues").rules("concepts")
-    pattern = "|".join(f"(?P<c{i}>{rule.cue.regex.pattern})" for i, rule in enumerate(rules))
-    return re.compile(pattern), tuple(rule.then for rule in rules)
+    return frozenset(rule.then for rule in rules if rule.cue.regex.search(text))
 
 
 def _best_score(scored: Sequence[EvidenceSentence], paper_id: str) -> float:
