@@ -7,6 +7,7 @@ import pytest
 
 from rag.checking.directions import direction_conflicts
 from rag.checking.negation import clause_polarity, scope_conflicts, split_clauses
+from rag.checking.roles import _frame_kind_conflicts
 from rag.checking.support import _name_found
 
 
@@ -88,3 +89,21 @@ def test_a_figure_kept_in_its_direction_is_no_conflict(claim: str, source: str) 
 def test_a_name_is_found_under_its_plural_and_adjective_forms(name: str, found: bool) -> None:
     evidence = "osprey trains llm agents with ppo on a100 gpus"
     assert _name_found(name, evidence) is found
+
+
+@pytest.mark.parametrize(
+    ("claim", "source", "conflict"),
+    [
+        ("Like Kestrel, the dense model shares its router across layers.",
+         "Unlike the dense model, Kestrel shares its router across layers.", True),
+        ("与 Kestrel 一样,稠密模型在各层共享路由器。", "与稠密模型不同,Kestrel 在各层共享路由器。", True),
+        ("Unlike the dense model, Kestrel shares its router.", "与稠密模型不同,Kestrel 共享路由器。", False),
+        ("Just like LoRA, Kestrel freezes the base weights.", "Kestrel, like LoRA, freezes the base weights.",
+         False),
+        ("Models like GPT-4 are large.", "Unlike small models, GPT-4 is large.", False),  # such as
+    ],
+)  # fmt: skip
+def test_a_frame_setting_names_alike_contradicts_one_setting_them_apart(
+    claim: str, source: str, conflict: bool
+) -> None:
+    assert bool(_frame_kind_conflicts(claim, source)) is conflict

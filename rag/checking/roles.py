@@ -95,7 +95,7 @@ def role_conflicts(
     claimed, stated = relations(claim, own), relations(source, own)
     if not claimed:
         reasons += _subject_conflicts(claim, source)
-    reasons += _frame_conflicts(claim, source, own)
+    reasons += _frame_conflicts(claim, source, own) or _frame_kind_conflicts(claim, source)
     reasons += _comparison_conflicts(
         [r for r in claimed if r.comparison], [r for r in stated if r.comparison], similar, own
     )
@@ -249,6 +249,23 @@ def _frame_conflicts(claim: str, source: str, own: Sequence[str]) -> list[str]:
         return []
     return [f"the claim compares against what the source does not (“{_frames(claim)}”); the "
             f"source: “{_frames(source)}”"]  # fmt: skip
+
+
+def _frame_kind_conflicts(claim: str, source: str) -> list[str]:
+    """The claim sets a name alike with its subject ("Like Siskin, the dense baseline routes …",
+    "与 X 一样") where the source sets them apart ("Unlike the dense baseline, Siskin routes …",
+    "与 X 不同"), or the reverse: whoever is named, one of them does what the other does not."""
+    ours, theirs = _frame_kinds(claim), _frame_kinds(source)
+    if not ours or not theirs or ours & theirs:
+        return []
+    said = {"alike": "alike", "apart": "apart"}
+    return [f"the claim sets them {said[min(ours)]} where the source sets them "
+            f"{said[min(theirs)]}: “{_frames(source) or source}”"]  # fmt: skip
+
+
+def _frame_kinds(text: str) -> set[str]:
+    cues = role_cues()
+    return {kind for kind in ("alike", "apart") if cues.regex(f"frames_{kind}").search(text)}
 
 
 def _frame_names(text: str) -> set[str]:
