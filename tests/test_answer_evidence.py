@@ -312,3 +312,10 @@ def test_a_quote_names_what_is_asked_by_the_concepts_of_both_languages() -> None
                                     "整个预训练在 32 张加速卡上进行，共耗时 9 天。")  # fmt: skip
     assert not states_what_is_asked("On how many accelerators was Osier pretrained?",
                                     "Osier 在多种加速卡上预训练。")  # no figure  # fmt: skip
+
+
+def test_a_quote_beside_a_question_for_a_name_answers_nothing_by_its_figure() -> None:
+    """'On which benchmark …' asks a name: a figure in a sentence naming benchmarks is no
+    answer, so the quote may still be introduced as not stating it."""
+    assert not states_what_is_asked("On which benchmark does Osier beat Heron?",
+                                    "在多个基准上, Osier 的得分高达 67%。")  # fmt: skip

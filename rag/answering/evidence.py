@@ -227,11 +227,14 @@ def _across_languages(question: str, texts: Sequence[str], lexical: list[float])
 
 
 def states_what_is_asked(question: str, sentence: str) -> bool:
-    """`sentence` holds a figure and names every concept the question asks about, in either
-    language ("On how many accelerators was Qingwu pretrained?" / "整个预训练在 32 张加速卡上进行"):
-    a quote that may well answer, never to be introduced as "the corpus does not state this"."""
+    """The question asks for a figure, and `sentence` holds one and names every concept the
+    question asks about, in either language ("On how many accelerators was Qingwu pretrained?"
+    / "整个预训练在 32 张加速卡上进行"): a quote that may well answer, never to be introduced as
+    "the corpus does not state this"."""
+    if not asks_for_figure(question) or not figures(sentence):
+        return False  # "on which benchmark …": a figure beside the concepts answers nothing
     asked = _concepts(question)
-    return bool(asked) and bool(figures(sentence)) and asked <= _concepts(sentence)
+    return bool(asked) and asked <= _concepts(sentence)
 
 
 @lru_cache(maxsize=8192)
