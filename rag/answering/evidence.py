@@ -52,13 +52,6 @@ FIGURE_LIFT = 0.08
 MEASURE_LIFT = 0.2
 RANK_PENALTY = 0.04
 
-_FIGURE_QUESTION = re.compile(
-    r"\bhow (?:many|much|large|long|big|fast|far)\b|\bwhat (?:share|fraction|percentage|score|"
-    r"speed-?up|size|range)\b|\bby how\b|\bnumber of\b|\bspeed-?up\b|\bscore\b|\bbudget\b|"
-    r"\bparameters?\b|\bresolution\b|多少|几个|几种|几层|几倍|多大|多长|多快|多高|倍|百分|比例|"
-    r"得分|分数|参数|规模|预算|分辨率|加速",
-    re.IGNORECASE,
-)
 # Sentence openings that lean on the sentence before ("These methods …", "此外 …").
 _NEEDS_CONTEXT = re.compile(
     r"^(?:this|these|those|it|its|they|their|such|however|moreover|furthermore|in addition|"
@@ -102,8 +95,9 @@ class Evidence:
 
 
 def asks_for_figure(question: str) -> bool:
-    """The question asks for a number (how many, how much, a speed-up, a score …)."""
-    return bool(_FIGURE_QUESTION.search(question))
+    """The question asks for a number (how many, how often, a speed-up, a score …; the words
+    are `figure_questions` in data/figure_cues.json)."""
+    return load_cues("figure_cues").regex("figure_questions").search(question) is not None
 
 
 def estimate_tokens(text: str) -> int:
