@@ -127,9 +127,10 @@ def _occurrences(figure: Figure, sentence: str) -> list[tuple[str, Figure]]:
     out = []
     for found in figures(sentence):
         values = found.values
-        ends = listed(sentence, found)[: len(figure.values)]
-        if len(figure.values) > 1 and all(len(f.values) == 1 for f in ends):  # "3 或 4", not ranges
-            values = tuple(f.values[0] for f in ends)
+        if len(figure.values) > 1:  # only a range can restate a list ("3 或 4", not ranges)
+            ends = listed(sentence, found)[: len(figure.values)]
+            if all(len(f.values) == 1 for f in ends):
+                values = tuple(f.values[0] for f in ends)
         if all(any(close(v, w) for w in values) for v in figure.values):
             out.append((clause_at(sentence, found.start), found))
     return out

@@ -258,9 +258,8 @@ def _frame_kind_conflicts(claim: str, source: str) -> list[str]:
     ours, theirs = _frame_kinds(claim), _frame_kinds(source)
     if not ours or not theirs or ours & theirs:
         return []
-    said = {"alike": "alike", "apart": "apart"}
-    return [f"the claim sets them {said[min(ours)]} where the source sets them "
-            f"{said[min(theirs)]}: “{_frames(source) or source}”"]  # fmt: skip
+    return [f"the claim sets them {min(ours)} where the source sets them {min(theirs)}: "
+            f"“{_frames(source) or source}”"]  # fmt: skip
 
 
 def _frame_kinds(text: str) -> set[str]:
