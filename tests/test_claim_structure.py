@@ -53,6 +53,16 @@ def test_clauses_split_where_the_sentence_turns_and_polarity_is_a_parity() -> No
 
 
 @pytest.mark.parametrize(
+    "clause",
+    ["Osprey 的推理速度非常快", "未来的工作将扩展到多语言", "精度下降可以忽略不计",
+     "在未压缩的基线上评估", "无论模型大小如何都有效", "它使用无监督的预训练目标"],
+)  # fmt: skip
+def test_a_word_that_only_holds_a_negation_mark_does_not_negate(clause: str) -> None:
+    # 非常 is "very", 未来 "future", 忽略不计 "negligible": English says them without a negation
+    assert clause_polarity(clause) == 0
+
+
+@pytest.mark.parametrize(
     ("claim", "source"),
     [
         ("Osprey needs 3.5 times more memory than the baseline.", "Osprey 把内存需求减少了 3.5 倍。"),
